@@ -1,0 +1,378 @@
+//! `Client` and `ClientBuilder`: settings in, the pooled hyper stack built once in `build()`.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderValue, ACCEPT, USER_AGENT};
+use http::Method;
+use hyper_util::client::legacy::Client as PooledClient;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::body::Body;
+use crate::connect::Connector;
+use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
+use crate::into_url::IntoUrl;
+use crate::redirect;
+use crate::request::{Request, RequestBuilder};
+use crate::response::Response;
+use crate::tls::{Certificate, RootSource, TlsConfig, TlsSettings, TlsVersion, Verification};
+
+/// How long an idle pooled connection is kept. Below the keep-alive of common servers
+/// (nginx 75 s, cloud load balancers 60 s) so we close first and rarely write into a
+/// connection the server is closing; reqwest's 90 s invites that race.
+const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+
+static DEFAULT_USER_AGENT: &str = concat!("wireline/", env!("CARGO_PKG_VERSION"));
+
+/// An HTTP client with a connection pool. Cheap to clone: clones share the pool, the TLS
+/// configuration and its session cache. Make one and reuse it.
+///
+/// ```
+/// # async fn run() -> wireline::Result<()> {
+/// let client = wireline::Client::new();
+/// let body = client.get("https://example.com/").send().await?.text().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+pub(crate) struct ClientInner {
+    pub(crate) pool: PooledClient<Connector, Body>,
+    pub(crate) default_headers: HeaderMap,
+    pub(crate) redirect: redirect::Policy,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl Client {
+    /// A client with the defaults: the system's root certificates, TLS 1.2 or newer, h2 or
+    /// HTTP/1.1 by ALPN, up to 10 redirects, no timeout.
+    ///
+    /// It never fails: if the system has no usable root certificates, each https request
+    /// fails with an error that says so (use [`Client::builder`] and
+    /// [`ca_file`](ClientBuilder::ca_file) then). The system roots are read once per process.
+    pub fn new() -> Client {
+        ClientBuilder::new()
+            .build_with(DeferNoRoots::Yes)
+            .expect("the default settings always build")
+    }
+
+    /// A builder to configure a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// Starts a GET request.
+    pub fn get<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+
+    /// Starts a POST request.
+    pub fn post<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+
+    /// Starts a PUT request.
+    pub fn put<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::PUT, url)
+    }
+
+    /// Starts a PATCH request.
+    pub fn patch<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::PATCH, url)
+    }
+
+    /// Starts a DELETE request.
+    pub fn delete<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::DELETE, url)
+    }
+
+    /// Starts a HEAD request.
+    pub fn head<U: IntoUrl>(&self, url: U) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+
+    /// Starts a request with any method.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// let req = wireline::Client::new()
+    ///     .request(wireline::Method::OPTIONS, "https://example.com/")
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn request<U: IntoUrl>(&self, method: Method, url: U) -> RequestBuilder {
+        RequestBuilder::new(self.clone(), method, url)
+    }
+
+    /// Sends a built request.
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::new();
+    /// let request = client.get("https://example.com/").build()?;
+    /// let resp = client.execute(request).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute(&self, request: Request) -> Result<Response> {
+        crate::run::execute(&self.inner, request).await
+    }
+
+    /// A builder for a request made elsewhere, to adjust it with the builder's methods.
+    pub fn request_builder(&self, request: Request) -> RequestBuilder {
+        RequestBuilder::from_request(self.clone(), request)
+    }
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl fmt::Debug for Client {
+    /// Shows the settings, never the values of default headers that carry credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("default_headers", &self.inner.default_headers)
+            .field("redirect", &self.inner.redirect)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings for a [`Client`]. Each method takes and returns the builder by value, so
+/// `builder = builder.timeout(d)` works; [`build`](ClientBuilder::build) turns the settings
+/// into the TLS configuration, the connector and the pool, and reports any invalid one.
+///
+/// ```
+/// # fn run() -> wireline::Result<()> {
+/// use std::time::Duration;
+/// let client = wireline::Client::builder()
+///     .timeout(Duration::from_secs(30))
+///     .connect_timeout(Duration::from_secs(5))
+///     .min_tls_version(wireline::TlsVersion::TLS_1_3)
+///     .user_agent("my-app/1.0")
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct ClientBuilder {
+    tls: TlsSettings,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    pool_max_idle_per_host: usize,
+    pool_idle_timeout: Option<Duration>,
+    redirect: redirect::Policy,
+    default_headers: HeaderMap,
+    /// The first invalid setting; reported by `build()`.
+    error: Option<Error>,
+}
+
+#[derive(PartialEq)]
+enum DeferNoRoots {
+    Yes,
+    No,
+}
+
+impl ClientBuilder {
+    /// The default settings (same as [`Client::builder`]).
+    pub fn new() -> ClientBuilder {
+        let mut default_headers = HeaderMap::with_capacity(2);
+        default_headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
+        default_headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        ClientBuilder {
+            tls: TlsSettings::default(),
+            timeout: None,
+            connect_timeout: None,
+            pool_max_idle_per_host: usize::MAX,
+            pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
+            redirect: redirect::Policy::default(),
+            default_headers,
+            error: None,
+        }
+    }
+
+    /// Builds the client. Fails with an [`is_builder`](Error::is_builder) error for an
+    /// invalid setting (an unreadable CA file names its path), or with an
+    /// [`is_tls`](Error::is_tls) error when the system roots are asked for and none exist.
+    pub fn build(self) -> Result<Client> {
+        self.build_with(DeferNoRoots::No)
+    }
+
+    fn build_with(self, defer: DeferNoRoots) -> Result<Client> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let tls = self.tls.build()?;
+        if let (TlsConfig::Unavailable(problem), DeferNoRoots::No) = (&tls, &defer) {
+            return Err(Error::new(
+                ErrorKind::Tls(TlsErrorKind::NoTrustedRoots),
+                problem.message.clone(),
+            ));
+        }
+        if self.tls.verification == Verification::AcceptInvalidCerts {
+            tracing::warn!(
+                "wireline: certificate verification is OFF for this client \
+                 (danger_accept_invalid_certs): any server can impersonate any host"
+            );
+        }
+        let connector = Connector::new(tls, self.connect_timeout, self.tls.min_version);
+        let pool = PooledClient::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .pool_max_idle_per_host(self.pool_max_idle_per_host)
+            .build(connector);
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                pool,
+                default_headers: self.default_headers,
+                redirect: self.redirect,
+                timeout: self.timeout,
+            }),
+        })
+    }
+
+    fn fail(mut self, error: Error) -> ClientBuilder {
+        self.error.get_or_insert(error);
+        self
+    }
+
+    /// Trusts only the certificates in this PEM bundle, instead of the system's roots
+    /// (curl's `--cacert`, requests' `verify="ca.pem"`). [`build`](ClientBuilder::build)
+    /// fails, naming the path, if the file is missing, unreadable or holds no certificate.
+    ///
+    /// ```no_run
+    /// # fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder().ca_file("/etc/my-ca.pem").build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ca_file<P: AsRef<Path>>(mut self, path: P) -> ClientBuilder {
+        self.tls.roots = RootSource::CaFile(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Trusts these certificates too, in addition to the roots in use (the system's, or
+    /// the CA file's).
+    pub fn add_root_certificate(mut self, certificate: Certificate) -> ClientBuilder {
+        self.tls.extra_roots.extend(certificate.into_ders());
+        self
+    }
+
+    /// Turns certificate verification off: unknown issuers, expired certificates and wrong
+    /// host names are all accepted. The handshake signatures are still checked, so the
+    /// server must hold the key of the certificate it shows. A `tracing` warning is logged
+    /// once per client built this way. For tests and debugging only.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> ClientBuilder {
+        self.tls.verification = if accept {
+            Verification::AcceptInvalidCerts
+        } else {
+            Verification::Full
+        };
+        self
+    }
+
+    /// The lowest TLS version to accept (default [`TlsVersion::TLS_1_2`]). A server that
+    /// can't speak it fails the handshake with an [`is_tls`](Error::is_tls) error.
+    pub fn min_tls_version(mut self, version: TlsVersion) -> ClientBuilder {
+        self.tls.min_version = version;
+        self
+    }
+
+    /// A timeout for each request as a whole: connecting, sending, and reading the body.
+    /// Default: none. A request's own [`timeout`](RequestBuilder::timeout) overrides it.
+    pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// A timeout for opening a connection: the TCP connect and the TLS handshake together.
+    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The most idle connections kept per host (default: no limit). `0` disables reuse.
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> ClientBuilder {
+        self.pool_max_idle_per_host = max;
+        self
+    }
+
+    /// How long an idle connection is kept; `None` keeps it until the server closes it.
+    /// Default: 50 seconds, below the keep-alive timeouts of nginx (75 s) and common load
+    /// balancers (60 s).
+    pub fn pool_idle_timeout<D: Into<Option<Duration>>>(mut self, timeout: D) -> ClientBuilder {
+        self.pool_idle_timeout = timeout.into();
+        self
+    }
+
+    /// Offers only HTTP/1.1 in ALPN (by default h2 is offered first, then HTTP/1.1).
+    pub fn http1_only(mut self) -> ClientBuilder {
+        self.tls.http1_only = true;
+        self
+    }
+
+    /// The redirect policy (default: follow up to 10).
+    pub fn redirect(mut self, policy: redirect::Policy) -> ClientBuilder {
+        self.redirect = policy;
+        self
+    }
+
+    /// Headers sent with every request unless the request sets the same name. They
+    /// replace the defaults of the same name (`user-agent`, `accept`).
+    pub fn default_headers(mut self, headers: HeaderMap) -> ClientBuilder {
+        let mut last_name = None;
+        for (name, value) in headers {
+            if let Some(name) = name {
+                self.default_headers.remove(&name);
+                last_name = Some(name);
+            }
+            if let Some(name) = &last_name {
+                self.default_headers.append(name.clone(), value);
+            }
+        }
+        self
+    }
+
+    /// The `User-Agent` header (default `wireline/<version>`).
+    pub fn user_agent<V>(self, value: V) -> ClientBuilder
+    where
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        match HeaderValue::try_from(value) {
+            Ok(value) => {
+                let mut this = self;
+                this.default_headers.insert(USER_AGENT, value);
+                this
+            }
+            Err(e) => {
+                let e: http::Error = e.into();
+                self.fail(Error::builder(format!("invalid user agent: {e}")))
+            }
+        }
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder::new()
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("tls", &self.tls.roots)
+            .field("verification", &self.tls.verification)
+            .field("min_tls_version", &self.tls.min_version)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("redirect", &self.redirect)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,136 @@
+//! The connector: TCP (hyper-util) then TLS (hyper-rustls), under one connect timeout.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::Uri;
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tower_service::Service;
+
+use crate::dns::Resolver;
+use crate::error::BoxError;
+use crate::tls::explain::{self, CertificateProblem, TlsProblem};
+use crate::tls::{TlsConfig, TlsVersion};
+
+/// `connect_timeout` ran out: it bounds the TCP connect and the TLS handshake together,
+/// where hyper-util's own connect timeout stops at TCP.
+#[derive(Debug)]
+pub(crate) struct ConnectTimeout(pub(crate) Duration);
+
+impl fmt::Display for ConnectTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "connecting (TCP and TLS handshake) took longer than the connect timeout of {:?}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ConnectTimeout {}
+
+pub(crate) type Conn = MaybeHttpsStream<TokioIo<TcpStream>>;
+
+/// What the pool calls to open a connection.
+#[derive(Clone)]
+pub(crate) struct Connector {
+    https: Option<HttpsConnector<HttpConnector<Resolver>>>,
+    http: HttpConnector<Resolver>,
+    /// Why https is impossible (no trusted roots), reported per request.
+    tls_unavailable: Option<Arc<TlsProblem>>,
+    connect_timeout: Option<Duration>,
+    min_tls_version: TlsVersion,
+}
+
+impl Connector {
+    pub(crate) fn new(
+        tls: TlsConfig,
+        connect_timeout: Option<Duration>,
+        min_tls_version: TlsVersion,
+    ) -> Connector {
+        let mut http = HttpConnector::new_with_resolver(Resolver);
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_keepalive(Some(Duration::from_secs(30)));
+        let (https, tls_unavailable) = match tls {
+            TlsConfig::Ready(config) => (Some(HttpsConnector::from((http.clone(), config))), None),
+            TlsConfig::Unavailable(problem) => (None, Some(problem)),
+        };
+        Connector {
+            https,
+            http,
+            tls_unavailable,
+            connect_timeout,
+            min_tls_version,
+        }
+    }
+}
+
+impl Service<Uri> for Connector {
+    type Response = Conn;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // Both inner connectors are always ready (the resolver and HttpConnector are).
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let host = dst.host().unwrap_or("").trim_matches(['[', ']']).to_owned();
+        let is_https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
+        let connecting: Self::Future = match (is_https, &mut self.https) {
+            (false, _) => {
+                let tcp = self.http.call(dst);
+                Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
+            }
+            (true, Some(https)) => https.call(dst),
+            (true, None) => {
+                let problem = self
+                    .tls_unavailable
+                    .clone()
+                    .map(|p| TlsProblem::clone(&p));
+                return Box::pin(async move {
+                    Err(match problem {
+                        Some(problem) => problem.into(),
+                        None => "https is not configured".into(),
+                    })
+                });
+            }
+        };
+        let timeout = self.connect_timeout;
+        let min_version = self.min_tls_version;
+        Box::pin(async move {
+            let result = match timeout {
+                Some(limit) => match tokio::time::timeout(limit, connecting).await {
+                    Ok(result) => result,
+                    Err(_) => return Err(ConnectTimeout(limit).into()),
+                },
+                None => connecting.await,
+            };
+            result.map_err(|e| explain_handshake(e, &host, min_version))
+        })
+    }
+}
+
+/// Replaces a raw rustls handshake error with its explanation; here we still know the
+/// host and the minimum version, which the pool's error no longer carries.
+fn explain_handshake(err: BoxError, host: &str, min_version: TlsVersion) -> BoxError {
+    let explained = crate::error::chain(&*err)
+        .find_map(|cause| cause.downcast_ref::<rustls::Error>())
+        .map(|tls| explain::rustls_error(tls, host, Some(min_version)));
+    match explained {
+        Some((crate::ErrorKind::Certificate(kind), message)) => {
+            Box::new(CertificateProblem { kind, message })
+        }
+        Some((crate::ErrorKind::Tls(kind), message)) => Box::new(TlsProblem { kind, message }),
+        _ => err,
+    }
+}

@@ -1,0 +1,464 @@
+//! `Error`: what failed, for which URL, and how hyper, io and rustls errors map onto it.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use http::StatusCode;
+use url::Url;
+
+use crate::tls::explain::{self, CertificateProblem, TlsProblem};
+
+/// A `Result` alias where the error is [`wireline::Error`](Error).
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// What went wrong with a request, a response, or a client's settings.
+///
+/// The `Display` output names what failed, the URL (without any password) and, for TLS
+/// failures, which certificate and what to do about it. [`Error::kind`] tells the classes
+/// apart programmatically; the `is_*` methods answer the common questions.
+///
+/// ```
+/// # async fn run() {
+/// match wireline::get("http://127.0.0.1:9/").await {
+///     Ok(resp) => println!("{}", resp.status()),
+///     Err(e) if e.is_connect() => eprintln!("server down: {e}"),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// # }
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    url: Option<Url>,
+    message: String,
+    /// Set when the failure happened while opening the connection (DNS, TCP, TLS, or
+    /// the connect timeout), so `is_connect()` holds for connect timeouts as in reqwest.
+    during_connect: bool,
+    source: Option<BoxError>,
+}
+
+/// The class of an [`Error`], from [`Error::kind`].
+///
+/// New variants may be added; match with a wildcard arm.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A setting or a request input was invalid: a header with CR/LF, an unreadable CA file…
+    /// Nothing was sent.
+    Builder,
+    /// The URL could not be parsed, or its scheme is not `http` or `https`. Nothing was sent.
+    /// `is_builder()` is true for it too.
+    InvalidUrl,
+    /// The host name did not resolve. `is_connect()` is true for it too.
+    Dns,
+    /// The TCP connection could not be opened (refused, unreachable…).
+    Connect,
+    /// The TLS handshake failed for a reason other than the server's certificate.
+    Tls(TlsErrorKind),
+    /// The server's certificate was not accepted. `is_tls()` is true for it too.
+    Certificate(CertificateErrorKind),
+    /// A timeout ran out: `connect_timeout` while connecting, `timeout` at any point.
+    Timeout,
+    /// Too many redirects, or a redirect to a location that can't be followed.
+    Redirect,
+    /// The server answered with this error status (from `error_for_status`).
+    Status(StatusCode),
+    /// The connection failed while sending the request or waiting for the response head.
+    Request,
+    /// Reading the response body failed: the connection closed early, a body shorter than
+    /// its `Content-Length`, broken chunked framing.
+    Body,
+    /// The body was read but could not be decoded (invalid JSON).
+    Decode,
+}
+
+/// Why a TLS handshake failed, when the certificate was not the problem.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsErrorKind {
+    /// The server does not speak a TLS version we allow (see `min_tls_version`).
+    ProtocolVersion,
+    /// No cipher suite, key exchange group or signature scheme in common.
+    NoSharedCipherSuite,
+    /// The server asked for a client certificate and we had none it accepted.
+    ClientCertificateRequired,
+    /// The server ended the handshake with another TLS alert.
+    AlertReceived,
+    /// No trusted root certificates could be loaded (the system store is empty or unreadable).
+    NoTrustedRoots,
+    /// The peer is not speaking TLS, or broke the protocol.
+    Protocol,
+    /// Anything else rustls reported.
+    Other,
+}
+
+/// Which certificate check failed.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateErrorKind {
+    /// The chain does not lead to a trusted root.
+    UnknownIssuer,
+    /// The certificate signed itself and is not trusted.
+    SelfSigned,
+    /// The current time is after a certificate's notAfter date.
+    Expired,
+    /// The current time is before a certificate's notBefore date.
+    NotYetValid,
+    /// The certificate is not valid for the host name or IP address in the URL.
+    NameMismatch,
+    /// The certificate was revoked.
+    Revoked,
+    /// A signature in the chain is invalid or uses an unsupported algorithm.
+    BadSignature,
+    /// The certificate may not be used to authenticate a server.
+    InvalidPurpose,
+    /// Another verification failure.
+    Other,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                url: None,
+                message: message.into(),
+                during_connect: false,
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Error {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn with_url(mut self, url: &Url) -> Error {
+        self.inner.url = Some(redact(url));
+        self
+    }
+
+    pub(crate) fn builder(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Builder, message)
+    }
+
+    pub(crate) fn invalid_url(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::InvalidUrl, message)
+    }
+
+    pub(crate) fn timeout(after: Duration) -> Error {
+        Error::new(
+            ErrorKind::Timeout,
+            format!("timed out after {after:?} (the request's `timeout`)"),
+        )
+    }
+
+    pub(crate) fn redirect(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Redirect, message)
+    }
+
+    pub(crate) fn decode(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Decode, message)
+    }
+
+    pub(crate) fn from_status(status: StatusCode, url: &Url) -> Error {
+        let reason = status.canonical_reason().unwrap_or("");
+        Error::new(
+            ErrorKind::Status(status),
+            format!("server answered {} {reason}", status.as_u16()),
+        )
+        .with_url(url)
+    }
+
+    /// Maps a failure from hyper-util's client (connecting or sending) onto our kinds.
+    pub(crate) fn from_send(err: hyper_util::client::legacy::Error, url: &Url) -> Error {
+        let connecting = err.is_connect();
+        let fallback = if connecting {
+            ErrorKind::Connect
+        } else {
+            ErrorKind::Request
+        };
+        let (kind, message) = classify(&err, url, fallback);
+        let mut error = Error::new(kind, message).with_source(err).with_url(url);
+        error.inner.during_connect = connecting;
+        error
+    }
+
+    /// Maps a failure while reading the response body.
+    pub(crate) fn from_body(err: hyper::Error, url: &Url) -> Error {
+        let (kind, message) = classify(&err, url, ErrorKind::Body);
+        Error::new(kind, message).with_source(err).with_url(url)
+    }
+
+    /// The class of this error.
+    ///
+    /// ```
+    /// # async fn run() {
+    /// use wireline::{CertificateErrorKind, ErrorKind};
+    /// if let Err(e) = wireline::get("https://127.0.0.1:9/").await {
+    ///     match e.kind() {
+    ///         ErrorKind::Certificate(CertificateErrorKind::Expired) => eprintln!("renew it"),
+    ///         _ => eprintln!("{e}"),
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The URL the failing request was for, with any password removed.
+    pub fn url(&self) -> Option<&Url> {
+        self.inner.url.as_ref()
+    }
+
+    /// Returns the error without its URL, e.g. to print it without the path.
+    pub fn without_url(mut self) -> Error {
+        self.inner.url = None;
+        self
+    }
+
+    /// The HTTP status, for errors from [`Response::error_for_status`](crate::Response::error_for_status).
+    pub fn status(&self) -> Option<StatusCode> {
+        match self.inner.kind {
+            ErrorKind::Status(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// True when a setting or request input was invalid (including a bad URL).
+    pub fn is_builder(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Builder | ErrorKind::InvalidUrl)
+    }
+
+    /// True when the connection could not be opened: DNS, TCP, TLS handshake, or the
+    /// connect timeout.
+    pub fn is_connect(&self) -> bool {
+        self.inner.during_connect || matches!(self.inner.kind, ErrorKind::Connect | ErrorKind::Dns)
+    }
+
+    /// True when the host name did not resolve.
+    pub fn is_dns(&self) -> bool {
+        self.inner.kind == ErrorKind::Dns
+    }
+
+    /// True when a timeout ran out (`timeout` or `connect_timeout`).
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+    }
+
+    /// True for any TLS failure, certificate problems included.
+    pub fn is_tls(&self) -> bool {
+        matches!(
+            self.inner.kind,
+            ErrorKind::Tls(_) | ErrorKind::Certificate(_)
+        )
+    }
+
+    /// True when the server's certificate was not accepted.
+    pub fn is_certificate(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Certificate(_))
+    }
+
+    /// True after too many redirects or a redirect that can't be followed.
+    pub fn is_redirect(&self) -> bool {
+        self.inner.kind == ErrorKind::Redirect
+    }
+
+    /// True for errors made by [`Response::error_for_status`](crate::Response::error_for_status).
+    pub fn is_status(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Status(_))
+    }
+
+    /// True when sending the request failed after the connection was open.
+    pub fn is_request(&self) -> bool {
+        self.inner.kind == ErrorKind::Request
+    }
+
+    /// True when reading the response body failed.
+    pub fn is_body(&self) -> bool {
+        self.inner.kind == ErrorKind::Body
+    }
+
+    /// True when the body could not be decoded (for example invalid JSON).
+    pub fn is_decode(&self) -> bool {
+        self.inner.kind == ErrorKind::Decode
+    }
+
+    fn summary(&self) -> &'static str {
+        match self.inner.kind {
+            ErrorKind::Builder => "invalid request or client setting",
+            ErrorKind::InvalidUrl => "invalid URL",
+            ErrorKind::Dns => "could not resolve host",
+            ErrorKind::Connect => "could not connect",
+            ErrorKind::Tls(_) => "TLS handshake failed",
+            ErrorKind::Certificate(_) => "server certificate rejected",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Redirect => "redirect not followed",
+            ErrorKind::Status(_) => "HTTP error status",
+            ErrorKind::Request => "request failed",
+            ErrorKind::Body => "reading the response body failed",
+            ErrorKind::Decode => "could not decode the response body",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.summary())?;
+        if let Some(url) = &self.inner.url {
+            write!(f, " for {url}")?;
+        }
+        if !self.inner.message.is_empty() {
+            write!(f, ": {}", self.inner.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("wireline::Error");
+        d.field("kind", &self.inner.kind);
+        if let Some(url) = &self.inner.url {
+            d.field("url", &url.as_str());
+        }
+        d.field("message", &self.inner.message);
+        if let Some(source) = &self.inner.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner.source.as_ref().map(|e| &**e as _)
+    }
+}
+
+/// The URL as errors show it: never with a password.
+fn redact(url: &Url) -> Url {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(None);
+    }
+    url
+}
+
+/// Walks a source chain, looking inside `io::Error`s too (their `source()` skips the
+/// wrapped error itself, which is where tokio-rustls puts the `rustls::Error`).
+pub(crate) fn chain<'a>(
+    err: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    let mut next = Some(err);
+    std::iter::from_fn(move || {
+        let current = next?;
+        next = match current.downcast_ref::<io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+            None => current.source(),
+        };
+        Some(current)
+    })
+}
+
+/// Decides the kind and the message of a transport error by its most specific cause.
+fn classify(
+    err: &(dyn StdError + 'static),
+    url: &Url,
+    fallback: ErrorKind,
+) -> (ErrorKind, String) {
+    let host = url.host_str().unwrap_or("");
+    for cause in chain(err) {
+        if let Some(problem) = cause.downcast_ref::<CertificateProblem>() {
+            return (ErrorKind::Certificate(problem.kind), problem.message.clone());
+        }
+        if let Some(problem) = cause.downcast_ref::<TlsProblem>() {
+            return (ErrorKind::Tls(problem.kind), problem.message.clone());
+        }
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return explain::rustls_error(tls, host, None);
+        }
+        if let Some(timeout) = cause.downcast_ref::<crate::connect::ConnectTimeout>() {
+            return (ErrorKind::Timeout, timeout.to_string());
+        }
+        if let Some(dns) = cause.downcast_ref::<crate::dns::DnsError>() {
+            return (ErrorKind::Dns, dns.to_string());
+        }
+        if let Some(h) = cause.downcast_ref::<hyper::Error>() {
+            if h.is_timeout() {
+                return (ErrorKind::Timeout, innermost(cause));
+            }
+        }
+    }
+    let message = match fallback {
+        ErrorKind::Connect => format!("{}", innermost(err)),
+        _ => describe_chain(err),
+    };
+    (fallback, message)
+}
+
+fn innermost(err: &(dyn StdError + 'static)) -> String {
+    chain(err).last().map(|e| e.to_string()).unwrap_or_default()
+}
+
+/// "a: b: c" over the chain, skipping messages that repeat the previous one.
+fn describe_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut out = String::new();
+    let mut last = String::new();
+    for cause in chain(err) {
+        let text = cause.to_string();
+        if text.is_empty() || last.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+        last = text;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_hides_password_and_names_url() {
+        let url = Url::parse("https://user:secret@example.com/x").unwrap();
+        let e = Error::new(ErrorKind::Connect, "refused").with_url(&url);
+        let shown = e.to_string();
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("example.com/x"), "{shown}");
+        assert!(!format!("{e:?}").contains("secret"));
+    }
+
+    #[test]
+    fn dns_is_connect_and_certificate_is_tls() {
+        let dns = Error::new(ErrorKind::Dns, "x");
+        assert!(dns.is_dns() && dns.is_connect() && !dns.is_timeout());
+        let cert = Error::new(ErrorKind::Certificate(CertificateErrorKind::Expired), "x");
+        assert!(cert.is_certificate() && cert.is_tls());
+        let url = Error::invalid_url("x");
+        assert!(url.is_builder());
+    }
+
+    #[test]
+    fn chain_looks_inside_io_errors() {
+        let tls = rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion);
+        let io = io::Error::other(io::Error::new(io::ErrorKind::InvalidData, tls));
+        let url = Url::parse("https://h/").unwrap();
+        let (kind, message) = classify(&io, &url, ErrorKind::Connect);
+        assert_eq!(kind, ErrorKind::Tls(TlsErrorKind::ProtocolVersion));
+        assert!(message.contains("version"), "{message}");
+    }
+}

@@ -1,0 +1,83 @@
+//! # wireline
+//!
+//! An async HTTPS client for tokio, in the spirit of Python's `requests`: builders on top of
+//! hyper's pooled client, with TLS by rustls and verification you can configure.
+//!
+//! ```no_run
+//! # async fn run() -> wireline::Result<()> {
+//! // One call:
+//! let text = wireline::get("https://example.com/").await?.text().await?;
+//!
+//! // A client to reuse (it pools connections):
+//! let client = wireline::Client::builder()
+//!     .ca_file("ca.pem")                                  // trust only this CA
+//!     .min_tls_version(wireline::TlsVersion::TLS_1_3)
+//!     .timeout(std::time::Duration::from_secs(30))
+//!     .build()?;
+//! let resp = client
+//!     .post("https://example.com/api")
+//!     .bearer_auth("token")
+//!     .json(&serde_json::json!({"hello": "world"}))
+//!     .send()
+//!     .await?
+//!     .error_for_status()?;
+//! println!("{} from {:?}", resp.status(), resp.remote_addr());
+//! # Ok(()) }
+//! ```
+//!
+//! ## What is built in
+//! - **TLS**: the system's root certificates (loaded once per process, shared by every
+//!   client), a CA file ([`ClientBuilder::ca_file`]), extra roots
+//!   ([`ClientBuilder::add_root_certificate`]), or no verification
+//!   ([`ClientBuilder::danger_accept_invalid_certs`], which still checks handshake
+//!   signatures); a minimum version ([`ClientBuilder::min_tls_version`]). A failed
+//!   verification names the host, the certificate, the failed check and the fix.
+//! - **HTTP/2** by ALPN, falling back to HTTP/1.1; keep-alive connection reuse.
+//! - **Redirects**: up to 10 by default; credentials (`Authorization`, `Cookie`,
+//!   `Proxy-Authorization`) never follow a redirect to another origin.
+//! - **Timeouts**: [`ClientBuilder::timeout`] bounds the whole request including the body;
+//!   [`ClientBuilder::connect_timeout`] bounds TCP connect and TLS handshake together.
+//! - **Typed errors**: [`Error::kind`] and the `is_*` methods.
+//!
+//! The guides in `docs/` cover TLS configuration in depth.
+//!
+//! ## Runtime
+//! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this).
+
+mod body;
+mod client;
+mod connect;
+mod dns;
+mod error;
+mod into_url;
+pub mod redirect;
+mod request;
+mod response;
+mod run;
+mod tls;
+
+pub use body::Body;
+pub use client::{Client, ClientBuilder};
+pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
+pub use into_url::IntoUrl;
+pub use request::{Request, RequestBuilder};
+pub use response::Response;
+pub use tls::{Certificate, TlsVersion};
+
+pub use http::header;
+pub use http::{Method, StatusCode, Version};
+pub use url::Url;
+
+/// Sends a GET request with a default [`Client`] and returns the response.
+///
+/// Each call makes a new client (cheap: the system roots are loaded once per process), so
+/// connections are not reused between calls; make a [`Client`] for repeated requests.
+///
+/// ```no_run
+/// # async fn run() -> wireline::Result<()> {
+/// let body = wireline::get("https://example.com/").await?.text().await?;
+/// # Ok(()) }
+/// ```
+pub async fn get<U: IntoUrl>(url: U) -> Result<Response> {
+    Client::new().get(url).send().await
+}

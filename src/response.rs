@@ -1,0 +1,298 @@
+//! `Response`: the head's accessors, and the body read whole (`bytes`, `text`, `json`) or
+//! piece by piece (`chunk`, `bytes_stream`), all under the request's deadline.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use http::header::{HeaderMap, CONTENT_TYPE};
+use http::{StatusCode, Version};
+use http_body::Body as _;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpInfo;
+use serde::de::DeserializeOwned;
+use tokio::time::{Instant, Sleep};
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// A response whose head has arrived; the body is read on demand.
+///
+/// ```
+/// # async fn run() -> wireline::Result<()> {
+/// let resp = wireline::get("https://example.com/").await?;
+/// println!("{} {:?}", resp.status(), resp.headers().get("content-type"));
+/// let text = resp.text().await?;
+/// # Ok(()) }
+/// ```
+pub struct Response {
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+    remote_addr: Option<SocketAddr>,
+    body: ResponseBody,
+}
+
+/// The body with the deadline that still applies to it, and the URL errors should name.
+struct ResponseBody {
+    incoming: Incoming,
+    deadline: Option<Deadline>,
+    url: Url,
+}
+
+/// The request's `timeout`: it keeps running while the body is read.
+pub(crate) struct Deadline {
+    sleep: Pin<Box<Sleep>>,
+    limit: Duration,
+}
+
+impl Deadline {
+    pub(crate) fn after(limit: Duration) -> Deadline {
+        Deadline {
+            sleep: Box::pin(tokio::time::sleep(limit)),
+            limit,
+        }
+    }
+
+    pub(crate) fn instant(&self) -> Instant {
+        self.sleep.deadline()
+    }
+
+    pub(crate) fn limit(&self) -> Duration {
+        self.limit
+    }
+}
+
+impl Response {
+    pub(crate) fn new(response: http::Response<Incoming>, url: Url, deadline: Option<Deadline>) -> Response {
+        let (parts, incoming) = response.into_parts();
+        let remote_addr = parts
+            .extensions
+            .get::<HttpInfo>()
+            .map(HttpInfo::remote_addr);
+        Response {
+            status: parts.status,
+            version: parts.version,
+            headers: parts.headers,
+            remote_addr,
+            body: ResponseBody {
+                incoming,
+                deadline,
+                url,
+            },
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The HTTP version the server answered with (HTTP/2 when ALPN chose h2).
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The response headers, to change them.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// The final URL, after any redirects.
+    pub fn url(&self) -> &Url {
+        &self.body.url
+    }
+
+    /// The body's length when the server announced it (`Content-Length`), else `None`.
+    pub fn content_length(&self) -> Option<u64> {
+        self.body.incoming.size_hint().exact()
+    }
+
+    /// The address of the server this response came from.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.remote_addr
+    }
+
+    /// An [`is_status`](Error::is_status) error for 4xx and 5xx statuses, else the response.
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// let body = wireline::get("https://example.com/missing")
+    ///     .await?
+    ///     .error_for_status()?
+    ///     .text()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn error_for_status(self) -> Result<Response> {
+        match self.status_error() {
+            Some(e) => Err(e),
+            None => Ok(self),
+        }
+    }
+
+    /// Like [`error_for_status`](Response::error_for_status), by reference.
+    pub fn error_for_status_ref(&self) -> Result<&Response> {
+        match self.status_error() {
+            Some(e) => Err(e),
+            None => Ok(self),
+        }
+    }
+
+    fn status_error(&self) -> Option<Error> {
+        let failed = self.status.is_client_error() || self.status.is_server_error();
+        failed.then(|| Error::from_status(self.status, &self.body.url))
+    }
+
+    /// The next piece of the body, or `None` at its end. Memory stays constant in the body
+    /// size when you read this way.
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// let mut resp = wireline::get("https://example.com/big").await?;
+    /// let mut total = 0;
+    /// while let Some(chunk) = resp.chunk().await? {
+    ///     total += chunk.len();
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        std::future::poll_fn(|cx| self.body.poll_data(cx)).await
+    }
+
+    /// The whole body. A body that ends before its `Content-Length` is an
+    /// [`is_body`](Error::is_body) error, never a short success.
+    pub async fn bytes(mut self) -> Result<Bytes> {
+        let Some(first) = self.chunk().await? else {
+            return Ok(Bytes::new());
+        };
+        let Some(second) = self.chunk().await? else {
+            // One frame: hand it over without copying.
+            return Ok(first);
+        };
+        let expected = self.content_length().unwrap_or(0) as usize;
+        let mut all = BytesMut::with_capacity(expected.max(first.len() + second.len()));
+        all.extend_from_slice(&first);
+        all.extend_from_slice(&second);
+        while let Some(chunk) = self.chunk().await? {
+            all.extend_from_slice(&chunk);
+        }
+        Ok(all.freeze())
+    }
+
+    /// The body as text, decoded with the charset of `Content-Type` (UTF-8 when none is
+    /// given). Bytes that are invalid in that charset become U+FFFD, as in reqwest and
+    /// requests: `text()` never fails on encoding; use [`bytes`](Response::bytes) to see
+    /// the raw bytes.
+    pub async fn text(self) -> Result<String> {
+        self.text_with_charset("utf-8").await
+    }
+
+    /// Like [`text`](Response::text), with the charset to use when `Content-Type` names none.
+    pub async fn text_with_charset(self, default_charset: &str) -> Result<String> {
+        let label = self.charset().unwrap_or_else(|| default_charset.to_owned());
+        let encoding =
+            encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+        let bytes = self.bytes().await?;
+        let (text, _, _) = encoding.decode(&bytes);
+        Ok(text.into_owned())
+    }
+
+    fn charset(&self) -> Option<String> {
+        let content_type = self.headers.get(CONTENT_TYPE)?.to_str().ok()?;
+        let mime: mime::Mime = content_type.parse().ok()?;
+        mime.get_param(mime::CHARSET).map(|c| c.as_str().to_owned())
+    }
+
+    /// The body parsed as JSON; invalid JSON is an [`is_decode`](Error::is_decode) error.
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Ip { origin: String }
+    /// let ip: Ip = wireline::get("https://example.com/ip").await?.json().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
+        let url = self.body.url.clone();
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::decode(format!("the body is not the JSON expected: {e}"))
+                .with_source(e)
+                .with_url(&url)
+        })
+    }
+
+    /// The body as a `Stream` of chunks, for `futures` combinators.
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// use futures_util::StreamExt;
+    /// let mut stream = wireline::get("https://example.com/").await?.bytes_stream();
+    /// while let Some(chunk) = stream.next().await {
+    ///     let chunk = chunk?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn bytes_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
+        BytesStream { body: self.body }
+    }
+}
+
+impl ResponseBody {
+    /// The next data frame (trailers are skipped), or an error mapped with our URL.
+    fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
+        if let Some(deadline) = &mut self.deadline {
+            if deadline.sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(Error::timeout(deadline.limit).with_url(&self.url)));
+            }
+        }
+        loop {
+            let frame = match Pin::new(&mut self.incoming).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(Ok(None)),
+                Poll::Ready(Some(Err(e))) => {
+                    return Poll::Ready(Err(Error::from_body(e, &self.url)))
+                }
+                Poll::Ready(Some(Ok(frame))) => frame,
+            };
+            if let Ok(data) = frame.into_data() {
+                return Poll::Ready(Ok(Some(data)));
+            }
+        }
+    }
+}
+
+use std::future::Future as _;
+
+struct BytesStream {
+    body: ResponseBody,
+}
+
+impl Stream for BytesStream {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
+        self.body.poll_data(cx).map(Result::transpose)
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("url", &self.body.url.as_str())
+            .field("status", &self.status)
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .finish()
+    }
+}

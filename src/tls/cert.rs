@@ -1,0 +1,105 @@
+//! `Certificate`: trust anchors the user hands us, parsed from PEM or DER.
+
+use std::fmt;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+
+use crate::error::{Error, Result};
+
+/// One or more X.509 certificates to trust as roots, for
+/// [`ClientBuilder::add_root_certificate`](crate::ClientBuilder::add_root_certificate).
+///
+/// ```
+/// # fn run(pem: &[u8]) -> wireline::Result<()> {
+/// let ca = wireline::Certificate::from_pem(pem)?;
+/// let client = wireline::Client::builder().add_root_certificate(ca).build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Certificate {
+    ders: Vec<CertificateDer<'static>>,
+}
+
+impl Certificate {
+    /// Parses one PEM certificate or a bundle of them (every `CERTIFICATE` block is kept).
+    ///
+    /// Fails when there is no certificate block, or a block is not a valid X.509 certificate.
+    ///
+    /// ```
+    /// assert!(wireline::Certificate::from_pem(b"not a certificate").is_err());
+    /// ```
+    pub fn from_pem(pem: &[u8]) -> Result<Certificate> {
+        let ders = parse_pem_bundle(pem, "PEM input")?;
+        Ok(Certificate { ders })
+    }
+
+    /// Parses a PEM bundle into one `Certificate` per block, like reqwest's `from_pem_bundle`.
+    pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>> {
+        let ders = parse_pem_bundle(pem, "PEM input")?;
+        Ok(ders
+            .into_iter()
+            .map(|der| Certificate { ders: vec![der] })
+            .collect())
+    }
+
+    /// Parses one DER-encoded certificate.
+    ///
+    /// ```
+    /// assert!(wireline::Certificate::from_der(&[0x30, 0x03, 0x01, 0x01, 0xff]).is_err());
+    /// ```
+    pub fn from_der(der: &[u8]) -> Result<Certificate> {
+        let der = CertificateDer::from(der.to_vec());
+        check_x509(&der, "DER input", 0)?;
+        Ok(Certificate { ders: vec![der] })
+    }
+
+    pub(crate) fn into_ders(self) -> Vec<CertificateDer<'static>> {
+        self.ders
+    }
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let subjects: Vec<String> = self
+            .ders
+            .iter()
+            .map(|der| crate::tls::explain::subject_of(der))
+            .collect();
+        f.debug_struct("Certificate")
+            .field("subjects", &subjects)
+            .finish()
+    }
+}
+
+/// Every CERTIFICATE block of `pem`, each checked to be X.509; `origin` names the input in
+/// errors (a file path, or "PEM input").
+pub(crate) fn parse_pem_bundle(pem: &[u8], origin: &str) -> Result<Vec<CertificateDer<'static>>> {
+    let mut ders = Vec::new();
+    for (index, item) in CertificateDer::pem_slice_iter(pem).enumerate() {
+        let der = item.map_err(|e| {
+            Error::builder(format!(
+                "{origin}: certificate #{} is not valid PEM: {e}",
+                index + 1
+            ))
+        })?;
+        check_x509(&der, origin, index)?;
+        ders.push(der);
+    }
+    if ders.is_empty() {
+        return Err(Error::builder(format!(
+            "{origin}: no certificate found (expected one or more \"-----BEGIN CERTIFICATE-----\" blocks)"
+        )));
+    }
+    Ok(ders)
+}
+
+fn check_x509(der: &CertificateDer<'_>, origin: &str, index: usize) -> Result<()> {
+    match x509_parser::parse_x509_certificate(der) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::builder(format!(
+            "{origin}: certificate #{} is not a valid X.509 certificate: {e}",
+            index + 1
+        ))),
+    }
+}

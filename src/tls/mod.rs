@@ -1,0 +1,205 @@
+//! The user's TLS choices as plain data, and the one place they become a rustls `ClientConfig`.
+//!
+//! Kept free of sockets so every combination can be tested as a pure function.
+
+pub(crate) mod cert;
+pub(crate) mod explain;
+pub(crate) mod roots;
+pub(crate) mod verify;
+mod version;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::{ClientConfig, RootCertStore};
+use rustls_pki_types::CertificateDer;
+
+pub use cert::Certificate;
+pub use version::TlsVersion;
+
+use crate::error::{Error, Result};
+use explain::TlsProblem;
+
+/// Which certificates anchor trust. One source at a time, so "system roots and a CA file"
+/// can't be asked for by accident; `extra` certificates add to either.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RootSource {
+    /// The operating system's store (rustls-native-certs, honouring SSL_CERT_FILE/SSL_CERT_DIR).
+    System,
+    /// Only the certificates of this PEM bundle (curl's --cacert, requests' verify=path).
+    CaFile(PathBuf),
+}
+
+/// How the server's certificate is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verification {
+    /// Chain to a trusted root, validity dates, and the host name.
+    Full,
+    /// Nothing about the certificate; handshake signatures only.
+    AcceptInvalidCerts,
+}
+
+/// Everything TLS a client was asked for.
+#[derive(Clone, Debug)]
+pub(crate) struct TlsSettings {
+    pub(crate) roots: RootSource,
+    pub(crate) extra_roots: Vec<CertificateDer<'static>>,
+    pub(crate) verification: Verification,
+    pub(crate) min_version: TlsVersion,
+    /// ALPN offers only http/1.1 instead of h2 then http/1.1.
+    pub(crate) http1_only: bool,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            roots: RootSource::System,
+            extra_roots: Vec::new(),
+            verification: Verification::Full,
+            min_version: TlsVersion::TLS_1_2,
+            http1_only: false,
+        }
+    }
+}
+
+/// A built TLS configuration, or the reason HTTPS can't be used (only when the system
+/// store is empty: `Client::new()` can't fail, so requests report it instead).
+#[derive(Clone)]
+pub(crate) enum TlsConfig {
+    Ready(Arc<ClientConfig>),
+    Unavailable(Arc<TlsProblem>),
+}
+
+impl TlsSettings {
+    pub(crate) fn is_default(&self) -> bool {
+        self.roots == RootSource::System
+            && self.extra_roots.is_empty()
+            && self.verification == Verification::Full
+            && self.min_version == TlsVersion::TLS_1_2
+            && !self.http1_only
+    }
+
+    /// Builds the rustls configuration. The default settings' configuration is built once
+    /// per process and shared, so `Client::new()` costs an `Arc` clone and every default
+    /// client shares one TLS session cache.
+    pub(crate) fn build(&self) -> Result<TlsConfig> {
+        if self.is_default() {
+            static DEFAULT: OnceLock<Result<TlsConfig>> = OnceLock::new();
+            return match DEFAULT.get_or_init(|| self.build_uncached()) {
+                Ok(config) => Ok(config.clone()),
+                Err(e) => Err(Error::builder(e.to_string())),
+            };
+        }
+        self.build_uncached()
+    }
+
+    fn build_uncached(&self) -> Result<TlsConfig> {
+        let provider = provider();
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(self.min_version.and_newer())
+            .map_err(|e| Error::builder(format!("TLS versions: {e}")))?;
+        let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> =
+            match self.verification {
+                Verification::AcceptInvalidCerts => {
+                    Arc::new(verify::AcceptInvalidCertificates::new(provider))
+                }
+                Verification::Full => {
+                    let (store, label) = match self.trusted_roots()? {
+                        Ok(found) => found,
+                        Err(problem) => return Ok(TlsConfig::Unavailable(problem)),
+                    };
+                    let webpki = WebPkiServerVerifier::builder_with_provider(store, provider.clone())
+                        .build()
+                        .map_err(|e| Error::builder(format!("certificate verifier: {e}")))?;
+                    Arc::new(verify::ExplainingVerifier::new(webpki, label.into()))
+                }
+            };
+        let mut config = builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        config.alpn_protocols = if self.http1_only {
+            vec![b"http/1.1".to_vec()]
+        } else {
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        };
+        Ok(TlsConfig::Ready(Arc::new(config)))
+    }
+
+    /// The root store to verify against and a label naming it in error messages. The
+    /// inner `Err` is "no system roots", which is reported per request, not here.
+    #[allow(clippy::type_complexity)]
+    fn trusted_roots(
+        &self,
+    ) -> Result<std::result::Result<(Arc<RootCertStore>, String), Arc<TlsProblem>>> {
+        let (base, label) = match &self.roots {
+            RootSource::System => match roots::system() {
+                Ok(store) => (store, "system roots".to_owned()),
+                Err(problem) if self.extra_roots.is_empty() => return Ok(Err(problem)),
+                Err(_) => (Arc::new(RootCertStore::empty()), String::new()),
+            },
+            RootSource::CaFile(path) => {
+                let label = format!("CA file {}", path.display());
+                let ders = roots::read_ca_file(path)?;
+                (Arc::new(roots::store_of(ders, &label)?), label)
+            }
+        };
+        if self.extra_roots.is_empty() {
+            return Ok(Ok((base, label)));
+        }
+        let mut store = RootCertStore::clone(&base);
+        let (added, _) = store.add_parsable_certificates(self.extra_roots.iter().cloned());
+        if added == 0 {
+            return Err(Error::builder(
+                "add_root_certificate: none of the certificates can be used as a trust anchor",
+            ));
+        }
+        let label = if label.is_empty() {
+            "the certificates given to add_root_certificate()".to_owned()
+        } else {
+            format!("{label} plus add_root_certificate()")
+        };
+        Ok(Ok((Arc::new(store), label)))
+    }
+}
+
+/// The crypto provider, built once: ring, with rustls' default suites and groups.
+pub(crate) fn provider() -> &'static Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_ca_file_names_the_path() {
+        let settings = TlsSettings {
+            roots: RootSource::CaFile("/nonexistent/ca.pem".into()),
+            ..TlsSettings::default()
+        };
+        let err = settings.build().err().expect("must fail");
+        assert!(err.is_builder());
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+    }
+
+    #[test]
+    fn accept_invalid_needs_no_roots_and_keeps_alpn() {
+        let settings = TlsSettings {
+            roots: RootSource::CaFile("/nonexistent/ca.pem".into()),
+            verification: Verification::AcceptInvalidCerts,
+            min_version: TlsVersion::TLS_1_3,
+            http1_only: true,
+            ..TlsSettings::default()
+        };
+        match settings.build().expect("no file is read") {
+            TlsConfig::Ready(config) => {
+                assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+            }
+            TlsConfig::Unavailable(_) => panic!("roots are not needed"),
+        }
+    }
+}

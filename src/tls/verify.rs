@@ -1,0 +1,131 @@
+//! Certificate verifiers: the normal one wrapped so failures carry an explanation, and the
+//! no-verification one that still checks handshake signatures.
+
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
+
+use crate::tls::explain;
+
+/// webpki's verifier, plus context on failure: rustls reports only "UnknownIssuer" or
+/// "Expired", so we attach the host, the certificate's names and dates and a fix, while we
+/// still hold the certificate.
+#[derive(Debug)]
+pub(crate) struct ExplainingVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    /// Names the trusted roots in messages: "system roots", "CA file ca.pem"…
+    roots_label: Arc<str>,
+}
+
+impl ExplainingVerifier {
+    pub(crate) fn new(inner: Arc<WebPkiServerVerifier>, roots_label: Arc<str>) -> Self {
+        ExplainingVerifier { inner, roots_label }
+    }
+}
+
+impl ServerCertVerifier for ExplainingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map_err(|err| match err {
+                rustls::Error::InvalidCertificate(cause) => {
+                    let problem = explain::certificate(
+                        &cause,
+                        end_entity,
+                        intermediates,
+                        server_name,
+                        now,
+                        &self.roots_label,
+                    );
+                    rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(
+                        Arc::new(problem),
+                    )))
+                }
+                other => other,
+            })
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// `danger_accept_invalid_certs(true)`: any chain, any name, any date. The handshake
+/// signatures are still verified with the provider's algorithms, so the peer must hold the
+/// private key of the certificate it shows (reqwest's and ureq's no-verify modes skip this).
+#[derive(Debug)]
+pub(crate) struct AcceptInvalidCertificates {
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl AcceptInvalidCertificates {
+    pub(crate) fn new(provider: &CryptoProvider) -> Self {
+        AcceptInvalidCertificates {
+            algorithms: provider.signature_verification_algorithms,
+        }
+    }
+}
+
+impl ServerCertVerifier for AcceptInvalidCertificates {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
