@@ -93,10 +93,7 @@ impl Service<Uri> for Connector {
             }
             (true, Some(https)) => https.call(dst),
             (true, None) => {
-                let problem = self
-                    .tls_unavailable
-                    .clone()
-                    .map(|p| TlsProblem::clone(&p));
+                let problem = self.tls_unavailable.clone().map(|p| TlsProblem::clone(&p));
                 return Box::pin(async move {
                     Err(match problem {
                         Some(problem) => problem.into(),

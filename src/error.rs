@@ -297,8 +297,9 @@ impl Error {
         match self.inner.kind {
             ErrorKind::Builder => "invalid request or client setting",
             ErrorKind::InvalidUrl => "invalid URL",
-            ErrorKind::Dns => "could not resolve host",
+            ErrorKind::Dns => "DNS lookup failed",
             ErrorKind::Connect => "could not connect",
+            ErrorKind::Tls(TlsErrorKind::NoTrustedRoots) => "HTTPS unavailable",
             ErrorKind::Tls(_) => "TLS handshake failed",
             ErrorKind::Certificate(_) => "server certificate rejected",
             ErrorKind::Timeout => "timed out",
@@ -371,15 +372,14 @@ pub(crate) fn chain<'a>(
 }
 
 /// Decides the kind and the message of a transport error by its most specific cause.
-fn classify(
-    err: &(dyn StdError + 'static),
-    url: &Url,
-    fallback: ErrorKind,
-) -> (ErrorKind, String) {
+fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (ErrorKind, String) {
     let host = url.host_str().unwrap_or("");
     for cause in chain(err) {
         if let Some(problem) = cause.downcast_ref::<CertificateProblem>() {
-            return (ErrorKind::Certificate(problem.kind), problem.message.clone());
+            return (
+                ErrorKind::Certificate(problem.kind),
+                problem.message.clone(),
+            );
         }
         if let Some(problem) = cause.downcast_ref::<TlsProblem>() {
             return (ErrorKind::Tls(problem.kind), problem.message.clone());
@@ -400,7 +400,7 @@ fn classify(
         }
     }
     let message = match fallback {
-        ErrorKind::Connect => format!("{}", innermost(err)),
+        ErrorKind::Connect => innermost(err),
         _ => describe_chain(err),
     };
     (fallback, message)

@@ -99,12 +99,14 @@ pub(crate) fn next_hop(
         ))
         .with_url(current));
     }
-    let location = location.to_str().map_err(|_| {
-        Error::redirect("the Location header is not valid text").with_url(current)
-    })?;
+    let location = location
+        .to_str()
+        .map_err(|_| Error::redirect("the Location header is not valid text").with_url(current))?;
     let mut url = current.join(location).map_err(|e| {
-        Error::redirect(format!("the Location header {location:?} is not a valid URL: {e}"))
-            .with_url(current)
+        Error::redirect(format!(
+            "the Location header {location:?} is not a valid URL: {e}"
+        ))
+        .with_url(current)
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::redirect(format!(
@@ -173,7 +175,10 @@ mod tests {
         assert_eq!((h.method, h.drop_body), (Method::GET, true));
         assert_eq!(h.url.as_str(), "https://a.test/z");
         let h = hop(303, Method::PUT, "z").unwrap().unwrap();
-        assert_eq!((h.method, h.url.as_str()), (Method::GET, "https://a.test/x/z"));
+        assert_eq!(
+            (h.method, h.url.as_str()),
+            (Method::GET, "https://a.test/x/z")
+        );
         let h = hop(303, Method::HEAD, "z").unwrap().unwrap();
         assert_eq!(h.method, Method::HEAD);
         let h = hop(307, Method::POST, "z").unwrap().unwrap();
@@ -184,7 +189,12 @@ mod tests {
 
     #[test]
     fn bad_locations_are_errors() {
-        for to in ["file:///etc/passwd", "ftp://a.test/", "javascript:alert(1)", "data:,x"] {
+        for to in [
+            "file:///etc/passwd",
+            "ftp://a.test/",
+            "javascript:alert(1)",
+            "data:,x",
+        ] {
             let err = hop(302, Method::GET, to).unwrap_err();
             assert!(err.is_redirect(), "{to}: {err}");
         }
@@ -230,7 +240,9 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.is_redirect());
-        let h = hop(302, Method::GET, "https://u:p@b.test/").unwrap().unwrap();
+        let h = hop(302, Method::GET, "https://u:p@b.test/")
+            .unwrap()
+            .unwrap();
         assert_eq!(h.url.as_str(), "https://b.test/");
     }
 }

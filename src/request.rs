@@ -137,9 +137,8 @@ fn redacted_url(url: &Url) -> String {
 
 /// Parses a URL for a request; see [`check_url`].
 pub(crate) fn parse_url(input: &str) -> Result<(Url, Option<HeaderValue>)> {
-    let url = Url::parse(input).map_err(|e| {
-        Error::invalid_url(format!("{:?} is not a valid URL: {e}", shorten(input)))
-    })?;
+    let url = Url::parse(input)
+        .map_err(|e| Error::invalid_url(format!("{:?} is not a valid URL: {e}", shorten(input))))?;
     check_url(url)
 }
 
@@ -192,7 +191,9 @@ fn basic_auth_value(user: &str, password: Option<&str>) -> HeaderValue {
 
 /// Names whose values must never be printed.
 fn is_sensitive(name: &HeaderName) -> bool {
-    name == AUTHORIZATION || name == http::header::COOKIE || name == http::header::PROXY_AUTHORIZATION
+    name == AUTHORIZATION
+        || name == http::header::COOKIE
+        || name == http::header::PROXY_AUTHORIZATION
 }
 
 /// Builds a [`Request`] step by step; errors wait until [`send`](RequestBuilder::send) or
@@ -317,7 +318,9 @@ impl RequestBuilder {
             let url = &mut request.url;
             let result = {
                 let mut pairs = url.query_pairs_mut();
-                query.serialize(serde_urlencoded::Serializer::new(&mut pairs)).map(|_| ())
+                query
+                    .serialize(serde_urlencoded::Serializer::new(&mut pairs))
+                    .map(|_| ())
             };
             if url.query() == Some("") {
                 url.set_query(None);
@@ -337,8 +340,8 @@ impl RequestBuilder {
     /// Sets a JSON body and `Content-Type: application/json` (unless already set).
     pub fn json<T: Serialize + ?Sized>(self, json: &T) -> RequestBuilder {
         self.edit(|request| {
-            let bytes = serde_json::to_vec(json)
-                .map_err(|e| Error::builder(format!("JSON body: {e}")))?;
+            let bytes =
+                serde_json::to_vec(json).map_err(|e| Error::builder(format!("JSON body: {e}")))?;
             set_content(request, bytes, "application/json");
             Ok(())
         })
@@ -349,7 +352,11 @@ impl RequestBuilder {
         self.edit(|request| {
             let text = serde_urlencoded::to_string(form)
                 .map_err(|e| Error::builder(format!("form body: {e}")))?;
-            set_content(request, text.into_bytes(), "application/x-www-form-urlencoded");
+            set_content(
+                request,
+                text.into_bytes(),
+                "application/x-www-form-urlencoded",
+            );
             Ok(())
         })
     }
@@ -440,7 +447,12 @@ mod tests {
 
     #[test]
     fn urls_are_checked() {
-        for bad in ["not a url", "ftp://x.test/", "file:///etc/passwd", "http://"] {
+        for bad in [
+            "not a url",
+            "ftp://x.test/",
+            "file:///etc/passwd",
+            "http://",
+        ] {
             let err = parse_url(bad).unwrap_err();
             assert!(err.is_builder(), "{bad}");
             assert_eq!(err.kind(), crate::ErrorKind::InvalidUrl);

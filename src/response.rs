@@ -68,7 +68,11 @@ impl Deadline {
 }
 
 impl Response {
-    pub(crate) fn new(response: http::Response<Incoming>, url: Url, deadline: Option<Deadline>) -> Response {
+    pub(crate) fn new(
+        response: http::Response<Incoming>,
+        url: Url,
+        deadline: Option<Deadline>,
+    ) -> Response {
         let (parts, incoming) = response.into_parts();
         let remote_addr = parts
             .extensions

@@ -160,11 +160,12 @@ pub(crate) fn certificate(
                     .map(|f| f.issuer.clone())
                     .unwrap_or_else(|| "an unknown issuer".to_owned());
                 let chain_note = if intermediates.is_empty() {
-                    " The server sent no intermediate certificates: if this CA is an \
-                     intermediate, the server's chain is incomplete (configure it to send \
-                     the full chain)."
+                    format!(
+                        " (The server sent no intermediate certificate: if {issuer} is an \
+                         intermediate CA, the server's chain is incomplete.)"
+                    )
                 } else {
-                    ""
+                    String::new()
                 };
                 (
                     CertificateErrorKind::UnknownIssuer,
@@ -218,8 +219,9 @@ pub(crate) fn certificate(
             (
                 CertificateErrorKind::NameMismatch,
                 format!(
-                    "{who} does not match the host name {host}: {detail}. Use a URL with one \
-                     of the certificate's names, or fix the server's certificate"
+                    "the certificate presented by {host} ({subject}) is not valid for the \
+                     name {host}: {detail}. Use a URL with one of the certificate's names, \
+                     or fix the server's certificate"
                 ),
             )
         }
@@ -259,7 +261,10 @@ pub(crate) fn rustls_error(
     match err {
         rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
             if let Some(problem) = other.0.downcast_ref::<CertificateProblem>() {
-                return (ErrorKind::Certificate(problem.kind), problem.message.clone());
+                return (
+                    ErrorKind::Certificate(problem.kind),
+                    problem.message.clone(),
+                );
             }
             (
                 ErrorKind::Certificate(CertificateErrorKind::Other),
@@ -329,7 +334,10 @@ pub(crate) fn rustls_error(
                  (a plain-HTTP server answers like this)"
             ),
         ),
-        other => tls(TlsErrorKind::Other, format!("TLS with {host} failed: {other}")),
+        other => tls(
+            TlsErrorKind::Other,
+            format!("TLS with {host} failed: {other}"),
+        ),
     }
 }
 

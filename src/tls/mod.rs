@@ -100,22 +100,22 @@ impl TlsSettings {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(self.min_version.and_newer())
             .map_err(|e| Error::builder(format!("TLS versions: {e}")))?;
-        let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> =
-            match self.verification {
-                Verification::AcceptInvalidCerts => {
-                    Arc::new(verify::AcceptInvalidCertificates::new(provider))
-                }
-                Verification::Full => {
-                    let (store, label) = match self.trusted_roots()? {
-                        Ok(found) => found,
-                        Err(problem) => return Ok(TlsConfig::Unavailable(problem)),
-                    };
-                    let webpki = WebPkiServerVerifier::builder_with_provider(store, provider.clone())
-                        .build()
-                        .map_err(|e| Error::builder(format!("certificate verifier: {e}")))?;
-                    Arc::new(verify::ExplainingVerifier::new(webpki, label.into()))
-                }
-            };
+        let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = match self.verification
+        {
+            Verification::AcceptInvalidCerts => {
+                Arc::new(verify::AcceptInvalidCertificates::new(provider))
+            }
+            Verification::Full => {
+                let (store, label) = match self.trusted_roots()? {
+                    Ok(found) => found,
+                    Err(problem) => return Ok(TlsConfig::Unavailable(problem)),
+                };
+                let webpki = WebPkiServerVerifier::builder_with_provider(store, provider.clone())
+                    .build()
+                    .map_err(|e| Error::builder(format!("certificate verifier: {e}")))?;
+                Arc::new(verify::ExplainingVerifier::new(webpki, label.into()))
+            }
+        };
         let mut config = builder
             .dangerous()
             .with_custom_certificate_verifier(verifier)

@@ -46,8 +46,9 @@ fn load_system() -> std::result::Result<Arc<RootCertStore>, Arc<TlsProblem>> {
 /// file is missing, unreadable or holds no certificate.
 pub(crate) fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     let shown = path.display().to_string();
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::builder(format!("CA file {shown}: cannot read it: {e}")).with_source(e))?;
+    let pem = std::fs::read(path).map_err(|e| {
+        Error::builder(format!("CA file {shown}: cannot read it: {e}")).with_source(e)
+    })?;
     parse_pem_bundle(&pem, &format!("CA file {shown}"))
 }
 

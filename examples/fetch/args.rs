@@ -1,0 +1,233 @@
+//! The command line of `fetch`, parsed into plain data the way curl reads its options.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use wireline::TlsVersion;
+
+pub(crate) const USAGE: &str = "\
+Usage: fetch [OPTIONS] URL
+
+A small curl on wireline. The body goes to stdout byte for byte.
+
+Options:
+  -X, --request METHOD     use this method (default GET; POST with -d/--json)
+  -H, --header 'N: V'      add a request header (repeatable)
+  -d, --data DATA|@FILE    send a form body (repeats are joined with '&');
+                           @FILE sends the file's bytes unchanged
+      --json DATA|@FILE    send a JSON body, with Content-Type and Accept JSON
+  -o, --output FILE        write the body to FILE instead of stdout
+  -i, --include            write the response head before the body
+  -I, --head               send HEAD and write the response head only
+      --max-redirects N    follow up to N redirects (default 10; 0 = don't follow)
+      --cacert FILE        trust only the CA certificates in this PEM file
+  -k, --insecure           don't verify the server's certificate
+      --tls-min 1.2|1.3    lowest TLS version to accept (default 1.2)
+      --timeout SECS       limit for the whole transfer
+      --connect-timeout SECS  limit for the TCP connect and TLS handshake
+  -f, --fail               exit 22, printing no body, when the status is >= 400
+  -v, --verbose            show the request and the response head on stderr
+  -h, --help               show this help
+
+Exit codes are curl's: 2 usage, 3 URL, 6 DNS, 7 connect, 22 --fail, 28 timeout,
+35 TLS, 47 redirects, 60 certificate.";
+
+/// Everything the user asked for.
+#[derive(Debug, Default)]
+pub(crate) struct Args {
+    pub(crate) url: String,
+    pub(crate) method: Option<String>,
+    /// In command-line order, as (name, value).
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) payload: Option<Payload>,
+    pub(crate) output: Option<PathBuf>,
+    pub(crate) include: bool,
+    pub(crate) head: bool,
+    pub(crate) max_redirects: usize,
+    pub(crate) cacert: Option<PathBuf>,
+    pub(crate) insecure: bool,
+    pub(crate) tls_min: Option<TlsVersion>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) fail: bool,
+    pub(crate) verbose: bool,
+}
+
+/// A request body: its parts, read later so parsing stays free of I/O.
+#[derive(Debug)]
+pub(crate) struct Payload {
+    pub(crate) kind: PayloadKind,
+    pub(crate) parts: Vec<Source>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PayloadKind {
+    /// `-d`: parts joined with `&`, sent as a form.
+    Form,
+    /// `--json`: parts concatenated, sent as JSON.
+    Json,
+}
+
+#[derive(Debug)]
+pub(crate) enum Source {
+    Inline(String),
+    File(PathBuf),
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Fetch(Box<Args>),
+    Help,
+}
+
+/// Parses the arguments after the program name. The error is the one line to show.
+pub(crate) fn parse(raw: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
+    let mut words = Vec::new();
+    for word in raw {
+        words.push(
+            word.into_string()
+                .map_err(|w| format!("argument {w:?} is not valid UTF-8"))?,
+        );
+    }
+    let mut args = Args {
+        max_redirects: 10,
+        ..Args::default()
+    };
+    let mut url = None;
+    let mut words = words.into_iter();
+    while let Some(word) = words.next() {
+        let options = if word == "--" {
+            for rest in words.by_ref() {
+                set_url(&mut url, rest)?;
+            }
+            break;
+        } else if let Some(long) = word.strip_prefix("--") {
+            // `--name=value` or `--name value`.
+            match long.split_once('=') {
+                Some((name, value)) => vec![(format!("--{name}"), Some(value.to_owned()))],
+                None => vec![(word.clone(), None)],
+            }
+        } else if word.len() > 1 && word.starts_with('-') {
+            split_short(&word)
+        } else {
+            set_url(&mut url, word)?;
+            continue;
+        };
+        for (name, attached) in options {
+            if name == "-h" || name == "--help" {
+                return Ok(Command::Help);
+            }
+            let mut value = || match attached.clone() {
+                Some(value) => Ok(value),
+                None => words
+                    .next()
+                    .ok_or_else(|| format!("option {name} needs a value")),
+            };
+            apply(&mut args, &name, &mut value)?;
+        }
+    }
+    args.url = url.ok_or("no URL given")?;
+    if args.head && args.payload.is_some() {
+        return Err("-I/--head sends no body, so it can't be used with -d or --json".into());
+    }
+    Ok(Command::Fetch(Box::new(args)))
+}
+
+fn set_url(url: &mut Option<String>, word: String) -> Result<(), String> {
+    if url.is_some() {
+        return Err(format!(
+            "only one URL is supported (got a second one: {word:?})"
+        ));
+    }
+    *url = Some(word);
+    Ok(())
+}
+
+/// Short options as getopt reads them: `-fv` is `-f -v`, and an option that takes a value
+/// takes the rest of the word (`-XPOST`) or, when that is empty, the next word.
+fn split_short(word: &str) -> Vec<(String, Option<String>)> {
+    let mut options = Vec::new();
+    for (at, letter) in word.char_indices().skip(1) {
+        let name = format!("-{letter}");
+        if matches!(letter, 'X' | 'H' | 'd' | 'o') {
+            let rest = &word[at + letter.len_utf8()..];
+            options.push((name, (!rest.is_empty()).then(|| rest.to_owned())));
+            break;
+        }
+        options.push((name, None));
+    }
+    options
+}
+
+fn apply(
+    args: &mut Args,
+    name: &str,
+    value: &mut dyn FnMut() -> Result<String, String>,
+) -> Result<(), String> {
+    match name {
+        "-X" | "--request" => args.method = Some(value()?),
+        "-H" | "--header" => args.headers.push(header(&value()?)?),
+        "-d" | "--data" => add_part(args, PayloadKind::Form, source(value()?))?,
+        "--json" => add_part(args, PayloadKind::Json, source(value()?))?,
+        "-o" | "--output" => args.output = Some(PathBuf::from(value()?)),
+        "-i" | "--include" => args.include = true,
+        "-I" | "--head" => args.head = true,
+        "--max-redirects" => {
+            let text = value()?;
+            args.max_redirects = text
+                .parse()
+                .map_err(|_| format!("--max-redirects needs a whole number, not {text:?}"))?;
+        }
+        "--cacert" => args.cacert = Some(PathBuf::from(value()?)),
+        "-k" | "--insecure" => args.insecure = true,
+        "--tls-min" => {
+            args.tls_min = Some(match value()?.as_str() {
+                "1.2" => TlsVersion::TLS_1_2,
+                "1.3" => TlsVersion::TLS_1_3,
+                other => return Err(format!("--tls-min must be 1.2 or 1.3, not {other:?}")),
+            })
+        }
+        "--timeout" => args.timeout = Some(seconds(name, &value()?)?),
+        "--connect-timeout" => args.connect_timeout = Some(seconds(name, &value()?)?),
+        "-f" | "--fail" => args.fail = true,
+        "-v" | "--verbose" => args.verbose = true,
+        _ => return Err(format!("unknown option {name}")),
+    }
+    Ok(())
+}
+
+fn header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("header {text:?} must look like 'Name: value'"))?;
+    Ok((name.trim().to_owned(), value.trim_start().to_owned()))
+}
+
+fn source(text: String) -> Source {
+    match text.strip_prefix('@') {
+        Some(path) => Source::File(PathBuf::from(path)),
+        None => Source::Inline(text),
+    }
+}
+
+fn add_part(args: &mut Args, kind: PayloadKind, part: Source) -> Result<(), String> {
+    let payload = args.payload.get_or_insert_with(|| Payload {
+        kind,
+        parts: Vec::new(),
+    });
+    if payload.kind != kind {
+        return Err("-d and --json can't be combined".into());
+    }
+    payload.parts.push(part);
+    Ok(())
+}
+
+fn seconds(name: &str, text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{name} needs a positive number of seconds, not {text:?}"))
+}

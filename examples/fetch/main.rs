@@ -1,0 +1,204 @@
+//! `fetch`: a small curl built on wireline — one request, the body to stdout, curl's exit codes.
+//!
+//! ```text
+//! cargo run --example fetch -- -i https://example.com/
+//! cargo run --example fetch -- --cacert ca.pem -d @form.txt https://127.0.0.1:8443/post
+//! ```
+
+mod args;
+mod exit;
+mod show;
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use wireline::header::{HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
+use wireline::redirect::Policy;
+use wireline::{Client, Method, Request};
+
+use args::{Args, Command, PayloadKind, Source};
+use exit::Failure;
+
+const AGENT: &str = concat!("wireline-fetch/", env!("CARGO_PKG_VERSION"));
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = match args::parse(std::env::args_os().skip(1)) {
+        Ok(Command::Fetch(args)) => args,
+        Ok(Command::Help) => {
+            println!("{}", args::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("fetch: {message} (see fetch --help)");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    match run(*args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            // One line, whatever the message holds.
+            eprintln!("fetch: {}", failure.message.replace('\n', " "));
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Failure> {
+    if args.verbose {
+        // Shows wireline's own warnings, such as the one `-k` logs.
+        tracing_subscriber::fmt()
+            .with_writer(io::stderr)
+            .with_ansi(io::stderr().is_terminal())
+            .with_max_level(tracing::Level::WARN)
+            .without_time()
+            .with_target(false)
+            .init();
+    }
+    let client = client(&args)?;
+    let request = request(&client, &args)?;
+    if args.verbose {
+        show::request_trace(&request);
+    }
+    let mut resp = client.execute(request).await?;
+    if args.verbose {
+        show::response_trace(&resp);
+    }
+    if args.fail {
+        resp.error_for_status_ref()?;
+    }
+    let mut out = output(&args)?;
+    write_response(&mut *out, &mut resp, &args).await?;
+    out.flush().map_err(write_failure)
+}
+
+fn client(args: &Args) -> Result<Client, Failure> {
+    let mut builder = Client::builder()
+        .danger_accept_invalid_certs(args.insecure)
+        .redirect(match args.max_redirects {
+            0 => Policy::none(),
+            n => Policy::limited(n),
+        });
+    if let Some(path) = &args.cacert {
+        builder = builder.ca_file(path);
+    }
+    if let Some(version) = args.tls_min {
+        builder = builder.min_tls_version(version);
+    }
+    if let Some(limit) = args.timeout {
+        builder = builder.timeout(limit);
+    }
+    if let Some(limit) = args.connect_timeout {
+        builder = builder.connect_timeout(limit);
+    }
+    builder.build().map_err(|err| {
+        // With our settings only the CA file can make build() fail with a builder error,
+        // and curl has its own code for that.
+        let unusable_ca_file = err.is_builder() && args.cacert.is_some();
+        let mut failure = Failure::from(err);
+        if unusable_ca_file {
+            failure.code = exit::CA_FILE;
+        }
+        failure
+    })
+}
+
+/// The request with curl's defaults: `-d` means POST, `-I` HEAD; `-H` headers win over
+/// the content type, `Accept` and `User-Agent` we would set. They are set on the request
+/// rather than the client so that `-v` can show every header we send.
+fn request(client: &Client, args: &Args) -> Result<Request, Failure> {
+    let method = match (&args.method, &args.payload) {
+        (Some(name), _) => Method::from_bytes(name.as_bytes())
+            .map_err(|_| Failure::new(exit::USAGE, format!("{name:?} is not a valid method")))?,
+        (None, _) if args.head => Method::HEAD,
+        (None, Some(_)) => Method::POST,
+        (None, None) => Method::GET,
+    };
+    let mut builder = client.request(method, &args.url);
+    for (name, value) in &args.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let (content_type, accept) = match args.payload.as_ref().map(|p| p.kind) {
+        Some(PayloadKind::Form) => (Some("application/x-www-form-urlencoded"), "*/*"),
+        Some(PayloadKind::Json) => (Some("application/json"), "application/json"),
+        None => (None, "*/*"),
+    };
+    let mut request = builder.build()?;
+    let headers = request.headers_mut();
+    if let Some(content_type) = content_type {
+        headers
+            .entry(CONTENT_TYPE)
+            .or_insert(HeaderValue::from_static(content_type));
+    }
+    headers
+        .entry(ACCEPT)
+        .or_insert(HeaderValue::from_static(accept));
+    headers
+        .entry(USER_AGENT)
+        .or_insert(HeaderValue::from_static(AGENT));
+    if let Some(payload) = &args.payload {
+        *request.body_mut() = Some(read_payload(payload)?.into());
+    }
+    Ok(request)
+}
+
+/// The body bytes: `-d` parts joined with `&` as curl does, `--json` parts concatenated.
+/// Files are sent unchanged (curl's `-d @FILE` strips newlines; this is `--data-binary`).
+fn read_payload(payload: &args::Payload) -> Result<Vec<u8>, Failure> {
+    let mut body = Vec::new();
+    for (index, part) in payload.parts.iter().enumerate() {
+        if index > 0 && payload.kind == PayloadKind::Form {
+            body.push(b'&');
+        }
+        match part {
+            Source::Inline(text) => body.extend_from_slice(text.as_bytes()),
+            Source::File(path) => {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    Failure::new(
+                        exit::READ_ERROR,
+                        format!("can't read the body from {}: {e}", path.display()),
+                    )
+                })?;
+                body.extend_from_slice(&bytes);
+            }
+        }
+    }
+    Ok(body)
+}
+
+/// Where the body goes: the `-o` file, created only once there is a response to save,
+/// or stdout.
+fn output(args: &Args) -> Result<Box<dyn Write>, Failure> {
+    match &args.output {
+        Some(path) => File::create(path)
+            .map(|f| Box::new(f) as Box<dyn Write>)
+            .map_err(|e| {
+                Failure::new(
+                    exit::WRITE_ERROR,
+                    format!("can't create {}: {e}", path.display()),
+                )
+            }),
+        None => Ok(Box::new(io::stdout().lock())),
+    }
+}
+
+/// Writes the head (for `-i`/`-I`) and streams the body chunk by chunk, so memory stays
+/// constant whatever the body's size.
+async fn write_response(
+    out: &mut dyn Write,
+    resp: &mut wireline::Response,
+    args: &Args,
+) -> Result<(), Failure> {
+    if args.include || args.head {
+        show::response_head(out, resp).map_err(write_failure)?;
+    }
+    while let Some(chunk) = resp.chunk().await? {
+        out.write_all(&chunk).map_err(write_failure)?;
+    }
+    Ok(())
+}
+
+fn write_failure(err: io::Error) -> Failure {
+    Failure::new(exit::WRITE_ERROR, format!("can't write the output: {err}"))
+}
