@@ -399,11 +399,40 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
             }
         }
     }
+    if let Some(tls) = chain(err).find_map(alert_in_text) {
+        return explain::rustls_error(&tls, host, None);
+    }
     let message = match fallback {
         ErrorKind::Connect => innermost(err),
         _ => describe_chain(err),
     };
     (fallback, message)
+}
+
+/// A TLS alert named only in an error's text. h2 keeps an io error's kind and message but
+/// drops the error itself, so a `rustls::Error` that surfaced on an h2 connection (a
+/// client certificate demanded after a TLS 1.3 handshake) reaches us as
+/// "received fatal alert: CertificateRequired" and nothing else.
+fn alert_in_text(err: &(dyn StdError + 'static)) -> Option<rustls::Error> {
+    use rustls::AlertDescription as Alert;
+    let text = err.to_string();
+    let name = text.split("received fatal alert: ").nth(1)?;
+    let name = name.split(|c: char| !c.is_ascii_alphanumeric()).next()?;
+    let alert = [
+        Alert::CertificateRequired,
+        Alert::BadCertificate,
+        Alert::HandshakeFailure,
+        Alert::ProtocolVersion,
+        Alert::UnknownCA,
+        Alert::AccessDenied,
+        Alert::InternalError,
+        Alert::DecryptError,
+        Alert::IllegalParameter,
+        Alert::InsufficientSecurity,
+    ]
+    .into_iter()
+    .find(|alert| format!("{alert:?}") == name)?;
+    Some(rustls::Error::AlertReceived(alert))
 }
 
 fn innermost(err: &(dyn StdError + 'static)) -> String {

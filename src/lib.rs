@@ -81,3 +81,9 @@ pub use url::Url;
 pub async fn get<U: IntoUrl>(url: U) -> Result<Response> {
     Client::new().get(url).send().await
 }
+
+/// Guides, also in `docs/` as Markdown; their examples compile as doctests.
+pub mod guide {
+    #[doc = include_str!("../docs/tls.md")]
+    pub mod tls {}
+}

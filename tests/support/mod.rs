@@ -1,0 +1,25 @@
+//! Shared by every integration test: an rcgen PKI, real HTTPS and HTTP servers (hyper on
+//! tokio-rustls), and raw TCP servers for crafted bytes and TLS faults.
+//!
+//! Each `tests/*.rs` binary compiles its own copy with `mod support;` and uses only part of
+//! it, so unused items and re-exports are expected. The module is private to each test binary: `pub` here
+//! means "for the tests", hence no `pub(crate)` noise despite the crate's unreachable_pub.
+#![allow(dead_code, unused_imports, unreachable_pub)]
+
+mod echo;
+mod handler;
+mod pki;
+mod raw;
+mod server;
+mod temp;
+mod tls_faults;
+mod tls_server;
+
+pub use echo::echo_router;
+pub use handler::{handler, response, Handler, HandlerFuture};
+pub use pki::{pki, Leaf, Pki};
+pub use raw::{h1_response, raw_server, silent_server, RawConn, RawServer};
+pub use server::{http_server, RecordedRequest, TestServer};
+pub use temp::write_temp;
+pub use tls_faults::{old_tls_server_hello, read_tls_record, tls_alert_server};
+pub use tls_server::{https_server, server_config, Alpn, ServerOptions, Versions};

@@ -1,0 +1,36 @@
+//! The system roots: SSL_CERT_FILE is honoured and the store is read once per process.
+//!
+//! One test in this file: it sets process-wide environment variables before any client
+//! exists, and the roots it loads stay for the life of this test process.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{https_server, pki, write_temp, ServerOptions};
+use wireline::Client;
+
+#[tokio::test]
+async fn system_roots_come_from_ssl_cert_file_and_are_read_once() {
+    let bundle = write_temp("system-bundle.pem", &pki().root_pem);
+    std::env::set_var("SSL_CERT_FILE", &bundle);
+    std::env::remove_var("SSL_CERT_DIR");
+    let server = https_server(ServerOptions::default()).await;
+
+    let first = Client::new();
+    let resp = tokio::time::timeout(Duration::from_secs(15), first.get(server.url("/")).send())
+        .await
+        .expect("bounded")
+        .expect("the SSL_CERT_FILE bundle is the system store");
+    assert_eq!(resp.status(), 200);
+
+    // Replace the bundle with one that would reject the server: a client made now must
+    // still trust it, because the system store is not read again.
+    std::fs::write(&bundle, &pki().other_root_pem).unwrap();
+    let second = Client::builder().http1_only().build().unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(15), second.get(server.url("/")).send())
+        .await
+        .expect("bounded")
+        .expect("roots were loaded once, before the file changed");
+    assert_eq!(resp.status(), 200);
+}
