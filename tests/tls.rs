@@ -396,3 +396,78 @@ async fn certificates_parse_or_fail_cleanly() {
         assert!(wireline::Certificate::from_der(garbage).is_err());
     }
 }
+
+#[tokio::test]
+async fn sni_is_sent_for_names_and_not_for_ip_addresses() {
+    let server = server(Leaf::Valid).await;
+    let client = trusting_test_ca()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    get(&client, &server.url("/")).await.unwrap();
+    get(&client, &server.url_host("localhost", "/"))
+        .await
+        .unwrap();
+    assert_eq!(
+        server.server_names(),
+        vec![None, Some("localhost".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn new_connections_resume_the_tls_session() {
+    for versions in [Versions::Tls13Only, Versions::Tls12Only] {
+        let server = https_server(ServerOptions {
+            versions,
+            ..ServerOptions::default()
+        })
+        .await;
+        let client = trusting_test_ca()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        for _ in 0..3 {
+            let resp = get(&client, &server.url("/")).await.unwrap();
+            resp.bytes().await.unwrap();
+        }
+        assert_eq!(server.handshakes(), 3, "{versions:?}");
+        assert_eq!(server.handshakes_resumed(), 2, "{versions:?}");
+    }
+}
+
+#[test]
+fn turning_verification_off_logs_one_warning_per_client() {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let _verified = trusting_test_ca().build().unwrap();
+        let insecure = Client::builder()
+            .danger_accept_invalid_certs(true)
+            .build()
+            .unwrap();
+        let _clone = insecure.clone();
+    });
+    let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        logged.matches("certificate verification is OFF").count(),
+        1,
+        "{logged}"
+    );
+    assert!(logged.contains("WARN"), "{logged}");
+}

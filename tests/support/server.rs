@@ -59,6 +59,8 @@ struct Stats {
     handshakes_resumed: AtomicUsize,
     handshake_failures: AtomicUsize,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// The SNI of each completed handshake (`None`: the client sent none).
+    server_names: Mutex<Vec<Option<String>>>,
 }
 
 impl TestServer {
@@ -96,6 +98,11 @@ impl TestServer {
     /// TLS handshakes that failed or timed out on the server's side.
     pub fn handshake_failures(&self) -> usize {
         self.stats.handshake_failures.load(Ordering::SeqCst)
+    }
+
+    /// The SNI host name each completed handshake carried, in order.
+    pub fn server_names(&self) -> Vec<Option<String>> {
+        self.stats.server_names.lock().unwrap().clone()
     }
 
     /// Every request received so far, in arrival order.
@@ -175,6 +182,11 @@ async fn serve_tcp(tcp: TcpStream, tls: Option<TlsAcceptor>, handler: Handler, s
     };
     let session = stream.get_ref().1;
     stats.handshakes.fetch_add(1, Ordering::SeqCst);
+    stats
+        .server_names
+        .lock()
+        .unwrap()
+        .push(session.server_name().map(str::to_owned));
     if session.handshake_kind() == Some(HandshakeKind::Resumed) {
         stats.handshakes_resumed.fetch_add(1, Ordering::SeqCst);
     }
