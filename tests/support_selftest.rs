@@ -20,8 +20,8 @@ use rustls::{
     ProtocolVersion, SupportedProtocolVersion,
 };
 use support::{
-    echo_router, h1_response, https_server, pki, raw_server, write_temp, Alpn, Leaf, ServerOptions,
-    TestServer, Versions,
+    binary_body, echo_router, h1_response, https_server, pki, raw_server, temp_path, write_temp,
+    Alpn, Leaf, ServerOptions, TestServer, Versions,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -610,6 +610,19 @@ async fn echo_router_routes() {
         call("/bytes/30").await.1.as_ref(),
         b"abcdefghijklmnopqrstuvwxyzabcd"
     );
+    let (head, body) = call("/binary/300").await;
+    assert_eq!(head.headers["content-type"], "application/octet-stream");
+    assert_eq!(body.as_ref(), binary_body(300));
+    assert_eq!(&body[..3], b"\x00\x01\x02");
+    assert_eq!(&body[256..263], b"\xc3\x28\x00\r\n\xff\xfe");
+    assert_eq!(body[263], 0);
+    assert!(std::str::from_utf8(&body).is_err());
+    let (head, body) = call("/response-headers?x-test=yes&x-two=a%20b&x-two=c").await;
+    assert_eq!((head.status.as_u16(), body.as_ref()), (200, &b"hello"[..]));
+    assert_eq!(head.headers["x-test"], "yes");
+    let two: Vec<_> = head.headers.get_all("x-two").iter().collect();
+    assert_eq!(two, ["a b", "c"]);
+    assert_eq!(call("/response-headers?bad%20name=1").await.0.status, 400);
     let (head, body) = call("/latin1").await;
     assert_eq!(
         head.headers["content-type"],
@@ -710,6 +723,10 @@ fn write_temp_paths_are_unique() {
     assert_eq!(a.file_name().unwrap(), "ca.pem");
     assert_eq!(std::fs::read_to_string(&a).unwrap(), pki().root_pem);
     assert_eq!(std::fs::read(&b).unwrap(), b"other");
+    let c = temp_path("ca.pem");
+    assert!(!c.exists() && c.parent().unwrap().is_dir());
+    assert_ne!(c, a);
+    assert_eq!(c.file_name().unwrap(), "ca.pem");
 }
 
 #[tokio::test]

@@ -1,140 +1,31 @@
 //! `examples/fetch` run as a program against servers on 127.0.0.1: curl's exit codes, and
 //! bodies that reach stdout byte for byte.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod fixtures;
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fixtures::{binary_body, http_server, https_server, listen, pki, TempDir};
-use rustls::version::{TLS12, TLS13};
+use fixtures::{arg, fetch, fetch_with_env, mirror_server};
+use support::{
+    binary_body, echo_router, http_server, https_server, pki, silent_server, temp_path, write_temp,
+    ServerOptions, Versions,
+};
 
-/// No run of fetch may take longer; it is killed after this.
-const PROCESS_BOUND: Duration = Duration::from_secs(20);
-
-// ---- running fetch ----
-
-struct Run {
-    code: i32,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Run {
-    fn stdout_text(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-
-    #[track_caller]
-    fn assert_code(&self, expected: i32) {
-        assert_eq!(
-            self.code, expected,
-            "fetch exited {} (expected {expected}); stderr: {}",
-            self.code, self.stderr
-        );
-        if expected != 0 {
-            // Errors are one line on stderr.
-            assert_eq!(self.stderr.trim_end().lines().count(), 1, "{}", self.stderr);
-        }
-    }
-}
-
-/// target/<profile>/examples/fetch, next to this test's own target/<profile>/deps/.
-fn fetch_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("tests run from target/<profile>/deps");
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("fetch{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "{} is missing: build it with `cargo build --examples` (plain `cargo test` builds it)",
-        binary.display()
-    );
-    // `cargo test --test fetch_cli` does not rebuild examples: refuse to test an old binary.
-    let built = modified(&binary);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in ["src", "examples/fetch"] {
-        if let Some(newer) = newest_source(&root.join(dir)).filter(|(time, _)| *time > built) {
-            panic!(
-                "{} is older than {}: rebuild it with `cargo build --examples`",
-                binary.display(),
-                newer.1.display()
-            );
-        }
-    }
-    binary
-}
-
-fn modified(path: &Path) -> std::time::SystemTime {
-    std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .expect("file modification time")
-}
-
-/// The most recently modified `.rs` file under `dir`, with its time.
-fn newest_source(dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
-    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let path = entry.path();
-        let found = if path.is_dir() {
-            newest_source(&path)
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            Some((modified(&path), path))
-        } else {
-            None
-        };
-        if let Some(found) = found {
-            if newest.as_ref().is_none_or(|n| found.0 > n.0) {
-                newest = Some(found);
-            }
-        }
-    }
-    newest
-}
-
-async fn fetch(args: &[&str]) -> Run {
-    fetch_with_env(args, &[]).await
-}
-
-/// Runs fetch with these arguments and extra environment, killing it after the bound.
-async fn fetch_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = tokio::process::Command::new(fetch_binary());
-    command
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let child = command.spawn().expect("fetch starts");
-    let output = tokio::time::timeout(PROCESS_BOUND, child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("fetch {args:?} ran over {PROCESS_BOUND:?} and was killed"))
-        .expect("waiting for fetch");
-    Run {
-        code: output
-            .status
-            .code()
-            .expect("fetch exited, not killed by a signal"),
-        stdout: output.stdout,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+/// Bytes served by `/binary/N` in the byte-for-byte tests: several reads' worth.
+const BINARY_LEN: usize = 70_000;
 
 // ---- exit codes ----
 
 #[tokio::test]
 async fn ok_is_0_and_the_body_is_byte_for_byte() {
-    let base = http_server().await;
-    let run = fetch(&[&format!("{base}/bytes")]).await;
+    let server = http_server(echo_router()).await;
+    let run = fetch(&[&server.url(&format!("/binary/{BINARY_LEN}"))]).await;
     run.assert_code(0);
     assert!(
-        run.stdout == binary_body(),
+        run.stdout == binary_body(BINARY_LEN),
         "stdout differs from the body sent"
     );
     assert!(run.stderr.is_empty(), "{}", run.stderr);
@@ -176,15 +67,16 @@ async fn unresolvable_host_is_6() {
 
 #[tokio::test]
 async fn refused_connection_is_7() {
-    let (listener, addr) = listen().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("local addr");
     drop(listener);
     fetch(&[&format!("http://{addr}/")]).await.assert_code(7);
 }
 
 #[tokio::test]
 async fn fail_on_404_is_22_and_prints_no_body() {
-    let base = http_server().await;
-    let url = format!("{base}/missing");
+    let server = http_server(echo_router()).await;
+    let url = server.url("/missing");
     let run = fetch(&["--fail", &url]).await;
     run.assert_code(22);
     assert!(run.stdout.is_empty());
@@ -192,14 +84,14 @@ async fn fail_on_404_is_22_and_prints_no_body() {
     // Without -f a 404 is a successful transfer, as in curl.
     let run = fetch(&[&url]).await;
     run.assert_code(0);
-    assert_eq!(run.stdout, b"no such page\n");
+    assert_eq!(run.stdout, b"not found");
 }
 
 #[tokio::test]
 async fn silent_server_is_28_after_the_timeout() {
-    let base = http_server().await;
+    let server = silent_server().await;
     let started = Instant::now();
-    fetch(&["--timeout", "1", &format!("{base}/hang")])
+    fetch(&["--timeout", "1", &format!("http://{}/hang", server.addr)])
         .await
         .assert_code(28);
     assert!(
@@ -211,22 +103,24 @@ async fn silent_server_is_28_after_the_timeout() {
 
 #[tokio::test]
 async fn tls_version_below_the_minimum_is_35() {
-    let dir = TempDir::new();
-    let pki = pki("fetch test CA");
-    let ca = dir.write("ca.pem", pki.ca_pem.as_bytes());
-    let base = https_server(&pki, &[&TLS12]).await;
-    let url = format!("{base}/hello");
-    let run = fetch(&["--cacert", &ca, "--tls-min", "1.3", &url]).await;
+    let ca = write_temp("ca.pem", &pki().root_pem);
+    let server = https_server(ServerOptions {
+        versions: Versions::Tls12Only,
+        ..ServerOptions::default()
+    })
+    .await;
+    let url = server.url("/");
+    let run = fetch(&["--cacert", arg(&ca), "--tls-min", "1.3", &url]).await;
     run.assert_code(35);
     assert!(run.stderr.contains("TLS 1.3"), "{}", run.stderr);
     // The same server is fine with the default minimum, TLS 1.2.
-    fetch(&["--cacert", &ca, &url]).await.assert_code(0);
+    fetch(&["--cacert", arg(&ca), &url]).await.assert_code(0);
 }
 
 #[tokio::test]
 async fn redirect_loop_is_47() {
-    let base = http_server().await;
-    let url = format!("{base}/loop");
+    let server = http_server(echo_router()).await;
+    let url = server.url("/redirect-loop");
     let run = fetch(&["--max-redirects", "2", &url]).await;
     run.assert_code(47);
     // 0 means the redirect itself is the answer.
@@ -241,33 +135,31 @@ async fn redirect_loop_is_47() {
 
 #[tokio::test]
 async fn unknown_issuer_is_60_and_cacert_or_insecure_fix_it() {
-    let dir = TempDir::new();
-    let pki = pki("fetch test CA");
-    let ca = dir.write("ca.pem", pki.ca_pem.as_bytes());
+    let ca = write_temp("ca.pem", &pki().root_pem);
     // The "system roots" are another CA, so the result doesn't depend on this machine's store.
-    let other = dir.write("other.pem", self::pki("some other CA").ca_pem.as_bytes());
-    let system = [("SSL_CERT_FILE", other.as_str()), ("SSL_CERT_DIR", "")];
-    let base = https_server(&pki, &[&TLS13, &TLS12]).await;
-    let url = format!("{base}/hello");
+    let other = write_temp("other.pem", &pki().other_root_pem);
+    let system = [("SSL_CERT_FILE", arg(&other)), ("SSL_CERT_DIR", "")];
+    let server = https_server(ServerOptions::default()).await;
+    let url = server.url("/");
 
     let run = fetch_with_env(&[&url], &system).await;
     run.assert_code(60);
-    assert!(run.stderr.contains("fetch test CA"), "{}", run.stderr);
+    // The server sends its intermediate: the CA the client lacks is the root above it.
+    assert!(run.stderr.contains("Wireline Test Root"), "{}", run.stderr);
 
-    let run = fetch_with_env(&["--cacert", &ca, &url], &system).await;
+    let run = fetch_with_env(&["--cacert", arg(&ca), &url], &system).await;
     run.assert_code(0);
-    assert_eq!(run.stdout, b"hello\n");
+    assert_eq!(run.stdout, b"hello");
 
     let run = fetch_with_env(&["-k", &url], &system).await;
     run.assert_code(0);
-    assert_eq!(run.stdout, b"hello\n");
+    assert_eq!(run.stdout, b"hello");
 }
 
 #[tokio::test]
 async fn no_system_roots_is_77_and_insecure_still_works() {
-    let pki = pki("fetch test CA");
-    let base = https_server(&pki, &[&TLS13, &TLS12]).await;
-    let url = format!("{base}/hello");
+    let server = https_server(ServerOptions::default()).await;
+    let url = server.url("/");
     let empty_store = [("SSL_CERT_FILE", "/dev/null"), ("SSL_CERT_DIR", "")];
     let run = fetch_with_env(&[&url], &empty_store).await;
     run.assert_code(77);
@@ -281,27 +173,27 @@ async fn no_system_roots_is_77_and_insecure_still_works() {
 
 #[tokio::test]
 async fn no_content_prints_nothing() {
-    let base = http_server().await;
-    let run = fetch(&[&format!("{base}/empty")]).await;
+    let server = http_server(echo_router()).await;
+    let run = fetch(&[&server.url("/status/204")]).await;
     run.assert_code(0);
     assert!(run.stdout.is_empty());
 }
 
 #[tokio::test]
 async fn output_file_gets_the_body_and_stdout_nothing() {
-    let base = http_server().await;
-    let dir = TempDir::new();
-    let out = dir.path("body.bin");
-    let run = fetch(&["-o", &out, &format!("{base}/bytes")]).await;
+    let server = http_server(echo_router()).await;
+    let out = temp_path("body.bin");
+    let url = server.url(&format!("/binary/{BINARY_LEN}"));
+    let run = fetch(&["-o", arg(&out), &url]).await;
     run.assert_code(0);
     assert!(run.stdout.is_empty());
-    assert!(std::fs::read(&out).expect("-o file") == binary_body());
+    assert!(std::fs::read(&out).expect("-o file") == binary_body(BINARY_LEN));
 }
 
 #[tokio::test]
 async fn head_prints_the_response_head_only() {
-    let base = http_server().await;
-    let run = fetch(&["-I", &format!("{base}/hello")]).await;
+    let server = http_server(echo_router()).await;
+    let run = fetch(&["-I", &server.url("/response-headers?x-test=yes")]).await;
     run.assert_code(0);
     let text = run.stdout_text();
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
@@ -311,28 +203,28 @@ async fn head_prints_the_response_head_only() {
 
 #[tokio::test]
 async fn include_prints_the_head_then_the_body() {
-    let base = http_server().await;
-    let run = fetch(&["-i", &format!("{base}/hello")]).await;
+    let server = http_server(echo_router()).await;
+    let run = fetch(&["-i", &server.url("/")]).await;
     run.assert_code(0);
     let text = run.stdout_text();
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
-    assert!(text.ends_with("\r\n\r\nhello\n"), "{text}");
+    assert!(text.ends_with("\r\n\r\nhello"), "{text}");
 }
 
 #[tokio::test]
 async fn verbose_traces_on_stderr_only() {
-    let base = http_server().await;
+    let server = http_server(echo_router()).await;
     let run = fetch(&[
         "-v",
         "-H",
         "Authorization: Bearer s3cret",
-        &format!("{base}/hello"),
+        &server.url("/response-headers?x-test=yes"),
     ])
     .await;
     run.assert_code(0);
-    assert_eq!(run.stdout, b"hello\n");
+    assert_eq!(run.stdout, b"hello");
     for line in [
-        "> GET /hello",
+        "> GET /response-headers?x-test=yes",
         "< HTTP/1.1 200 OK",
         "< x-test: yes",
         "* Response from 127.0.0.1:",
@@ -350,11 +242,11 @@ async fn verbose_traces_on_stderr_only() {
 
 #[tokio::test]
 async fn data_from_a_file_posts_its_exact_bytes() {
-    let base = http_server().await;
-    let dir = TempDir::new();
+    let server = mirror_server().await;
     let bytes = b"a=1&b=\x00\xff\r\nline 2\n";
-    let file = dir.write("form.bin", bytes);
-    let run = fetch(&["-d", &format!("@{file}"), &format!("{base}/echo")]).await;
+    let file = write_temp("form.bin", bytes);
+    let url = format!("http://{}/echo", server.addr);
+    let run = fetch(&["-d", &format!("@{}", arg(&file)), &url]).await;
     run.assert_code(0);
     let text = run.stdout_text();
     assert!(text.starts_with("POST /echo HTTP/1.1\r\n"), "{text}");
@@ -374,7 +266,7 @@ async fn data_from_a_file_posts_its_exact_bytes() {
 
 #[tokio::test]
 async fn headers_repeat_and_json_sets_its_types() {
-    let base = http_server().await;
+    let server = mirror_server().await;
     let run = fetch(&[
         "-H",
         "X-One: 1",
@@ -386,7 +278,7 @@ async fn headers_repeat_and_json_sets_its_types() {
         "PUT",
         "--json",
         r#"{"a":1}"#,
-        &format!("{base}/echo"),
+        &format!("http://{}/echo", server.addr),
     ])
     .await;
     run.assert_code(0);

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderName, HeaderValue, Request, Response};
 use http_body_util::Full;
 
 use super::handler::{handler, response, Handler};
@@ -22,10 +22,14 @@ const MAX_SLOW: Duration = Duration::from_secs(60);
 ///   (defaults: 302, "/")
 /// - `/redirect-loop` → 302 to itself
 /// - `/bytes/N` → N bytes of `abc…xyzabc…`
+/// - `/binary/N` → the first N bytes of [`binary_body`]: every byte value, NUL, CR LF and
+///   invalid UTF-8, `content-type: application/octet-stream`
 /// - `/latin1` → "caf\xe9", `content-type: text/plain; charset=iso-8859-1`
 /// - `/not-utf8` → bytes 41 ff 42 (no BOM), `content-type: text/plain`
 /// - `/json` → `{"a":1,"b":"two"}`; `/bad-json` → `{not json`
 /// - `/slow?ms=N` → 200 "slow" after N ms
+/// - `/response-headers?NAME=VALUE&…` → 200 "hello" with each pair as a response header,
+///   in order (400 if one is not a valid header)
 /// - anything else → 404
 pub fn echo_router() -> Handler {
     handler(|req| async move { route(req).await })
@@ -55,6 +59,7 @@ async fn route(req: Request<Bytes>) -> Response<Full<Bytes>> {
             tokio::time::sleep(Duration::from_millis(ms).min(MAX_SLOW)).await;
             response(200, &[], "slow")
         }
+        "/response-headers" => with_headers(&req),
         _ => {
             if let Some(code) = path.strip_prefix("/status/") {
                 match code.parse::<u16>() {
@@ -64,6 +69,15 @@ async fn route(req: Request<Bytes>) -> Response<Full<Bytes>> {
             } else if let Some(n) = path.strip_prefix("/bytes/") {
                 match n.parse::<usize>() {
                     Ok(n) => response(200, &[], pattern(n)),
+                    Err(_) => response(400, &[], "bad length"),
+                }
+            } else if let Some(n) = path.strip_prefix("/binary/") {
+                match n.parse::<usize>() {
+                    Ok(n) => response(
+                        200,
+                        &[("content-type", "application/octet-stream")],
+                        binary_body(n),
+                    ),
                     Err(_) => response(400, &[], "bad length"),
                 }
             } else {
@@ -103,6 +117,25 @@ fn redirect(status: u16, location: &str) -> Response<Full<Bytes>> {
     }
 }
 
+fn with_headers(req: &Request<Bytes>) -> Response<Full<Bytes>> {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+    // An invalid pair is a bug in the test: say so in the body rather than panic the server.
+    let valid = pairs.iter().all(|(name, value)| {
+        HeaderName::from_bytes(name.as_bytes()).is_ok() && HeaderValue::from_str(value).is_ok()
+    });
+    if !valid {
+        return response(400, &[], "not a valid header");
+    }
+    let headers: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    response(200, &headers, "hello")
+}
+
 fn json(body: &str) -> Response<Full<Bytes>> {
     response(
         200,
@@ -122,4 +155,15 @@ fn query_param(req: &Request<Bytes>, name: &str) -> Option<String> {
 /// reordering shows.
 fn pattern(n: usize) -> Vec<u8> {
     (0..n).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+/// `n` bytes of a 263-byte cycle: every byte value 0x00–0xff, then `c3 28 00 0d 0a ff fe`
+/// (a broken UTF-8 sequence, NUL, CR LF, bytes never valid in UTF-8). No text decoding,
+/// line-ending or C-string handling passes it through unchanged.
+pub fn binary_body(n: usize) -> Vec<u8> {
+    (0..=255u8)
+        .chain(*b"\xc3\x28\x00\r\n\xff\xfe")
+        .cycle()
+        .take(n)
+        .collect()
 }

@@ -15,11 +15,11 @@ mod temp;
 mod tls_faults;
 mod tls_server;
 
-pub use echo::echo_router;
+pub use echo::{binary_body, echo_router};
 pub use handler::{handler, response, Handler, HandlerFuture};
 pub use pki::{pki, Leaf, Pki};
 pub use raw::{h1_response, raw_server, silent_server, RawConn, RawServer};
 pub use server::{http_server, RecordedRequest, TestServer};
-pub use temp::write_temp;
+pub use temp::{temp_path, write_temp};
 pub use tls_faults::{old_tls_server_hello, read_tls_record, tls_alert_server};
 pub use tls_server::{https_server, server_config, Alpn, ServerOptions, Versions};
