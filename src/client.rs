@@ -17,7 +17,9 @@ use crate::into_url::IntoUrl;
 use crate::redirect;
 use crate::request::{Request, RequestBuilder};
 use crate::response::Response;
-use crate::tls::{Certificate, RootSource, TlsConfig, TlsSettings, TlsVersion, Verification};
+use crate::tls::{
+    Certificate, Identity, RootSource, TlsConfig, TlsSettings, TlsVersion, Verification,
+};
 
 /// How long an idle pooled connection is kept. Below the keep-alive of common servers
 /// (nginx 75 s, cloud load balancers 60 s) so we close first and rarely write into a
@@ -166,6 +168,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     pool_max_idle_per_host: usize,
     pool_idle_timeout: Option<Duration>,
+    tls_info: bool,
     redirect: redirect::Policy,
     default_headers: HeaderMap,
     /// The first invalid setting; reported by `build()`.
@@ -190,6 +193,7 @@ impl ClientBuilder {
             connect_timeout: None,
             pool_max_idle_per_host: usize::MAX,
             pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
+            tls_info: false,
             redirect: redirect::Policy::default(),
             default_headers,
             error: None,
@@ -219,8 +223,14 @@ impl ClientBuilder {
                 "wireline: certificate verification is OFF for this client \
                  (danger_accept_invalid_certs): any server can impersonate any host"
             );
+        } else if self.tls.accept_invalid_hostnames {
+            tracing::warn!(
+                "wireline: host name verification is OFF for this client \
+                 (danger_accept_invalid_hostnames): any server with a certificate from a \
+                 trusted CA can impersonate any host"
+            );
         }
-        let connector = Connector::new(tls, self.connect_timeout, self.tls.min_version);
+        let connector = Connector::new(tls, self.connect_timeout, self.tls.versions, self.tls_info);
         let pool = PooledClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
@@ -276,10 +286,122 @@ impl ClientBuilder {
         self
     }
 
+    /// A client certificate to show when a server asks for one (mutual TLS). A server
+    /// that requires one and gets none fails the handshake with
+    /// [`TlsErrorKind::ClientCertificateRequired`]. [`build`](ClientBuilder::build) fails
+    /// with a builder error if the key does not belong to the certificate.
+    ///
+    /// ```no_run
+    /// # fn run() -> wireline::Result<()> {
+    /// let cert = std::fs::read("client.crt").expect("certificate chain");
+    /// let key = std::fs::read("client.key").expect("private key");
+    /// let client = wireline::Client::builder()
+    ///     .identity(wireline::Identity::from_pem_parts(&cert, &key)?)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn identity(mut self, identity: Identity) -> ClientBuilder {
+        self.tls.identity = Some(identity);
+        self
+    }
+
+    /// Accepts a certificate that is not valid for the host in the URL, while still
+    /// checking everything else: the chain to a trusted root, the validity dates and the
+    /// handshake signatures. Narrower than
+    /// [`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs), which
+    /// overrides it. A `tracing` warning is logged once per client built this way.
+    ///
+    /// For reaching a server by an address its certificate doesn't list (an IP, a
+    /// tunnel's `localhost`): any server with a certificate from a trusted CA can pose as
+    /// any host, so with the system roots this is nearly as open as no verification.
+    ///
+    /// ```no_run
+    /// # fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder()
+    ///     .ca_file("/etc/my-company/ca.pem")
+    ///     .danger_accept_invalid_hostnames(true)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn danger_accept_invalid_hostnames(mut self, accept: bool) -> ClientBuilder {
+        self.tls.accept_invalid_hostnames = accept;
+        self
+    }
+
     /// The lowest TLS version to accept (default [`TlsVersion::TLS_1_2`]). A server that
     /// can't speak it fails the handshake with an [`is_tls`](Error::is_tls) error.
     pub fn min_tls_version(mut self, version: TlsVersion) -> ClientBuilder {
-        self.tls.min_version = version;
+        self.tls.versions.min = version;
+        self
+    }
+
+    /// The highest TLS version to use (default: the newest, TLS 1.3). A server that can
+    /// only speak newer versions fails the handshake with an [`is_tls`](Error::is_tls)
+    /// error of kind [`TlsErrorKind::ProtocolVersion`]. [`build`](ClientBuilder::build)
+    /// fails with a builder error when it is below [`min_tls_version`](ClientBuilder::min_tls_version).
+    ///
+    /// For a server whose TLS 1.3 is broken, or to test TLS 1.2 on purpose.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder()
+    ///     .max_tls_version(wireline::TlsVersion::TLS_1_2)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn max_tls_version(mut self, version: TlsVersion) -> ClientBuilder {
+        self.tls.versions.max = Some(version);
+        self
+    }
+
+    /// Whether to send the host name in the TLS handshake (Server Name Indication;
+    /// default `true`). SNI is never sent for IP-address URLs. Without it, a server hosting
+    /// several names can't tell which certificate to present, and the certificate is still
+    /// verified against the host in the URL.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder().tls_sni(false).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_sni(mut self, enable: bool) -> ClientBuilder {
+        self.tls.sni = enable;
+        self
+    }
+
+    /// Writes the TLS session secrets to the file named by the `SSLKEYLOGFILE` environment
+    /// variable, in the NSS key log format that Wireshark reads to decrypt captured traffic
+    /// (default `false`). The variable is read by [`build`](ClientBuilder::build); when it
+    /// is unset or the file can't be opened, nothing is written.
+    ///
+    /// Anyone with the file can read the traffic: for debugging only.
+    ///
+    /// ```no_run
+    /// # fn run() -> wireline::Result<()> {
+    /// // SSLKEYLOGFILE=/tmp/keys.log my-program
+    /// let client = wireline::Client::builder().tls_keylog(true).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_keylog(mut self, enable: bool) -> ClientBuilder {
+        self.tls.keylog = enable;
+        self
+    }
+
+    /// Records the TLS parameters of each connection (version, cipher suite, ALPN, the
+    /// server's certificates, resumption) for [`Response::tls_info`] (default `false`).
+    /// They are read once per connection, after its handshake, and shared by the
+    /// responses on it; when off, nothing is recorded and responses carry nothing.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder().tls_info(true).build()?;
+    /// let resp = client.get("https://example.com/").send().await?;
+    /// let tls = resp.tls_info().expect("an https response");
+    /// println!("{} {}", tls.protocol_version(), tls.cipher_suite());
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_info(mut self, enable: bool) -> ClientBuilder {
+        self.tls_info = enable;
         self
     }
 
@@ -369,7 +491,13 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("tls", &self.tls.roots)
             .field("verification", &self.tls.verification)
-            .field("min_tls_version", &self.tls.min_version)
+            .field(
+                "accept_invalid_hostnames",
+                &self.tls.accept_invalid_hostnames,
+            )
+            .field("tls_versions", &self.tls.versions)
+            .field("tls_sni", &self.tls.sni)
+            .field("tls_info", &self.tls_info)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("redirect", &self.redirect)

@@ -14,10 +14,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
+use crate::conn::Conn;
 use crate::dns::Resolver;
 use crate::error::BoxError;
 use crate::tls::explain::{self, CertificateProblem, TlsProblem};
-use crate::tls::{TlsConfig, TlsVersion};
+use crate::tls::{TlsConfig, VersionRange};
 
 /// `connect_timeout` ran out: it bounds the TCP connect and the TLS handshake together,
 /// where hyper-util's own connect timeout stops at TCP.
@@ -36,7 +37,9 @@ impl fmt::Display for ConnectTimeout {
 
 impl std::error::Error for ConnectTimeout {}
 
-pub(crate) type Conn = MaybeHttpsStream<TokioIo<TcpStream>>;
+/// What the TCP and TLS connectors return, before it becomes a [`Conn`].
+type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
+type Connecting = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
 
 /// What the pool calls to open a connection.
 #[derive(Clone)]
@@ -46,14 +49,18 @@ pub(crate) struct Connector {
     /// Why https is impossible (no trusted roots), reported per request.
     tls_unavailable: Option<Arc<TlsProblem>>,
     connect_timeout: Option<Duration>,
-    min_tls_version: TlsVersion,
+    /// The configured versions, named when a handshake fails over the version.
+    versions: VersionRange,
+    /// Read each connection's `TlsInfo` after its handshake.
+    tls_info: bool,
 }
 
 impl Connector {
     pub(crate) fn new(
         tls: TlsConfig,
         connect_timeout: Option<Duration>,
-        min_tls_version: TlsVersion,
+        versions: VersionRange,
+        tls_info: bool,
     ) -> Connector {
         let mut http = HttpConnector::new_with_resolver(Resolver);
         http.enforce_http(false);
@@ -68,7 +75,8 @@ impl Connector {
             http,
             tls_unavailable,
             connect_timeout,
-            min_tls_version,
+            versions,
+            tls_info,
         }
     }
 }
@@ -86,7 +94,7 @@ impl Service<Uri> for Connector {
     fn call(&mut self, dst: Uri) -> Self::Future {
         let host = dst.host().unwrap_or("").trim_matches(['[', ']']).to_owned();
         let is_https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
-        let connecting: Self::Future = match (is_https, &mut self.https) {
+        let connecting: Connecting = match (is_https, &mut self.https) {
             (false, _) => {
                 let tcp = self.http.call(dst);
                 Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
@@ -103,7 +111,8 @@ impl Service<Uri> for Connector {
             }
         };
         let timeout = self.connect_timeout;
-        let min_version = self.min_tls_version;
+        let versions = self.versions;
+        let tls_info = self.tls_info;
         Box::pin(async move {
             let result = match timeout {
                 Some(limit) => match tokio::time::timeout(limit, connecting).await {
@@ -112,17 +121,19 @@ impl Service<Uri> for Connector {
                 },
                 None => connecting.await,
             };
-            result.map_err(|e| explain_handshake(e, &host, min_version))
+            let stream = result.map_err(|e| explain_handshake(e, &host, versions))?;
+            let conn = Conn::new(stream);
+            Ok(if tls_info { conn.with_tls_info() } else { conn })
         })
     }
 }
 
 /// Replaces a raw rustls handshake error with its explanation; here we still know the
-/// host and the minimum version, which the pool's error no longer carries.
-fn explain_handshake(err: BoxError, host: &str, min_version: TlsVersion) -> BoxError {
+/// host and the version range, which the pool's error no longer carries.
+fn explain_handshake(err: BoxError, host: &str, versions: VersionRange) -> BoxError {
     let explained = crate::error::chain(&*err)
         .find_map(|cause| cause.downcast_ref::<rustls::Error>())
-        .map(|tls| explain::rustls_error(tls, host, Some(min_version)));
+        .map(|tls| explain::rustls_error(tls, host, Some(versions)));
     match explained {
         Some((crate::ErrorKind::Certificate(kind), message)) => {
             Box::new(CertificateProblem { kind, message })

@@ -30,8 +30,13 @@
 //!   client), a CA file ([`ClientBuilder::ca_file`]), extra roots
 //!   ([`ClientBuilder::add_root_certificate`]), or no verification
 //!   ([`ClientBuilder::danger_accept_invalid_certs`], which still checks handshake
-//!   signatures); a minimum version ([`ClientBuilder::min_tls_version`]). A failed
-//!   verification names the host, the certificate, the failed check and the fix.
+//!   signatures), or everything but the host name
+//!   ([`ClientBuilder::danger_accept_invalid_hostnames`]). A version range
+//!   ([`ClientBuilder::min_tls_version`], [`ClientBuilder::max_tls_version`]), client
+//!   certificates ([`ClientBuilder::identity`] with an [`Identity`]), SNI
+//!   ([`ClientBuilder::tls_sni`]), a key log for Wireshark ([`ClientBuilder::tls_keylog`]),
+//!   and what each connection negotiated ([`Response::tls_info`]). A failed verification
+//!   names the host, the certificate, the failed check and the fix.
 //! - **HTTP/2** by ALPN, falling back to HTTP/1.1; keep-alive connection reuse.
 //! - **Redirects**: up to 10 by default; credentials (`Authorization`, `Cookie`,
 //!   `Proxy-Authorization`) never follow a redirect to another origin.
@@ -46,6 +51,7 @@
 
 mod body;
 mod client;
+mod conn;
 mod connect;
 mod dns;
 mod error;
@@ -62,7 +68,7 @@ pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
 pub use request::{Request, RequestBuilder};
 pub use response::Response;
-pub use tls::{Certificate, TlsVersion};
+pub use tls::{Certificate, Identity, PeerCertificate, TlsInfo, TlsVersion};
 
 pub use http::header;
 pub use http::{Method, StatusCode, Version};

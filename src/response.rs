@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,6 +20,8 @@ use tokio::time::{Instant, Sleep};
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::tls::info::TlsInfoExtra;
+use crate::tls::TlsInfo;
 
 /// A response whose head has arrived; the body is read on demand.
 ///
@@ -34,6 +37,8 @@ pub struct Response {
     version: Version,
     headers: HeaderMap,
     remote_addr: Option<SocketAddr>,
+    /// Set only by clients built with `tls_info(true)`, and only over https.
+    tls_info: Option<Arc<TlsInfo>>,
     body: ResponseBody,
 }
 
@@ -73,16 +78,21 @@ impl Response {
         url: Url,
         deadline: Option<Deadline>,
     ) -> Response {
-        let (parts, incoming) = response.into_parts();
+        let (mut parts, incoming) = response.into_parts();
         let remote_addr = parts
             .extensions
             .get::<HttpInfo>()
             .map(HttpInfo::remote_addr);
+        let tls_info = parts
+            .extensions
+            .remove::<TlsInfoExtra>()
+            .map(|extra| extra.0);
         Response {
             status: parts.status,
             version: parts.version,
             headers: parts.headers,
             remote_addr,
+            tls_info,
             body: ResponseBody {
                 incoming,
                 deadline,
@@ -249,6 +259,24 @@ impl Response {
     /// ```
     pub fn bytes_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
         BytesStream { body: self.body }
+    }
+
+    /// The TLS parameters of the connection this response came over: version, cipher
+    /// suite, ALPN protocol, the server's certificates, and whether the session was
+    /// resumed. `None` over plain HTTP, and unless the client was built with
+    /// [`tls_info(true)`](crate::ClientBuilder::tls_info).
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder().tls_info(true).build()?;
+    /// let resp = client.get("https://example.com/").send().await?;
+    /// if let Some(tls) = resp.tls_info() {
+    ///     println!("{} {}", tls.protocol_version(), tls.cipher_suite());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_info(&self) -> Option<&TlsInfo> {
+        self.tls_info.as_deref()
     }
 }
 

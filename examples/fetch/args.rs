@@ -22,16 +22,20 @@ Options:
   -I, --head               send HEAD and write the response head only
       --max-redirects N    follow up to N redirects (default 10; 0 = don't follow)
       --cacert FILE        trust only the CA certificates in this PEM file
+  -E, --cert FILE          send this client certificate (PEM; with its key unless
+                           --key is given)
+      --key FILE           the client certificate's private key (PEM)
   -k, --insecure           don't verify the server's certificate
       --tls-min 1.2|1.3    lowest TLS version to accept (default 1.2)
       --timeout SECS       limit for the whole transfer
       --connect-timeout SECS  limit for the TCP connect and TLS handshake
   -f, --fail               exit 22, printing no body, when the status is >= 400
-  -v, --verbose            show the request and the response head on stderr
+  -v, --verbose            show the request, the TLS connection and the response
+                           head on stderr
   -h, --help               show this help
 
 Exit codes are curl's: 2 usage, 3 URL, 6 DNS, 7 connect, 22 --fail, 28 timeout,
-35 TLS, 47 redirects, 60 certificate.";
+35 TLS, 47 redirects, 58 client certificate, 60 certificate.";
 
 /// Everything the user asked for.
 #[derive(Debug, Default)]
@@ -46,6 +50,9 @@ pub(crate) struct Args {
     pub(crate) head: bool,
     pub(crate) max_redirects: usize,
     pub(crate) cacert: Option<PathBuf>,
+    /// The client certificate chain, and its key too when `key` is `None`.
+    pub(crate) cert: Option<PathBuf>,
+    pub(crate) key: Option<PathBuf>,
     pub(crate) insecure: bool,
     pub(crate) tls_min: Option<TlsVersion>,
     pub(crate) timeout: Option<Duration>,
@@ -129,6 +136,9 @@ pub(crate) fn parse(raw: impl IntoIterator<Item = OsString>) -> Result<Command, 
         }
     }
     args.url = url.ok_or("no URL given")?;
+    if args.key.is_some() && args.cert.is_none() {
+        return Err("--key needs --cert (the certificate the key belongs to)".into());
+    }
     if args.head && args.payload.is_some() {
         return Err("-I/--head sends no body, so it can't be used with -d or --json".into());
     }
@@ -151,7 +161,7 @@ fn split_short(word: &str) -> Vec<(String, Option<String>)> {
     let mut options = Vec::new();
     for (at, letter) in word.char_indices().skip(1) {
         let name = format!("-{letter}");
-        if matches!(letter, 'X' | 'H' | 'd' | 'o') {
+        if matches!(letter, 'X' | 'H' | 'd' | 'o' | 'E') {
             let rest = &word[at + letter.len_utf8()..];
             options.push((name, (!rest.is_empty()).then(|| rest.to_owned())));
             break;
@@ -181,6 +191,8 @@ fn apply(
                 .map_err(|_| format!("--max-redirects needs a whole number, not {text:?}"))?;
         }
         "--cacert" => args.cacert = Some(PathBuf::from(value()?)),
+        "-E" | "--cert" => args.cert = Some(PathBuf::from(value()?)),
+        "--key" => args.key = Some(PathBuf::from(value()?)),
         "-k" | "--insecure" => args.insecure = true,
         "--tls-min" => {
             args.tls_min = Some(match value()?.as_str() {

@@ -24,6 +24,8 @@ pub(crate) const USAGE: u8 = 2;
 pub(crate) const READ_ERROR: u8 = 26;
 /// curl's CURLE_WRITE_ERROR: stdout or the `-o` file can't be written.
 pub(crate) const WRITE_ERROR: u8 = 23;
+/// curl's CURLE_SSL_CERTPROBLEM: the `--cert`/`--key` files can't be read or used.
+pub(crate) const CLIENT_CERT: u8 = 58;
 /// curl's CURLE_SSL_CACERT_BADFILE: the `--cacert` file, or the system store, is unusable.
 pub(crate) const CA_FILE: u8 = 77;
 

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --example fetch -- -i https://example.com/
 //! cargo run --example fetch -- --cacert ca.pem -d @form.txt https://127.0.0.1:8443/post
+//! cargo run --example fetch -- --cacert ca.pem --cert client.crt --key client.key https://127.0.0.1:8443/
 //! ```
 
 mod args;
@@ -11,6 +12,7 @@ mod show;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use wireline::header::{HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
@@ -76,12 +78,17 @@ async fn run(args: Args) -> Result<(), Failure> {
 fn client(args: &Args) -> Result<Client, Failure> {
     let mut builder = Client::builder()
         .danger_accept_invalid_certs(args.insecure)
+        // -v shows the TLS version, cipher suite and certificates.
+        .tls_info(args.verbose)
         .redirect(match args.max_redirects {
             0 => Policy::none(),
             n => Policy::limited(n),
         });
     if let Some(path) = &args.cacert {
         builder = builder.ca_file(path);
+    }
+    if let Some(cert) = &args.cert {
+        builder = builder.identity(identity(cert, args.key.as_deref())?);
     }
     if let Some(version) = args.tls_min {
         builder = builder.min_tls_version(version);
@@ -93,15 +100,39 @@ fn client(args: &Args) -> Result<Client, Failure> {
         builder = builder.connect_timeout(limit);
     }
     builder.build().map_err(|err| {
-        // With our settings only the CA file can make build() fail with a builder error,
-        // and curl has its own code for that.
+        // With our settings only the CA file and the client identity can make build()
+        // fail with a builder error, and curl has its own code for each.
+        let unusable_identity = err.is_builder() && err.to_string().contains("client identity");
         let unusable_ca_file = err.is_builder() && args.cacert.is_some();
         let mut failure = Failure::from(err);
-        if unusable_ca_file {
+        if unusable_identity {
+            failure.code = exit::CLIENT_CERT;
+        } else if unusable_ca_file {
             failure.code = exit::CA_FILE;
         }
         failure
     })
+}
+
+/// The `--cert` file, and the `--key` file if given (else the key is in the cert file).
+fn identity(cert: &Path, key: Option<&Path>) -> Result<wireline::Identity, Failure> {
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| {
+            Failure::new(
+                exit::CLIENT_CERT,
+                format!(
+                    "can't read the client certificate file {}: {e}",
+                    path.display()
+                ),
+            )
+        })
+    };
+    let cert_pem = read(cert)?;
+    let parsed = match key {
+        Some(key) => wireline::Identity::from_pem_parts(&cert_pem, &read(key)?),
+        None => wireline::Identity::from_pem(&cert_pem),
+    };
+    parsed.map_err(|e| Failure::new(exit::CLIENT_CERT, e.to_string()))
 }
 
 /// The request with curl's defaults: `-d` means POST, `-I` HEAD; `-H` headers win over

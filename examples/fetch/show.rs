@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use wireline::header::HeaderMap;
-use wireline::{Request, Response, Version};
+use wireline::{Request, Response, TlsInfo, Version};
 
 /// The response head as curl writes it for `-i` and `-I`: status line, headers, blank
 /// line, CRLF-terminated. Header values are written as raw bytes, since they need not be
@@ -46,9 +46,53 @@ pub(crate) fn response_trace(resp: &Response) {
     if let Some(addr) = resp.remote_addr() {
         eprintln!("* Response from {addr} for {}", resp.url());
     }
+    if let Some(tls) = resp.tls_info() {
+        tls_trace(tls);
+    }
     eprintln!("< {}", status_line(resp));
     headers_trace('<', resp.headers());
     eprintln!("<");
+}
+
+/// The `-v` lines for the connection's TLS, as curl words them.
+fn tls_trace(tls: &TlsInfo) {
+    let session = if tls.session_resumed() {
+        "resumed session"
+    } else {
+        "full handshake"
+    };
+    eprintln!(
+        "* TLS connection using {} / {} ({session})",
+        tls.protocol_version(),
+        tls.cipher_suite()
+    );
+    match tls.alpn_protocol() {
+        Some(protocol) => eprintln!(
+            "* ALPN: server accepted {}",
+            String::from_utf8_lossy(protocol)
+        ),
+        None => eprintln!("* ALPN: server did not agree on a protocol"),
+    }
+    for (index, cert) in tls.peer_certificates().iter().enumerate() {
+        let role = if index == 0 {
+            "Server certificate"
+        } else {
+            "Chain certificate"
+        };
+        eprintln!("* {role}:");
+        eprintln!("*  subject: {}", cert.subject());
+        eprintln!("*  issuer: {}", cert.issuer());
+        if let Some(end) = cert.not_after() {
+            let end = time::OffsetDateTime::from(end);
+            eprintln!(
+                "*  expire date: {} {:02}:{:02}:{:02} UTC",
+                end.date(),
+                end.hour(),
+                end.minute(),
+                end.second()
+            );
+        }
+    }
 }
 
 fn headers_trace(mark: char, headers: &HeaderMap) {

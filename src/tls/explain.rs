@@ -9,7 +9,7 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 
 use crate::error::{CertificateErrorKind, ErrorKind, TlsErrorKind};
-use crate::tls::TlsVersion;
+use crate::tls::VersionRange;
 
 /// A certificate verification failure, explained. Travels inside rustls' error (as
 /// `CertificateError::Other`) from the verifier to [`crate::Error`].
@@ -247,16 +247,29 @@ pub(crate) fn certificate(
     CertificateProblem { kind, message }
 }
 
-/// Explains a rustls error seen for `host`. `min_version` is known when the error comes
-/// from our connector, so a version mismatch can name it.
+/// Explains a rustls error seen for `host`. `versions` is known when the error comes
+/// from our connector, so a version mismatch can name the configured range.
 pub(crate) fn rustls_error(
     err: &rustls::Error,
     host: &str,
-    min_version: Option<TlsVersion>,
+    versions: Option<VersionRange>,
 ) -> (ErrorKind, String) {
-    let minimum = min_version
-        .map(|v| format!("the minimum configured with min_tls_version() is {v}"))
+    let capped = versions.is_some_and(|v| v.max.is_some());
+    let minimum = versions
+        .map(VersionRange::describe)
         .unwrap_or_else(|| "check min_tls_version()".to_owned());
+    // With a maximum set, the server may be too new rather than too old.
+    let (refused_why, offered_why) = if capped {
+        (
+            "the server speaks none of the versions we allow",
+            "outside the versions we allow",
+        )
+    } else {
+        (
+            "the server's highest version is below our minimum",
+            "below our minimum",
+        )
+    };
     let tls = |kind: TlsErrorKind, message: String| (ErrorKind::Tls(kind), message);
     match err {
         rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
@@ -279,7 +292,7 @@ pub(crate) fn rustls_error(
             TlsErrorKind::ProtocolVersion,
             format!(
                 "{host} refused every TLS version we offered (it sent a protocol_version \
-                 alert): the server's highest version is below our minimum; {minimum}"
+                 alert): {refused_why}; {minimum}"
             ),
         ),
         rustls::Error::PeerIncompatible(
@@ -291,7 +304,7 @@ pub(crate) fn rustls_error(
         ) => tls(
             TlsErrorKind::ProtocolVersion,
             format!(
-                "{host} offered a TLS version below our minimum ({err}); {minimum}. \
+                "{host} offered a TLS version {offered_why} ({err}); {minimum}. \
                  TLS 1.0 and 1.1 are never accepted"
             ),
         ),
@@ -360,9 +373,26 @@ mod tests {
     #[test]
     fn protocol_version_alert_names_the_minimum() {
         let err = rustls::Error::AlertReceived(AlertDescription::ProtocolVersion);
-        let (kind, message) = rustls_error(&err, "127.0.0.1", Some(TlsVersion::TLS_1_3));
+        let versions = VersionRange {
+            min: crate::TlsVersion::TLS_1_3,
+            max: None,
+        };
+        let (kind, message) = rustls_error(&err, "127.0.0.1", Some(versions));
         assert_eq!(kind, ErrorKind::Tls(TlsErrorKind::ProtocolVersion));
         assert!(message.contains("minimum configured with min_tls_version() is TLS 1.3"));
+    }
+
+    #[test]
+    fn protocol_version_alert_names_a_capped_range() {
+        let err = rustls::Error::AlertReceived(AlertDescription::ProtocolVersion);
+        let versions = VersionRange {
+            min: crate::TlsVersion::TLS_1_2,
+            max: Some(crate::TlsVersion::TLS_1_2),
+        };
+        let (kind, message) = rustls_error(&err, "127.0.0.1", Some(versions));
+        assert_eq!(kind, ErrorKind::Tls(TlsErrorKind::ProtocolVersion));
+        assert!(message.contains("only TLS 1.2 is allowed"), "{message}");
+        assert!(!message.contains("below our minimum"), "{message}");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 pub(crate) mod cert;
 pub(crate) mod explain;
+mod identity;
+pub(crate) mod info;
 pub(crate) mod roots;
 pub(crate) mod verify;
 mod version;
@@ -17,7 +19,10 @@ use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::CertificateDer;
 
 pub use cert::Certificate;
+pub use identity::Identity;
+pub use info::{PeerCertificate, TlsInfo};
 pub use version::TlsVersion;
+pub(crate) use version::VersionRange;
 
 use crate::error::{Error, Result};
 use explain::TlsProblem;
@@ -47,9 +52,17 @@ pub(crate) struct TlsSettings {
     pub(crate) roots: RootSource,
     pub(crate) extra_roots: Vec<CertificateDer<'static>>,
     pub(crate) verification: Verification,
-    pub(crate) min_version: TlsVersion,
+    /// With `Verification::Full`: the chain and dates are checked, the host name is not.
+    pub(crate) accept_invalid_hostnames: bool,
+    pub(crate) versions: VersionRange,
+    /// Send the host name in the ClientHello (SNI); never sent for IP addresses.
+    pub(crate) sni: bool,
     /// ALPN offers only http/1.1 instead of h2 then http/1.1.
     pub(crate) http1_only: bool,
+    /// Write session secrets to the file named by SSLKEYLOGFILE, for Wireshark.
+    pub(crate) keylog: bool,
+    /// The client certificate and key shown to servers that ask for one.
+    pub(crate) identity: Option<Identity>,
 }
 
 impl Default for TlsSettings {
@@ -58,8 +71,12 @@ impl Default for TlsSettings {
             roots: RootSource::System,
             extra_roots: Vec::new(),
             verification: Verification::Full,
-            min_version: TlsVersion::TLS_1_2,
+            accept_invalid_hostnames: false,
+            versions: VersionRange::default(),
+            sni: true,
             http1_only: false,
+            keylog: false,
+            identity: None,
         }
     }
 }
@@ -77,8 +94,12 @@ impl TlsSettings {
         self.roots == RootSource::System
             && self.extra_roots.is_empty()
             && self.verification == Verification::Full
-            && self.min_version == TlsVersion::TLS_1_2
+            && !self.accept_invalid_hostnames
+            && self.versions == VersionRange::default()
+            && self.sni
             && !self.http1_only
+            && !self.keylog
+            && self.identity.is_none()
     }
 
     /// Builds the rustls configuration. The default settings' configuration is built once
@@ -97,8 +118,15 @@ impl TlsSettings {
 
     fn build_uncached(&self) -> Result<TlsConfig> {
         let provider = provider();
+        let Some(versions) = self.versions.rustls_versions() else {
+            return Err(Error::builder(format!(
+                "max_tls_version ({}) is below min_tls_version ({}): no TLS version is left",
+                self.versions.max.unwrap_or(self.versions.min),
+                self.versions.min
+            )));
+        };
         let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(self.min_version.and_newer())
+            .with_protocol_versions(versions)
             .map_err(|e| Error::builder(format!("TLS versions: {e}")))?;
         let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = match self.verification
         {
@@ -113,13 +141,31 @@ impl TlsSettings {
                 let webpki = WebPkiServerVerifier::builder_with_provider(store, provider.clone())
                     .build()
                     .map_err(|e| Error::builder(format!("certificate verifier: {e}")))?;
-                Arc::new(verify::ExplainingVerifier::new(webpki, label.into()))
+                let names = if self.accept_invalid_hostnames {
+                    verify::NameCheck::Skipped
+                } else {
+                    verify::NameCheck::Required
+                };
+                Arc::new(verify::ExplainingVerifier::new(webpki, label.into(), names))
             }
         };
-        let mut config = builder
+        let builder = builder
             .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
+            .with_custom_certificate_verifier(verifier);
+        let mut config = match &self.identity {
+            None => builder.with_no_client_auth(),
+            Some(identity) => {
+                let (chain, key) = identity.to_rustls();
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(identity::unusable)?
+            }
+        };
+        config.enable_sni = self.sni;
+        if self.keylog {
+            // Reads SSLKEYLOGFILE now; unset or unwritable, nothing is logged.
+            config.key_log = Arc::new(rustls::KeyLogFile::new());
+        }
         config.alpn_protocols = if self.http1_only {
             vec![b"http/1.1".to_vec()]
         } else {
@@ -191,7 +237,10 @@ mod tests {
         let settings = TlsSettings {
             roots: RootSource::CaFile("/nonexistent/ca.pem".into()),
             verification: Verification::AcceptInvalidCerts,
-            min_version: TlsVersion::TLS_1_3,
+            versions: VersionRange {
+                min: TlsVersion::TLS_1_3,
+                max: None,
+            },
             http1_only: true,
             ..TlsSettings::default()
         };
@@ -201,5 +250,51 @@ mod tests {
             }
             TlsConfig::Unavailable(_) => panic!("roots are not needed"),
         }
+    }
+
+    fn ready(settings: &TlsSettings) -> Arc<ClientConfig> {
+        match settings.build().expect("builds") {
+            TlsConfig::Ready(config) => config,
+            TlsConfig::Unavailable(_) => panic!("roots are not needed"),
+        }
+    }
+
+    fn without_roots() -> TlsSettings {
+        TlsSettings {
+            verification: Verification::AcceptInvalidCerts,
+            ..TlsSettings::default()
+        }
+    }
+
+    #[test]
+    fn max_below_min_is_a_builder_error_naming_both() {
+        let settings = TlsSettings {
+            versions: VersionRange {
+                min: TlsVersion::TLS_1_3,
+                max: Some(TlsVersion::TLS_1_2),
+            },
+            ..without_roots()
+        };
+        let err = settings.build().err().expect("must fail");
+        assert!(err.is_builder());
+        let shown = err.to_string();
+        assert!(shown.contains("max_tls_version (TLS 1.2)"), "{shown}");
+        assert!(shown.contains("min_tls_version (TLS 1.3)"), "{shown}");
+    }
+
+    #[test]
+    fn sni_keylog_and_defaults_reach_the_config() {
+        let default = ready(&without_roots());
+        assert!(default.enable_sni);
+        assert!(!default.key_log.will_log("CLIENT_RANDOM"));
+        assert!(!default.client_auth_cert_resolver.has_certs());
+        let settings = TlsSettings {
+            sni: false,
+            keylog: true,
+            ..without_roots()
+        };
+        let config = ready(&settings);
+        assert!(!config.enable_sni);
+        assert!(!settings.is_default());
     }
 }

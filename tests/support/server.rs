@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use rustls::HandshakeKind;
+use rustls::{HandshakeKind, ProtocolVersion};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
@@ -61,6 +61,8 @@ struct Stats {
     requests: Mutex<Vec<RecordedRequest>>,
     /// The SNI of each completed handshake (`None`: the client sent none).
     server_names: Mutex<Vec<Option<String>>>,
+    /// The protocol version of each completed handshake.
+    versions: Mutex<Vec<ProtocolVersion>>,
 }
 
 impl TestServer {
@@ -103,6 +105,11 @@ impl TestServer {
     /// The SNI host name each completed handshake carried, in order.
     pub fn server_names(&self) -> Vec<Option<String>> {
         self.stats.server_names.lock().unwrap().clone()
+    }
+
+    /// The TLS version each completed handshake agreed on, in order.
+    pub fn negotiated_versions(&self) -> Vec<ProtocolVersion> {
+        self.stats.versions.lock().unwrap().clone()
     }
 
     /// Every request received so far, in arrival order.
@@ -187,6 +194,9 @@ async fn serve_tcp(tcp: TcpStream, tls: Option<TlsAcceptor>, handler: Handler, s
         .lock()
         .unwrap()
         .push(session.server_name().map(str::to_owned));
+    if let Some(version) = session.protocol_version() {
+        stats.versions.lock().unwrap().push(version);
+    }
     if session.handshake_kind() == Some(HandshakeKind::Resumed) {
         stats.handshakes_resumed.fetch_add(1, Ordering::SeqCst);
     }
