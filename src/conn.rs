@@ -3,7 +3,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use hyper::rt::{Read, ReadBufCursor, Write};
@@ -19,13 +19,37 @@ pub(crate) struct Conn {
     stream: MaybeHttpsStream<TokioIo<TcpStream>>,
     /// `None` unless asked for, so a client without `tls_info` pays nothing per response.
     tls_info: Option<Arc<TlsInfo>>,
+    /// Https only: the TLS error that broke this connection, if one did.
+    tls_failure: Option<Arc<TlsFailure>>,
 }
+
+/// The TLS error seen on a connection after its handshake (a client certificate refused
+/// under TLS 1.3 arrives that way). When such an error ends an h2 connection, hyper fails
+/// the requests in flight as merely "canceled: connection closed"; hyper-util hands us the
+/// connection's extras with that error, so [`crate::Error`] can still say what happened.
+#[derive(Debug, Default)]
+pub(crate) struct TlsFailure(OnceLock<rustls::Error>);
+
+impl TlsFailure {
+    pub(crate) fn get(&self) -> Option<&rustls::Error> {
+        self.0.get()
+    }
+}
+
+/// The extra carrying a connection's [`TlsFailure`] record.
+#[derive(Clone, Debug)]
+pub(crate) struct TlsFailureExtra(pub(crate) Arc<TlsFailure>);
 
 impl Conn {
     pub(crate) fn new(stream: MaybeHttpsStream<TokioIo<TcpStream>>) -> Conn {
+        let tls_failure = match &stream {
+            MaybeHttpsStream::Https(_) => Some(Arc::default()),
+            MaybeHttpsStream::Http(_) => None,
+        };
         Conn {
             stream,
             tls_info: None,
+            tls_failure,
         }
     }
 
@@ -41,7 +65,10 @@ impl Conn {
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        let connected = self.stream.connected();
+        let mut connected = self.stream.connected();
+        if let Some(failure) = &self.tls_failure {
+            connected = connected.extra(TlsFailureExtra(failure.clone()));
+        }
         match &self.tls_info {
             // hyper-util copies the extra into the extensions of every response.
             Some(info) => connected.extra(TlsInfoExtra(info.clone())),
@@ -57,7 +84,15 @@ impl Read for Conn {
         cx: &mut Context<'_>,
         buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if let (Poll::Ready(Err(e)), Some(failure)) = (&polled, &self.tls_failure) {
+            if let Some(tls) =
+                crate::error::chain(e).find_map(|c| c.downcast_ref::<rustls::Error>())
+            {
+                let _ = failure.0.set(tls.clone());
+            }
+        }
+        polled
     }
 }
 

@@ -186,7 +186,12 @@ impl Error {
         } else {
             ErrorKind::Request
         };
-        let (kind, message) = classify(&err, url, fallback);
+        let (mut kind, mut message) = classify(&err, url, fallback);
+        if kind == ErrorKind::Request {
+            if let Some(tls) = tls_failure_of(&err) {
+                (kind, message) = explain::rustls_error(&tls, url.host_str().unwrap_or(""), None);
+            }
+        }
         let mut error = Error::new(kind, message).with_source(err).with_url(url);
         error.inner.during_connect = connecting;
         error
@@ -407,6 +412,14 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
         _ => describe_chain(err),
     };
     (fallback, message)
+}
+
+/// The TLS error recorded on the connection a request failed on, if any.
+fn tls_failure_of(err: &hyper_util::client::legacy::Error) -> Option<rustls::Error> {
+    let mut extras = http::Extensions::new();
+    err.connect_info()?.get_extras(&mut extras);
+    let failure = extras.get::<crate::conn::TlsFailureExtra>()?;
+    failure.0.get().cloned()
 }
 
 /// A TLS alert named only in an error's text. h2 keeps an io error's kind and message but
