@@ -5,15 +5,10 @@ mod support;
 
 use std::time::Duration;
 
-use support::{https_server, pki, write_temp, ServerOptions, Versions};
+use support::{https_server, pki, trusting_test_ca, ServerOptions, Versions};
 use wireline::{Client, Identity};
 
 const BOUND: Duration = Duration::from_secs(15);
-
-fn trusting_test_ca() -> wireline::ClientBuilder {
-    let ca = write_temp("ca.pem", &pki().root_pem);
-    Client::builder().ca_file(ca)
-}
 
 async fn mtls_server(versions: Versions) -> support::TestServer {
     https_server(ServerOptions {

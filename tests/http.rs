@@ -6,10 +6,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::Deserialize;
-use support::{http_server, https_server, pki, raw_server, write_temp, ServerOptions};
+use support::{bounded, http_server, https_server, pki, raw_server, write_temp, ServerOptions};
 use wireline::{Client, ErrorKind, Method};
-
-const BOUND: Duration = Duration::from_secs(15);
 
 #[derive(Deserialize, Debug)]
 struct Echo {
@@ -26,12 +24,6 @@ fn client() -> Client {
         .ca_file(write_temp("ca.pem", &pki().root_pem))
         .build()
         .unwrap()
-}
-
-async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(BOUND, f)
-        .await
-        .expect("must finish within the bound")
 }
 
 async fn echo(builder: wireline::RequestBuilder) -> Echo {

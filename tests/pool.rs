@@ -4,14 +4,10 @@ mod support;
 
 use std::time::Duration;
 
-use support::{https_server, pki, write_temp, ServerOptions};
+use support::{https_server, trusting_test_ca, ServerOptions};
 use wireline::Client;
 
 const BOUND: Duration = Duration::from_secs(30);
-
-fn builder() -> wireline::ClientBuilder {
-    Client::builder().ca_file(write_temp("ca.pem", &pki().root_pem))
-}
 
 async fn sequential(client: &Client, url: &str, n: usize) {
     tokio::time::timeout(BOUND, async {
@@ -27,7 +23,7 @@ async fn sequential(client: &Client, url: &str, n: usize) {
 #[tokio::test]
 async fn twenty_requests_share_one_http11_connection() {
     let server = https_server(ServerOptions::default()).await;
-    let client = builder().http1_only().build().unwrap();
+    let client = trusting_test_ca().http1_only().build().unwrap();
     sequential(&client, &server.url("/"), 20).await;
     assert_eq!(server.accepts(), 1);
 }
@@ -35,7 +31,7 @@ async fn twenty_requests_share_one_http11_connection() {
 #[tokio::test]
 async fn twenty_requests_share_one_h2_connection() {
     let server = https_server(ServerOptions::default()).await;
-    let client = builder().build().unwrap();
+    let client = trusting_test_ca().build().unwrap();
     sequential(&client, &server.url("/"), 20).await;
     assert_eq!(server.accepts(), 1);
 }
@@ -43,7 +39,7 @@ async fn twenty_requests_share_one_h2_connection() {
 #[tokio::test]
 async fn clones_share_the_pool() {
     let server = https_server(ServerOptions::default()).await;
-    let client = builder().http1_only().build().unwrap();
+    let client = trusting_test_ca().http1_only().build().unwrap();
     sequential(&client, &server.url("/"), 2).await;
     sequential(&client.clone(), &server.url("/"), 2).await;
     assert_eq!(server.accepts(), 1);
@@ -52,7 +48,7 @@ async fn clones_share_the_pool() {
 #[tokio::test]
 async fn zero_idle_connections_means_no_reuse() {
     let server = https_server(ServerOptions::default()).await;
-    let client = builder()
+    let client = trusting_test_ca()
         .http1_only()
         .pool_max_idle_per_host(0)
         .build()
@@ -64,7 +60,7 @@ async fn zero_idle_connections_means_no_reuse() {
 #[tokio::test]
 async fn idle_timeout_closes_pooled_connections() {
     let server = https_server(ServerOptions::default()).await;
-    let client = builder()
+    let client = trusting_test_ca()
         .http1_only()
         .pool_idle_timeout(Duration::from_millis(200))
         .build()

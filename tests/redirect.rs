@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use futures_util::stream;
 use serde::Deserialize;
-use support::{https_server, pki, write_temp, ServerOptions, TestServer};
+use support::{https_server, trusting_test_ca, ServerOptions, TestServer};
 use wireline::redirect::Policy;
-use wireline::{Body, Client};
+use wireline::Body;
 
 const BOUND: Duration = Duration::from_secs(15);
 
@@ -18,10 +18,6 @@ struct Echo {
     method: String,
     headers: std::collections::HashMap<String, String>,
     body: String,
-}
-
-fn builder() -> wireline::ClientBuilder {
-    Client::builder().ca_file(write_temp("ca.pem", &pki().root_pem))
 }
 
 fn redirect_to(server: &TestServer, status: u16, to: &str) -> String {
@@ -44,7 +40,7 @@ async fn echo_after(builder: wireline::RequestBuilder) -> (Echo, String) {
 #[tokio::test]
 async fn follows_and_reports_the_final_url() {
     let server = https_server(ServerOptions::default()).await;
-    let client = builder().build().unwrap();
+    let client = trusting_test_ca().build().unwrap();
     let (echo, url) = echo_after(client.get(redirect_to(&server, 302, "/echo"))).await;
     assert_eq!(echo.method, "GET");
     assert_eq!(url, server.url("/echo"));
@@ -53,7 +49,7 @@ async fn follows_and_reports_the_final_url() {
 #[tokio::test]
 async fn methods_and_bodies_change_as_specified() {
     let server = https_server(ServerOptions::default()).await;
-    let client = builder().build().unwrap();
+    let client = trusting_test_ca().build().unwrap();
     for (status, method, expect_method, expect_body) in [
         (301, "POST", "GET", ""),
         (302, "POST", "GET", ""),
@@ -90,7 +86,7 @@ async fn methods_and_bodies_change_as_specified() {
 #[tokio::test]
 async fn a_streamed_body_is_not_replayed() {
     let server = https_server(ServerOptions::default()).await;
-    let client = builder().build().unwrap();
+    let client = trusting_test_ca().build().unwrap();
     let body = Body::wrap_stream(stream::iter(vec![Ok::<_, std::io::Error>("once")]));
     let resp = send(client.post(redirect_to(&server, 307, "/echo")).body(body))
         .await
@@ -105,7 +101,10 @@ async fn a_streamed_body_is_not_replayed() {
 #[tokio::test]
 async fn limits_and_policy_none() {
     let server = https_server(ServerOptions::default()).await;
-    let client = builder().redirect(Policy::limited(3)).build().unwrap();
+    let client = trusting_test_ca()
+        .redirect(Policy::limited(3))
+        .build()
+        .unwrap();
     let err = send(client.get(server.url("/redirect-loop")))
         .await
         .unwrap_err();
@@ -113,13 +112,13 @@ async fn limits_and_policy_none() {
     assert!(err.to_string().contains("too many redirects"), "{err}");
     assert_eq!(server.requests().len(), 4, "the first request and 3 hops");
 
-    let default = builder().build().unwrap();
+    let default = trusting_test_ca().build().unwrap();
     let err = send(default.get(server.url("/redirect-loop")))
         .await
         .unwrap_err();
     assert!(err.is_redirect());
 
-    let none = builder().redirect(Policy::none()).build().unwrap();
+    let none = trusting_test_ca().redirect(Policy::none()).build().unwrap();
     let resp = send(none.get(redirect_to(&server, 302, "/echo")))
         .await
         .unwrap();
@@ -130,7 +129,7 @@ async fn limits_and_policy_none() {
 #[tokio::test]
 async fn unusable_locations_are_redirect_errors() {
     let server = https_server(ServerOptions::default()).await;
-    let client = builder().build().unwrap();
+    let client = trusting_test_ca().build().unwrap();
     for to in [
         "file:///etc/passwd",
         "ftp://127.0.0.1/x",
@@ -148,7 +147,7 @@ async fn unusable_locations_are_redirect_errors() {
 async fn credentials_never_follow_to_another_origin() {
     let first = https_server(ServerOptions::default()).await;
     let second = https_server(ServerOptions::default()).await;
-    let client = builder().build().unwrap();
+    let client = trusting_test_ca().build().unwrap();
     // Same host name, other port: another origin.
     let target = second.url("/echo");
     let url_with_password =

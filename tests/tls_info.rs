@@ -5,16 +5,11 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use support::{
-    echo_router, http_server, https_server, pki, write_temp, Alpn, ServerOptions, Versions,
+    echo_router, http_server, https_server, pki, trusting_test_ca, Alpn, ServerOptions, Versions,
 };
 use wireline::{Client, TlsVersion};
 
 const BOUND: Duration = Duration::from_secs(15);
-
-fn trusting_test_ca() -> wireline::ClientBuilder {
-    let ca = write_temp("ca.pem", &pki().root_pem);
-    Client::builder().ca_file(ca)
-}
 
 async fn get(client: &Client, url: &str) -> wireline::Response {
     tokio::time::timeout(BOUND, client.get(url).send())

@@ -6,15 +6,10 @@ mod support;
 use std::time::Duration;
 
 use rustls::ProtocolVersion;
-use support::{https_server, pki, write_temp, Leaf, ServerOptions, Versions};
+use support::{https_server, trusting_test_ca, Leaf, ServerOptions, Versions};
 use wireline::{CertificateErrorKind, Client, ErrorKind, TlsErrorKind, TlsVersion};
 
 const BOUND: Duration = Duration::from_secs(15);
-
-fn trusting_test_ca() -> wireline::ClientBuilder {
-    let ca = write_temp("ca.pem", &pki().root_pem);
-    Client::builder().ca_file(ca)
-}
 
 async fn get(client: &Client, url: &str) -> wireline::Result<wireline::Response> {
     tokio::time::timeout(BOUND, client.get(url).send())

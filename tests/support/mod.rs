@@ -6,6 +6,7 @@
 //! means "for the tests", hence no `pub(crate)` noise despite the crate's unreachable_pub.
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
+mod client;
 mod echo;
 mod handler;
 mod pki;
@@ -15,6 +16,7 @@ mod temp;
 mod tls_faults;
 mod tls_server;
 
+pub use client::{bounded, trusting_test_ca, BOUND};
 pub use echo::{binary_body, echo_router};
 pub use handler::{handler, response, Handler, HandlerFuture};
 pub use pki::{pki, Leaf, Pki};
