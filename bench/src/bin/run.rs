@@ -1,0 +1,5 @@
+//! Runs the whole comparison and writes docs/performance.md: `run [--quick]`.
+
+fn main() {
+    bench::runner::main();
+}

@@ -1,0 +1,280 @@
+//! docs/performance.md: the results table, the misses, what each run did, and how it was measured.
+
+use std::fmt::Write;
+
+use super::plan::{Job, Mode, CLIENTS, HYPER, REQWEST};
+use super::process::Sample;
+use super::summary::{Row, Stat, Target};
+
+/// Everything the report shows.
+pub struct Report<'a> {
+    pub mode: Mode,
+    pub jobs: &'a [Job],
+    pub samples: &'a [[Vec<Sample>; 3]],
+    pub rows: &'a [Row],
+    /// Instructions per unit of work from callgrind (empty when not counted).
+    pub instructions: &'a [Row],
+    /// Lines about the machine, versions and load.
+    pub environment: Vec<String>,
+    pub pinned: bool,
+    /// The chart's file name, beside the report.
+    pub chart: &'a str,
+}
+
+/// A number with as many digits as it deserves.
+fn num(v: f64) -> String {
+    match v.abs() {
+        x if x >= 1000.0 => format!("{v:.0}"),
+        x if x >= 10.0 => format!("{v:.1}"),
+        x if x >= 1.0 => format!("{v:.2}"),
+        _ => format!("{v:.3}"),
+    }
+}
+
+fn cell(stat: Option<Stat>) -> String {
+    match stat {
+        Some(s) => format!("{} ±{:.0}%", num(s.median), s.spread * 100.0),
+        None => "n/a".to_owned(),
+    }
+}
+
+fn ratio(r: Option<f64>) -> String {
+    r.map_or("–".to_owned(), |r| format!("{r:.2}"))
+}
+
+fn verdict(row: &Row) -> &'static str {
+    match (row.target, row.met()) {
+        (None, _) => "",
+        (Some(_), Some(true)) => "yes",
+        (Some(_), Some(false)) => "**no**",
+        (Some(_), None) => "n/a",
+    }
+}
+
+/// The markdown text.
+pub fn render(report: &Report) -> String {
+    let mut md = String::new();
+    let mode = if report.mode.quick { " -- --quick" } else { "" };
+    let _ = writeln!(
+        md,
+        "# Performance: wireline against reqwest and raw hyper\n"
+    );
+    let _ = writeln!(
+        md,
+        "Written by `cargo run -p bench --release --bin run{mode}` ({} rounds); rerun it \
+         rather than editing this file. The layer wireline puts on hyper should cost almost \
+         nothing: each number below is a median over the rounds, the three clients measured \
+         side by side in the same run, interleaved.\n",
+        report.mode.rounds
+    );
+    for line in &report.environment {
+        let _ = writeln!(md, "- {line}");
+    }
+    let _ = writeln!(
+        md,
+        "\n![wireline and reqwest relative to raw hyper]({})\n",
+        report.chart
+    );
+
+    let _ = writeln!(md, "## Results\n");
+    let _ = writeln!(
+        md,
+        "`±` is half the range over the rounds, relative to the median: the machine's speed \
+         drifts from run to run. Ratios are wireline ÷ the other client, taken within each \
+         round (the clients of a round run seconds apart, so the drift cancels) and then the \
+         median over rounds; above 1 is better for rates (requests/s, MB/s, connections/s), \
+         below 1 is better for costs (CPU, memory, time).\n"
+    );
+    let _ = writeln!(
+        md,
+        "| scenario | metric | wireline | reqwest | raw hyper | wireline ÷ reqwest | wireline ÷ hyper | target | met |"
+    );
+    let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|---|---|");
+    for row in report.rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.job,
+            row.metric,
+            cell(row.values[0]),
+            cell(row.values[1]),
+            cell(row.values[2]),
+            ratio(row.ratio_to(REQWEST)),
+            ratio(row.ratio_to(HYPER)),
+            row.target.map(|t| t.describe()).unwrap_or_default(),
+            verdict(row),
+        );
+    }
+
+    let _ = writeln!(md, "\n## Instructions per request (callgrind)\n");
+    if report.instructions.is_empty() {
+        let _ = writeln!(
+            md,
+            "Not counted in this run (quick mode, or valgrind is not installed).\n"
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "User-space instructions of the client process per unit of work, from valgrind's \
+             callgrind: each client runs each scenario twice with different counts and the \
+             difference is divided by the difference in counts, so start-up, the client's \
+             construction and the warm-up cancel out. Unlike time on this shared VM, the \
+             count repeats to within a fraction of a percent, so it resolves differences the \
+             timings above cannot. Kernel work (the TCP stack) is not counted.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| scenario | metric | wireline | reqwest | raw hyper | wireline ÷ reqwest | wireline ÷ hyper |"
+        );
+        let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|");
+        for row in report.instructions {
+            let value =
+                |c: usize| row.values[c].map_or("n/a".to_owned(), |s| format!("{:.0}", s.median));
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                row.job,
+                row.metric,
+                value(0),
+                value(1),
+                value(2),
+                ratio(row.ratio_to(REQWEST)),
+                ratio(row.ratio_to(HYPER)),
+            );
+        }
+    }
+
+    let _ = writeln!(md, "\n## Targets\n");
+    let missed: Vec<&Row> = report
+        .rows
+        .iter()
+        .filter(|r| r.met() == Some(false))
+        .collect();
+    let unmeasured: Vec<&Row> = report
+        .rows
+        .iter()
+        .filter(|r| r.target.is_some() && r.met().is_none())
+        .collect();
+    let met = report.rows.iter().filter(|r| r.met() == Some(true)).count();
+    let _ = writeln!(
+        md,
+        "{met} of {} targets met by the timed ratios. A timed ratio scatters by about ±15% \
+         from round to round on this VM, so a miss by a few percent can be noise: each miss \
+         below also gives the callgrind ratio for the same scenario, which does not scatter.\n",
+        met + missed.len() + unmeasured.len()
+    );
+    for row in missed {
+        let counted = report.instructions.iter().find(|i| i.job == row.job);
+        let other = match row.target {
+            Some(Target::AtMostOfReqwest(_)) => (REQWEST, "reqwest"),
+            _ => (HYPER, "hyper"),
+        };
+        let instructions = counted
+            .and_then(|i| i.ratio_to(other.0))
+            .map(|r| format!("; instructions: wireline ÷ {} = {r:.2}", other.1))
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "- missed: {} {}: wireline ÷ {} = {} against a target of {} (medians: wireline {}, hyper {}, reqwest {}){instructions}",
+            row.job,
+            row.metric,
+            other.1,
+            ratio(row.ratio_to(other.0)),
+            row.target.map(|t| t.describe()).unwrap_or_default(),
+            cell(row.values[0]),
+            cell(row.values[HYPER]),
+            cell(row.values[REQWEST]),
+        );
+    }
+    for row in unmeasured {
+        let _ = writeln!(
+            md,
+            "- not measurable: {} {}: wireline has no setting for it",
+            row.job, row.metric
+        );
+    }
+
+    let _ = writeln!(md, "\n## What each run did\n");
+    let all: Vec<&Sample> = report.samples.iter().flatten().flatten().collect();
+    let rerun = all.iter().filter(|s| s.attempts > 1).count();
+    let still = all
+        .iter()
+        .filter(|s| s.foreign_share > super::quiet::MAX_FOREIGN_SHARE)
+        .count();
+    let _ = writeln!(
+        md,
+        "Other work on the machine: {rerun} of {} client runs were repeated because other \
+         processes took more than {:.0}% of a core while they ran; {still} kept runs are \
+         still above that (the least disturbed of three attempts is kept). The last column \
+         is the median share of a core that went to other work.\n",
+        all.len(),
+        super::quiet::MAX_FOREIGN_SHARE * 100.0
+    );
+    let _ = writeln!(
+        md,
+        "Medians per client run. Connections and resumed handshakes are counted by the \
+         server, so they show each scenario did what it claims (one connection for `seq`, \
+         one per request for `newconn`, resumption on or off). Process CPU and peak RSS come \
+         from `wait4()` and cover the whole process: start-up, warm-up and the timed loop.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| scenario | client | requests timed | connections | resumed | process CPU s | peak RSS MiB | other work |"
+    );
+    let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|");
+    for (job, samples) in report.jobs.iter().zip(report.samples) {
+        for (client, runs) in CLIENTS.iter().zip(samples) {
+            let runs: Vec<&Sample> = runs
+                .iter()
+                .filter(|s| s.outcome.skipped.is_none())
+                .collect();
+            if runs.is_empty() {
+                let _ = writeln!(md, "| {} | {client} | n/a | | | | | |", job.label());
+                continue;
+            }
+            let median = |f: &dyn Fn(&Sample) -> f64| {
+                Stat::of(runs.iter().map(|s| f(s)).collect()).map_or(0.0, |s| s.median)
+            };
+            let connections: u64 = runs.iter().map(|s| s.seen.connections).sum();
+            let resumed: u64 = runs.iter().map(|s| s.seen.resumed_handshakes).sum();
+            let resumed = if connections > 0 {
+                format!("{:.0}%", resumed as f64 * 100.0 / connections as f64)
+            } else {
+                "–".to_owned()
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {client} | {} | {} | {resumed} | {} | {} | {:.0}% |",
+                job.label(),
+                median(&|s| s.outcome.requests as f64),
+                median(&|s| s.seen.connections as f64),
+                num(median(&|s| s.process.cpu().as_secs_f64())),
+                num(median(&|s| s.process.max_rss_kib as f64 / 1024.0)),
+                median(&|s| s.foreign_share * 100.0),
+            );
+        }
+    }
+
+    let pinning = if report.pinned {
+        "the server on core 0 (`taskset -c 0`) and each client on core 1 (`taskset -c 1`)"
+    } else {
+        "without pinning (taskset or a second core was missing), so the numbers are noisier"
+    };
+    let _ = writeln!(md, "\n## How it is measured\n");
+    let m = report.mode;
+    for line in [
+        format!("One `bench-server` process (hyper-util auto h1/h2 behind rustls with ALPN, single-threaded tokio) and one process per client run, {pinning}. The client's CPU is its own."),
+        "Every client uses rustls with ring, trusts only the bench CA, runs on a single-threaded tokio runtime and sets TCP_NODELAY. reqwest 0.13 is built with `rustls-no-provider` and ring installed as the process default: its `rustls` feature would bring aws-lc-rs (and X25519MLKEM768 key exchange), and the comparison would be between crypto libraries.".to_owned(),
+        "raw hyper is hyper-util's legacy pooled client with hyper-rustls' connector and http-body-util, with no layer on top: the floor.".to_owned(),
+        format!("Each round runs every scenario for every client, interleaved (A B C, then B C A, then C A B, so no client always runs first); {} rounds.", m.rounds),
+        format!("`seq`: small GETs (13-byte body) one after another on one kept-alive connection, {} s per run. `concurrent`: 64 tasks sharing one client, {} s. Both warm up first (one request, or 64 at once) so connections are open before the clock starts.", m.duration, m.duration),
+        format!("`download`: {} × 100 MiB per run, read chunk by chunk; the server streams 64 KiB frames from a static buffer. `upload`: {} × 64 MiB per run, a streamed body of 64 KiB chunks with Content-Length set. MB = 10⁶ bytes.", m.transfers, m.transfers),
+        format!("`newconn`: every request on a new TCP + TLS connection (`pool_max_idle_per_host(0)`), {} s; TLS 1.3 sessions resumed from the shared client config. `newconn-noresume`: the same with resumption disabled (`Resumption::disabled()`; reqwest through `tls_backend_preconfigured`); wireline has no such setting, so n/a.", m.duration),
+        format!("`client-new`: the first `Client::new()` in a process, then the median of {} more; system roots through SSL_CERT_FILE (SSL_CERT_DIR unset, so the file is the whole store), once a one-certificate bundle (the bench CA, and one request proves the default client trusts it), once the machine's bundle. raw hyper's `Client::new()` is what one writes by hand: load the native roots, build the config, connector and pool.", m.client_new_calls),
+        "Other work: /proc/stat's busy time over the run, less the server's and the client's own CPU, as a share of one core. Above 10% the run is repeated once the machine is quiet again (up to three attempts, the least disturbed kept); each round also waits for a quiet machine first.".to_owned(),
+        "Client CPU is user + system time of the client process over the timed loop only (`getrusage(RUSAGE_SELF)` before and after); peak RSS is `ru_maxrss` from `wait4()`, and RSS growth is that peak minus the resident set once the client was built (`/proc/self/statm`), before any request: what 64 requests in flight add, without the binary's own pages.".to_owned(),
+    ] {
+        let _ = writeln!(md, "- {line}");
+    }
+    md
+}
