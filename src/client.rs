@@ -1,6 +1,7 @@
 //! `Client` and `ClientBuilder`: settings in, the pooled hyper stack built once in `build()`.
 
 use std::fmt;
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,8 +120,19 @@ impl Client {
     /// let resp = client.execute(request).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn execute(&self, request: Request) -> Result<Response> {
-        crate::run::execute(&self.inner, request).await
+    pub fn execute(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<Response>> + Send + 'static {
+        crate::run::send(self.inner.clone(), Ok(request))
+    }
+
+    /// What [`RequestBuilder::send`] runs: the builder's client moves in, no clone.
+    pub(crate) fn send(
+        self,
+        request: Result<Request>,
+    ) -> impl Future<Output = Result<Response>> + Send + 'static {
+        crate::run::send(self.inner, request)
     }
 
     /// A builder for a request made elsewhere, to adjust it with the builder's methods.

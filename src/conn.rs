@@ -19,7 +19,7 @@ pub(crate) struct Conn {
     stream: MaybeHttpsStream<TokioIo<TcpStream>>,
     /// `None` unless asked for, so a client without `tls_info` pays nothing per response.
     tls_info: Option<Arc<TlsInfo>>,
-    /// Https only: the TLS error that broke this connection, if one did.
+    /// h2 over TLS only: the TLS error that broke this connection, if one did.
     tls_failure: Option<Arc<TlsFailure>>,
 }
 
@@ -42,8 +42,15 @@ pub(crate) struct TlsFailureExtra(pub(crate) Arc<TlsFailure>);
 
 impl Conn {
     pub(crate) fn new(stream: MaybeHttpsStream<TokioIo<TcpStream>>) -> Conn {
+        // Only h2 needs the record: HTTP/1.1 fails the request with the io error itself,
+        // which still holds the rustls error. hyper-util copies an extra into every
+        // response (an allocation and a hash insert each), so it is attached only where
+        // it is the only way the error can reach us.
         let tls_failure = match &stream {
-            MaybeHttpsStream::Https(_) => Some(Arc::default()),
+            MaybeHttpsStream::Https(tls) => {
+                let (_, session) = tls.inner().get_ref();
+                (session.alpn_protocol() == Some(b"h2")).then(Arc::default)
+            }
             MaybeHttpsStream::Http(_) => None,
         };
         Conn {

@@ -2,6 +2,7 @@
 //! are set so a bad input is a builder error before anything is sent.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use base64::Engine;
@@ -26,11 +27,12 @@ use crate::response::Response;
 /// # Ok(()) }
 /// ```
 pub struct Request {
-    method: Method,
-    url: Url,
-    headers: HeaderMap,
-    body: Option<Body>,
-    timeout: Option<Duration>,
+    // Crate-visible so the request loop (run.rs) can rewrite them hop by hop.
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Body>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl Request {
@@ -108,10 +110,6 @@ impl Request {
             body,
             timeout: self.timeout,
         })
-    }
-
-    pub(crate) fn into_parts(self) -> (Method, Url, HeaderMap, Option<Body>, Option<Duration>) {
-        (self.method, self.url, self.headers, self.body, self.timeout)
     }
 }
 
@@ -417,9 +415,8 @@ impl RequestBuilder {
     }
 
     /// Sends the request and waits for the response head (the body is read later).
-    pub async fn send(self) -> Result<Response> {
-        let request = self.request?;
-        self.client.execute(request).await
+    pub fn send(self) -> impl Future<Output = Result<Response>> + Send + 'static {
+        self.client.send(self.request)
     }
 }
 

@@ -1,9 +1,9 @@
 //! The request loop: send through the pool, follow redirects, all under one deadline.
 
-use http::header::HeaderMap;
-use http::{Method, Uri};
+use std::sync::Arc;
+
+use http::Uri;
 use hyper::body::Incoming;
-use url::Url;
 
 use crate::body::Body;
 use crate::client::ClientInner;
@@ -12,27 +12,19 @@ use crate::redirect;
 use crate::request::Request;
 use crate::response::{Deadline, Response};
 
-/// What changes from hop to hop while following redirects.
-struct Hop {
-    method: Method,
-    url: Url,
-    headers: HeaderMap,
-    body: Option<Body>,
-}
-
-pub(crate) async fn execute(client: &ClientInner, request: Request) -> Result<Response> {
-    let (method, url, headers, body, timeout) = request.into_parts();
-    let mut hop = Hop {
-        method,
-        url,
-        headers,
-        body,
-    };
-    let deadline = timeout.or(client.timeout).map(Deadline::after);
+/// Sends `request` (or reports the error made while building it) and follows redirects,
+/// all under one deadline.
+///
+/// One `async fn` from the caller's `send()` down to the pool: each extra layer of future
+/// would hold its own copy of the request and be copied whole when polled the first time.
+pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> Result<Response> {
+    // The request itself is the hop: redirects rewrite it in place.
+    let mut hop = request?;
+    let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
     let response = match &deadline {
-        None => follow(client, &mut hop).await?,
+        None => follow(&client, &mut hop).await?,
         Some(deadline) => {
-            match tokio::time::timeout_at(deadline.instant(), follow(client, &mut hop)).await {
+            match tokio::time::timeout_at(deadline.instant(), follow(&client, &mut hop)).await {
                 Ok(result) => result?,
                 Err(_) => return Err(Error::timeout(deadline.limit()).with_url(&hop.url)),
             }
@@ -43,7 +35,7 @@ pub(crate) async fn execute(client: &ClientInner, request: Request) -> Result<Re
 
 /// Sends `hop` and follows redirects, updating `hop` to the request that got the final
 /// response.
-async fn follow(client: &ClientInner, hop: &mut Hop) -> Result<http::Response<Incoming>> {
+async fn follow(client: &ClientInner, hop: &mut Request) -> Result<http::Response<Incoming>> {
     let follows = client.redirect.follows();
     let mut hops_done = 0;
     loop {
@@ -92,7 +84,7 @@ async fn follow(client: &ClientInner, hop: &mut Hop) -> Result<http::Response<In
 
 /// The hyper request for `hop`: its headers and body move in; the client's default headers
 /// fill in names the request did not set.
-fn to_http(client: &ClientInner, hop: &mut Hop) -> Result<http::Request<Body>> {
+fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body>> {
     let uri: Uri = hop.url.as_str().parse().map_err(|e| {
         Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
             .with_url(&hop.url)

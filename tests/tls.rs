@@ -462,3 +462,34 @@ async fn a_client_certificate_refused_after_a_tls13_handshake_is_never_a_body_er
     // Seen here: the alert is read in 6–36 % of rounds, so 200 rounds always see some.
     assert!(explained > 0, "the alert was never read in 200 rounds");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_refused_after_a_tls13_handshake_over_http1_is_explained() {
+    // HTTP/1.1 fails the request with the read's io error, which carries the alert; no
+    // per-connection record is kept (or needed) for it.
+    let server = https_server(ServerOptions {
+        require_client_cert: true,
+        versions: Versions::Tls13Only,
+        ..ServerOptions::default()
+    })
+    .await;
+    let mut explained = 0;
+    for round in 0..50 {
+        let client = trusting_test_ca().http1_only().build().unwrap();
+        let result = tokio::time::timeout(BOUND, async {
+            client.get(server.url("/")).send().await?.bytes().await
+        })
+        .await
+        .expect("bounded");
+        let err = result.unwrap_err();
+        assert!(!err.is_body(), "round {round}: {err}");
+        match err.kind() {
+            ErrorKind::Tls(TlsErrorKind::ClientCertificateRequired) => explained += 1,
+            // The server's reset can destroy the alert before we read it.
+            ErrorKind::Request => {}
+            other => panic!("round {round}: unexpected {other:?}: {err}"),
+        }
+    }
+    assert!(explained > 0, "the alert was never read in 50 rounds");
+    eprintln!("explained in {explained} of 50 rounds");
+}
