@@ -68,7 +68,9 @@ pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
 pub use request::{Request, RequestBuilder};
 pub use response::Response;
-pub use tls::{Certificate, Identity, PeerCertificate, TlsInfo, TlsVersion};
+pub use tls::{
+    Certificate, CertificateRevocationList, Identity, PeerCertificate, TlsInfo, TlsVersion,
+};
 
 pub use http::header;
 pub use http::{Method, StatusCode, Version};

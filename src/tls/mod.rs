@@ -3,9 +3,11 @@
 //! Kept free of sockets so every combination can be tested as a pure function.
 
 pub(crate) mod cert;
+mod crl;
 pub(crate) mod explain;
 mod identity;
 pub(crate) mod info;
+mod pin;
 pub(crate) mod roots;
 pub(crate) mod verify;
 mod version;
@@ -16,11 +18,13 @@ use std::sync::{Arc, OnceLock};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, RootCertStore};
-use rustls_pki_types::CertificateDer;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
 
 pub use cert::Certificate;
+pub use crl::CertificateRevocationList;
 pub use identity::Identity;
 pub use info::{PeerCertificate, TlsInfo};
+pub(crate) use pin::PinSet;
 pub use version::TlsVersion;
 pub(crate) use version::VersionRange;
 
@@ -63,6 +67,10 @@ pub(crate) struct TlsSettings {
     pub(crate) keylog: bool,
     /// The client certificate and key shown to servers that ask for one.
     pub(crate) identity: Option<Identity>,
+    /// Public keys the certificates of some hosts must have, checked in every mode.
+    pub(crate) pins: PinSet,
+    /// Revocation lists checked with `Verification::Full`.
+    pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
 }
 
 impl Default for TlsSettings {
@@ -77,6 +85,8 @@ impl Default for TlsSettings {
             http1_only: false,
             keylog: false,
             identity: None,
+            pins: PinSet::default(),
+            crls: Vec::new(),
         }
     }
 }
@@ -100,6 +110,8 @@ impl TlsSettings {
             && !self.http1_only
             && !self.keylog
             && self.identity.is_none()
+            && self.pins.is_empty()
+            && self.crls.is_empty()
     }
 
     /// Builds the rustls configuration. The default settings' configuration is built once
@@ -138,16 +150,24 @@ impl TlsSettings {
                     Ok(found) => found,
                     Err(problem) => return Ok(TlsConfig::Unavailable(problem)),
                 };
-                let webpki = WebPkiServerVerifier::builder_with_provider(store, provider.clone())
-                    .build()
-                    .map_err(|e| Error::builder(format!("certificate verifier: {e}")))?;
+                let webpki = self.webpki_verifier(store, provider)?;
                 let names = if self.accept_invalid_hostnames {
                     verify::NameCheck::Skipped
                 } else {
                     verify::NameCheck::Required
                 };
-                Arc::new(verify::ExplainingVerifier::new(webpki, label.into(), names))
+                Arc::new(verify::ExplainingVerifier::new(
+                    webpki,
+                    label.into(),
+                    names,
+                    self.crls.clone().into(),
+                ))
             }
+        };
+        let verifier = if self.pins.is_empty() {
+            verifier
+        } else {
+            Arc::new(verify::PinnedVerifier::new(verifier, self.pins.clone()))
         };
         let builder = builder
             .dangerous()
@@ -172,6 +192,28 @@ impl TlsSettings {
             vec![b"h2".to_vec(), b"http/1.1".to_vec()]
         };
         Ok(TlsConfig::Ready(Arc::new(config)))
+    }
+
+    /// webpki's verifier for these roots and CRLs. With CRLs, every certificate of the chain
+    /// is checked (not only the leaf), and a certificate whose issuer published none of the
+    /// CRLs given has an unknown status, which passes: a CRL is evidence of revocation,
+    /// and its absence is not. A CRL past its nextUpdate is still used, as a stale list of
+    /// revoked certificates is still true about them.
+    fn webpki_verifier(
+        &self,
+        store: Arc<RootCertStore>,
+        provider: &Arc<CryptoProvider>,
+    ) -> Result<Arc<WebPkiServerVerifier>> {
+        WebPkiServerVerifier::builder_with_provider(store, provider.clone())
+            .with_crls(self.crls.iter().cloned())
+            .allow_unknown_revocation_status()
+            .build()
+            .map_err(|e| match e {
+                rustls::client::VerifierBuilderError::InvalidCrl(crl) => {
+                    Error::builder(format!("add_crl: a CRL can't be used: {crl:?}"))
+                }
+                other => Error::builder(format!("certificate verifier: {other}")),
+            })
     }
 
     /// The root store to verify against and a label naming it in error messages. The

@@ -1,0 +1,351 @@
+//! The verifier's refusals explained: which certificate, which check, and the fix.
+
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
+use rustls::{CertRevocationListError, CertificateError};
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::GeneralName;
+
+use super::CertificateProblem;
+use crate::error::CertificateErrorKind;
+use crate::tls::crl::{self, Revocation};
+use crate::tls::pin::Pin;
+/// What a person needs to read off a certificate to understand a failure.
+struct Facts {
+    subject: String,
+    issuer: String,
+    self_issued: bool,
+    names: Vec<String>,
+}
+
+fn facts(der: &CertificateDer<'_>) -> Option<Facts> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(Facts {
+        subject: name_or_empty(&cert.subject().to_string()),
+        issuer: name_or_empty(&cert.issuer().to_string()),
+        self_issued: cert.subject().as_raw() == cert.issuer().as_raw(),
+        names: subject_alt_names(&cert),
+    })
+}
+
+fn name_or_empty(name: &str) -> String {
+    if name.is_empty() {
+        "an empty subject".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+fn subject_alt_names(cert: &X509Certificate<'_>) -> Vec<String> {
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DNSName(dns) => Some((*dns).to_owned()),
+            GeneralName::IPAddress(bytes) => ip_to_string(bytes),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ip_to_string(bytes: &[u8]) -> Option<String> {
+    match bytes.len() {
+        4 => Some(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(bytes).ok()?).to_string()),
+        16 => Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes).ok()?).to_string()),
+        _ => None,
+    }
+}
+
+/// The subject of a certificate as "CN=…, O=…", for Debug output.
+pub(crate) fn subject_of(der: &CertificateDer<'_>) -> String {
+    facts(der)
+        .map(|f| f.subject)
+        .unwrap_or_else(|| "unparsable certificate".to_owned())
+}
+
+fn host_of(name: &ServerName<'_>) -> String {
+    match name {
+        ServerName::DnsName(dns) => dns.as_ref().to_owned(),
+        ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
+        _ => "the server".to_owned(),
+    }
+}
+
+/// "2026-01-01 00:00:00 UTC".
+fn format_time(seconds: u64) -> String {
+    match i64::try_from(seconds)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+    {
+        Some(t) => format!(
+            "{} {:02}:{:02}:{:02} UTC",
+            t.date(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        None => format!("{seconds} seconds after 1970"),
+    }
+}
+
+/// Explains a failed chain, revocation or name check; `roots_label` names what we trusted,
+/// `crls` are the revocation lists given with `add_crl()`.
+pub(crate) fn certificate(
+    cause: &CertificateError,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+    roots_label: &str,
+    crls: &[CertificateRevocationListDer<'_>],
+) -> CertificateProblem {
+    let host = host_of(server_name);
+    let leaf = facts(end_entity);
+    let subject = leaf
+        .as_ref()
+        .map(|f| f.subject.clone())
+        .unwrap_or_else(|| "unparsable".to_owned());
+    let who = format!("certificate for {host} ({subject})");
+    let now_text = format_time(now.as_secs());
+    let (kind, message) = match cause {
+        CertificateError::UnknownIssuer => {
+            let top = intermediates.last().and_then(facts);
+            let self_signed = intermediates.is_empty() && leaf.as_ref().is_some_and(|f| f.self_issued);
+            if self_signed {
+                (
+                    CertificateErrorKind::SelfSigned,
+                    format!(
+                        "{who} is self-signed and is not among the trusted roots ({roots_label}); \
+                         trust it with add_root_certificate() / ca_file() (--cacert), \
+                         or give the server a certificate from a trusted CA"
+                    ),
+                )
+            } else {
+                let issuer = top
+                    .as_ref()
+                    .or(leaf.as_ref())
+                    .map(|f| f.issuer.clone())
+                    .unwrap_or_else(|| "an unknown issuer".to_owned());
+                let chain_note = if intermediates.is_empty() {
+                    format!(
+                        " (The server sent no intermediate certificate: if {issuer} is an \
+                         intermediate CA, the server's chain is incomplete.)"
+                    )
+                } else {
+                    String::new()
+                };
+                (
+                    CertificateErrorKind::UnknownIssuer,
+                    format!(
+                        "{who} is issued by {issuer}, which is not among the trusted roots \
+                         ({roots_label}); pass that CA with ca_file() (--cacert) or \
+                         add_root_certificate().{chain_note}"
+                    ),
+                )
+            }
+        }
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            let when = match cause {
+                CertificateError::ExpiredContext { not_after, .. } => {
+                    format!("expired on {}", format_time(not_after.as_secs()))
+                }
+                _ => "has expired".to_owned(),
+            };
+            (
+                CertificateErrorKind::Expired,
+                format!(
+                    "{who} {when}; the local clock reads {now_text}. Renew the server's \
+                     certificate, or check this machine's clock"
+                ),
+            )
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            let when = match cause {
+                CertificateError::NotValidYetContext { not_before, .. } => {
+                    format!("is not valid until {}", format_time(not_before.as_secs()))
+                }
+                _ => "is not valid yet".to_owned(),
+            };
+            (
+                CertificateErrorKind::NotYetValid,
+                format!(
+                    "{who} {when}; the local clock reads {now_text}. Check this machine's \
+                     clock, or the server's certificate dates"
+                ),
+            )
+        }
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            let names = leaf.as_ref().map(|f| f.names.clone()).unwrap_or_default();
+            let detail = if names.is_empty() {
+                "it has no subjectAltName at all (a name only in the CN is not accepted, \
+                 per RFC 6125 and the CA/Browser Forum rules)"
+                    .to_owned()
+            } else {
+                format!("it is valid only for {}", names.join(", "))
+            };
+            (
+                CertificateErrorKind::NameMismatch,
+                format!(
+                    "the certificate presented by {host} ({subject}) is not valid for the \
+                     name {host}: {detail}. Use a URL with one of the certificate's names, \
+                     or fix the server's certificate"
+                ),
+            )
+        }
+        CertificateError::Revoked => {
+            let chain = std::iter::once(end_entity).chain(intermediates);
+            let message = match crl::find_revoked(chain, crls) {
+                Some(revocation) => revoked(&host, &who, &revocation),
+                None => format!(
+                    "{who} is revoked: a CRL given with add_crl() lists a certificate of its \
+                     chain. The server needs a new certificate; until it has one, don't \
+                     trust it"
+                ),
+            };
+            (CertificateErrorKind::Revoked, message)
+        }
+        CertificateError::BadSignature
+        | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+        | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => (
+            CertificateErrorKind::BadSignature,
+            format!("{who}: a signature in its chain is invalid or uses an unsupported algorithm ({cause:?})"),
+        ),
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => (
+            CertificateErrorKind::InvalidPurpose,
+            format!("{who} is not allowed for server authentication (extended key usage)"),
+        ),
+        other => (
+            CertificateErrorKind::Other,
+            format!("{who} failed verification: {other:?}"),
+        ),
+    };
+    CertificateProblem { kind, message }
+}
+
+/// Names the revoked certificate (the leaf, or an intermediate of its chain), its serial,
+/// who revoked it and when. `who` is "certificate for host (subject)".
+fn revoked(host: &str, who: &str, r: &Revocation) -> String {
+    let when = u64::try_from(r.revoked_at).map_or_else(|_| "before 1970".to_owned(), format_time);
+    let reason = r
+        .reason
+        .as_ref()
+        .map(|reason| format!(", reason {reason}"))
+        .unwrap_or_default();
+    let by = format!(
+        "was revoked by {} on {when}{reason}, according to a CRL given with add_crl()",
+        r.issuer
+    );
+    if r.position == 0 {
+        format!(
+            "certificate for {host} ({}, serial {}) {by}. The server must replace its \
+             certificate (a revoked certificate's key may be in other hands); until it \
+             does, don't trust it",
+            r.subject, r.serial
+        )
+    } else {
+        format!(
+            "{who} chains through a revoked intermediate CA: {} (serial {}) {by}. The \
+             server must get a certificate from a CA that is not revoked",
+            r.subject, r.serial
+        )
+    }
+}
+
+/// The server's certificate passed verification (or verification is off) but its public
+/// key is none of those pinned for the host.
+pub(crate) fn pin_mismatch(
+    end_entity: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+    actual: Option<Pin>,
+    expected: &[Pin],
+) -> CertificateProblem {
+    let host = host_of(server_name);
+    let subject = facts(end_entity)
+        .map(|f| f.subject)
+        .unwrap_or_else(|| "unparsable".to_owned());
+    let actual = actual.map_or_else(|| "that can't be read".to_owned(), |pin| pin.to_string());
+    let expected: Vec<String> = expected.iter().map(Pin::to_string).collect();
+    CertificateProblem {
+        kind: CertificateErrorKind::PinMismatch,
+        message: format!(
+            "certificate for {host} ({subject}) has public key {actual}, which is not among \
+             the pins set for {host} with pin_sha256(): {}. If the server's key was changed \
+             on purpose, add its new pin; if nobody knows why it changed, this connection \
+             may be intercepted",
+            expected.join(", ")
+        ),
+    }
+}
+
+/// A CRL given with `add_crl()` that names an issuer of the chain could not be used to
+/// check it: its signature doesn't verify with that issuer's key, or the issuer may not
+/// sign CRLs. The certificate is refused rather than assumed to be good.
+pub(crate) fn unusable_crl(
+    cause: &CertRevocationListError,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    server_name: &ServerName<'_>,
+    crls: &[CertificateRevocationListDer<'_>],
+) -> CertificateProblem {
+    let host = host_of(server_name);
+    let subject = facts(end_entity)
+        .map(|f| f.subject)
+        .unwrap_or_else(|| "unparsable".to_owned());
+    let chain = std::iter::once(end_entity).chain(intermediates);
+    let issuers = crl::issuers_with_crls(chain, crls);
+    let from = if issuers.is_empty() {
+        "an issuer of its chain".to_owned()
+    } else {
+        issuers.join(" or ")
+    };
+    let why = match cause {
+        CertRevocationListError::BadSignature => {
+            "its signature does not verify with the issuer's key (a CRL from another CA of \
+             the same name, or an altered file?)"
+                .to_owned()
+        }
+        CertRevocationListError::IssuerInvalidForCrl => {
+            "the issuer's certificate does not allow it to sign CRLs (its key usage lacks \
+             cRLSign)"
+                .to_owned()
+        }
+        other => format!("{other:?}"),
+    };
+    CertificateProblem {
+        kind: CertificateErrorKind::Other,
+        message: format!(
+            "could not check whether the certificate for {host} ({subject}) is revoked: the \
+             CRL from {from} given with add_crl() can't be used: {why}. Get that issuer's \
+             current CRL, or stop passing this one"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_dates_in_utc() {
+        assert_eq!(format_time(1_767_225_600), "2026-01-01 00:00:00 UTC");
+    }
+
+    #[test]
+    fn garbage_certificate_still_explains() {
+        let der = CertificateDer::from(vec![1, 2, 3]);
+        let name = ServerName::try_from("example.com").unwrap();
+        let p = certificate(
+            &CertificateError::UnknownIssuer,
+            &der,
+            &[],
+            &name,
+            UnixTime::since_unix_epoch(std::time::Duration::from_secs(0)),
+            "system roots",
+            &[],
+        );
+        assert_eq!(p.kind, CertificateErrorKind::UnknownIssuer);
+        assert!(p.message.contains("example.com"));
+    }
+}
