@@ -300,6 +300,10 @@ impl ClientBuilder {
     ///     .pin_sha256("example.com", "sha256//Ts3K3zzs/pVDJHNsi3ZpP12Lh5Evim5W9eO4gfmpNeg=")
     ///     .build()?;
     /// # Ok(()) }
+    ///
+    /// // Not the base64 of 32 bytes: build() says so.
+    /// let err = wireline::Client::builder().pin_sha256("example.com", "AAAA").build();
+    /// assert!(err.unwrap_err().is_builder());
     /// ```
     pub fn pin_sha256(mut self, host: &str, spki_sha256_base64: &str) -> ClientBuilder {
         match self.tls.pins.add(host, spki_sha256_base64) {
