@@ -339,4 +339,44 @@ mod tests {
         assert!(!config.enable_sni);
         assert!(!settings.is_default());
     }
+
+    /// Full verification that builds on any machine: a throwaway root as the extra root,
+    /// alone or on top of the system's.
+    fn verifying() -> TlsSettings {
+        let root = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        TlsSettings {
+            extra_roots: vec![root.cert.der().clone()],
+            ..TlsSettings::default()
+        }
+    }
+
+    #[test]
+    fn pins_and_crls_are_not_the_shared_default() {
+        let mut pinned = TlsSettings::default();
+        pinned
+            .pins
+            .add(
+                "example.com",
+                "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+            )
+            .unwrap();
+        assert!(!pinned.is_default());
+        let revoking = TlsSettings {
+            crls: vec![CertificateRevocationListDer::from(vec![0x30, 0x00])],
+            ..TlsSettings::default()
+        };
+        assert!(!revoking.is_default());
+    }
+
+    #[test]
+    fn a_crl_webpki_cannot_use_is_a_builder_error_naming_add_crl() {
+        // from_pem and from_der refuse this already; build() must not panic or ignore it.
+        let settings = TlsSettings {
+            crls: vec![CertificateRevocationListDer::from(vec![0x30, 0x00])],
+            ..verifying()
+        };
+        let err = settings.build().err().expect("must fail");
+        assert!(err.is_builder());
+        assert!(err.to_string().contains("add_crl"), "{err}");
+    }
 }
