@@ -19,7 +19,8 @@ use crate::redirect;
 use crate::request::{Request, RequestBuilder};
 use crate::response::Response;
 use crate::tls::{
-    Certificate, Identity, RootSource, TlsConfig, TlsSettings, TlsVersion, Verification,
+    Certificate, CertificateRevocationList, Identity, RootSource, TlsConfig, TlsSettings,
+    TlsVersion, Verification,
 };
 
 /// How long an idle pooled connection is kept. Below the keep-alive of common servers
@@ -285,10 +286,99 @@ impl ClientBuilder {
         self
     }
 
+    /// Accepts a connection to `host` only if the public key of its certificate is one of
+    /// the keys pinned for it: `spki_sha256_base64` is the base64 SHA-256 of the
+    /// certificate's SubjectPublicKeyInfo (curl's `--pinnedpubkey sha256//…`; the
+    /// `sha256//` prefix is accepted too). Call it several times to allow several keys for
+    /// a host, such as the current key and the next one during a rotation.
+    ///
+    /// The pin is checked after the usual verification has passed, so it narrows what is
+    /// accepted and never widens it; with
+    /// [`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs) it is
+    /// still checked, and is then the only check of the server's identity. A mismatch fails
+    /// with [`CertificateErrorKind::PinMismatch`](crate::CertificateErrorKind::PinMismatch),
+    /// whose message shows the key the server has. Hosts without pins are unaffected.
+    ///
+    /// `host` is matched exactly against the URL's host (case-insensitively for names;
+    /// `[::1]` and `::1` are the same): pinning `example.com` leaves `www.example.com`
+    /// unpinned. [`build`](ClientBuilder::build) fails with a builder error when `host`
+    /// isn't a host name or IP address, or the pin isn't the base64 of 32 bytes.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder()
+    ///     .pin_sha256("example.com", "Xa6iyhUiwUoqDLvbaWqpl+4p9ZsnbBCr8fBYf4e2VnA=")
+    ///     // The key that will replace it, so the rotation needs no new release.
+    ///     .pin_sha256("example.com", "sha256//Ts3K3zzs/pVDJHNsi3ZpP12Lh5Evim5W9eO4gfmpNeg=")
+    ///     .build()?;
+    /// # Ok(()) }
+    ///
+    /// // Not the base64 of 32 bytes: build() says so.
+    /// let err = wireline::Client::builder().pin_sha256("example.com", "AAAA").build();
+    /// assert!(err.unwrap_err().is_builder());
+    /// ```
+    pub fn pin_sha256(mut self, host: &str, spki_sha256_base64: &str) -> ClientBuilder {
+        match self.tls.pins.add(host, spki_sha256_base64) {
+            Ok(()) => self,
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Refuses servers whose certificate, or an intermediate CA certificate of its chain,
+    /// is listed in this certificate revocation list. A refusal is an error of kind
+    /// [`CertificateErrorKind::Revoked`](crate::CertificateErrorKind::Revoked) naming the
+    /// revoked certificate and its serial number.
+    ///
+    /// Every certificate of the chain is checked against the CRLs from its issuer. A
+    /// certificate whose issuer published none of the CRLs given passes, since nothing
+    /// says it is revoked; give a CRL for each CA whose revocations matter. A CRL past its
+    /// nextUpdate date is still used. The CRL's signature is checked with its issuer's
+    /// key during the handshake, and a CRL that fails that check fails the request rather
+    /// than being ignored. CRLs are not consulted with
+    /// [`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs), which
+    /// checks no certificate.
+    ///
+    /// ```no_run
+    /// # fn run() -> wireline::Result<()> {
+    /// let pem = std::fs::read("/etc/my-company/intermediate.crl.pem").expect("the CRL");
+    /// let client = wireline::Client::builder()
+    ///     .ca_file("/etc/my-company/ca.pem")
+    ///     .add_crl(wireline::CertificateRevocationList::from_pem(&pem)?)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_crl(mut self, crl: CertificateRevocationList) -> ClientBuilder {
+        self.tls.crls.push(crl.into_der());
+        self
+    }
+
+    /// Adds several certificate revocation lists, as [`add_crl`](ClientBuilder::add_crl)
+    /// does for one.
+    ///
+    /// ```no_run
+    /// # fn run() -> wireline::Result<()> {
+    /// let pem = std::fs::read("/etc/my-company/crls.pem").expect("the CRLs");
+    /// let client = wireline::Client::builder()
+    ///     .add_crls(wireline::CertificateRevocationList::from_pem_bundle(&pem)?)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_crls(
+        mut self,
+        crls: impl IntoIterator<Item = CertificateRevocationList>,
+    ) -> ClientBuilder {
+        self.tls
+            .crls
+            .extend(crls.into_iter().map(CertificateRevocationList::into_der));
+        self
+    }
+
     /// Turns certificate verification off: unknown issuers, expired certificates and wrong
     /// host names are all accepted. The handshake signatures are still checked, so the
-    /// server must hold the key of the certificate it shows. A `tracing` warning is logged
-    /// once per client built this way. For tests and debugging only.
+    /// server must hold the key of the certificate it shows, and the keys pinned with
+    /// [`pin_sha256`](ClientBuilder::pin_sha256) are still required; CRLs are not
+    /// consulted. A `tracing` warning is logged once per client built this way. For tests
+    /// and debugging only.
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> ClientBuilder {
         self.tls.verification = if accept {
             Verification::AcceptInvalidCerts
@@ -509,6 +599,8 @@ impl fmt::Debug for ClientBuilder {
             )
             .field("tls_versions", &self.tls.versions)
             .field("tls_sni", &self.tls.sni)
+            .field("pinned_hosts", &self.tls.pins.hosts())
+            .field("crls", &self.tls.crls.len())
             .field("tls_info", &self.tls_info)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)

@@ -113,12 +113,17 @@ pub enum CertificateErrorKind {
     NotYetValid,
     /// The certificate is not valid for the host name or IP address in the URL.
     NameMismatch,
-    /// The certificate was revoked.
+    /// A certificate of the chain is listed as revoked by a certificate revocation list
+    /// given with [`ClientBuilder::add_crl`](crate::ClientBuilder::add_crl).
     Revoked,
     /// A signature in the chain is invalid or uses an unsupported algorithm.
     BadSignature,
     /// The certificate may not be used to authenticate a server.
     InvalidPurpose,
+    /// The certificate's public key matches none of the pins set for the host with
+    /// [`ClientBuilder::pin_sha256`](crate::ClientBuilder::pin_sha256). Checked after every
+    /// other check has passed, and even with `danger_accept_invalid_certs(true)`.
+    PinMismatch,
     /// Another verification failure.
     Other,
 }

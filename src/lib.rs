@@ -31,7 +31,9 @@
 //!   ([`ClientBuilder::add_root_certificate`]), or no verification
 //!   ([`ClientBuilder::danger_accept_invalid_certs`], which still checks handshake
 //!   signatures), or everything but the host name
-//!   ([`ClientBuilder::danger_accept_invalid_hostnames`]). A version range
+//!   ([`ClientBuilder::danger_accept_invalid_hostnames`]). Public-key pins per host on top
+//!   of any of these ([`ClientBuilder::pin_sha256`]), and certificate revocation lists
+//!   ([`ClientBuilder::add_crl`] with a [`CertificateRevocationList`]). A version range
 //!   ([`ClientBuilder::min_tls_version`], [`ClientBuilder::max_tls_version`]), client
 //!   certificates ([`ClientBuilder::identity`] with an [`Identity`]), SNI
 //!   ([`ClientBuilder::tls_sni`]), a key log for Wireshark ([`ClientBuilder::tls_keylog`]),
@@ -68,7 +70,9 @@ pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
 pub use request::{Request, RequestBuilder};
 pub use response::Response;
-pub use tls::{Certificate, Identity, PeerCertificate, TlsInfo, TlsVersion};
+pub use tls::{
+    Certificate, CertificateRevocationList, Identity, PeerCertificate, TlsInfo, TlsVersion,
+};
 
 pub use http::header;
 pub use http::{Method, StatusCode, Version};

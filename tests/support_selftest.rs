@@ -14,14 +14,16 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime,
+};
 use rustls::{
-    AlertDescription, CertificateError, ClientConfig, Error as TlsError, PeerIncompatible,
-    ProtocolVersion, SupportedProtocolVersion,
+    AlertDescription, CertRevocationListError, CertificateError, ClientConfig, Error as TlsError,
+    PeerIncompatible, ProtocolVersion, SupportedProtocolVersion,
 };
 use support::{
     binary_body, echo_router, h1_response, https_server, pki, raw_server, temp_path, write_temp,
-    Alpn, Leaf, ServerOptions, TestServer, Versions,
+    Alpn, CrlSigner, Leaf, ServerOptions, TestServer, Versions,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -142,7 +144,8 @@ fn every_leaf_verifies_as_designed() {
         let result = verify(leaf, "127.0.0.1");
         println!("{leaf:?} for 127.0.0.1: {result:?}");
         let ok = match leaf {
-            Leaf::Valid => result.is_ok(),
+            // Nothing revokes it until a CRL is given.
+            Leaf::Valid | Leaf::Revoked => result.is_ok(),
             Leaf::Expired => matches!(
                 result,
                 Err(TlsError::InvalidCertificate(
@@ -177,6 +180,67 @@ fn every_leaf_verifies_as_designed() {
     verifier
         .verify_server_cert(&wrong[0], &wrong[1..], &name, &[], UnixTime::now())
         .unwrap();
+}
+
+#[test]
+fn crls_revoke_what_they_list_as_rustls_sees_it() {
+    // rustls' own verifier, strict: every certificate of the chain needs a known status.
+    let verify = |leaf: Leaf, crls: &[String]| {
+        let crls = crls.iter().map(|pem| {
+            CertificateRevocationListDer::from_pem_slice(pem.as_bytes()).expect("CRL PEM")
+        });
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(pki().root_store()), provider)
+                .with_crls(crls)
+                .build()
+                .unwrap();
+        let chain = pki().chain_der(leaf);
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        verifier
+            .verify_server_cert(&chain[0], &chain[1..], &name, &[], UnixTime::now())
+            .map(|_| ())
+    };
+    let revoked_leaf = pki().leaf_der(Leaf::Revoked);
+    let intermediate = pki().intermediate_der.as_slice();
+    let nothing = pki().crl_pem(CrlSigner::Root, &[]);
+    let revoking_leaf = pki().crl_pem(CrlSigner::Intermediate, &[&revoked_leaf]);
+    let revoking_intermediate = pki().crl_pem(CrlSigner::Root, &[intermediate]);
+    let impostor = pki().crl_pem(CrlSigner::IntermediateImpostor, &[]);
+
+    let revoking_none = pki().crl_pem(CrlSigner::Intermediate, &[]);
+    verify(Leaf::Revoked, &[nothing.clone(), revoking_none.clone()]).unwrap();
+    let revoked = Err(TlsError::InvalidCertificate(CertificateError::Revoked));
+    assert_eq!(
+        verify(Leaf::Revoked, &[nothing.clone(), revoking_leaf]),
+        revoked
+    );
+    assert_eq!(
+        verify(Leaf::Valid, &[revoking_intermediate, revoking_none]),
+        revoked
+    );
+    assert_eq!(
+        verify(Leaf::Valid, &[nothing, impostor]),
+        Err(TlsError::InvalidCertRevocationList(
+            CertRevocationListError::BadSignature
+        ))
+    );
+}
+
+#[test]
+fn spki_pins_hash_the_certificates_public_key() {
+    use base64::Engine as _;
+    for leaf in [Leaf::Valid, Leaf::Revoked, Leaf::SelfSigned] {
+        let der = pki().leaf_der(leaf);
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        let digest = ring::digest::digest(&ring::digest::SHA256, cert.public_key().raw);
+        let expected = base64::engine::general_purpose::STANDARD.encode(digest);
+        assert_eq!(pki().spki_sha256(leaf), expected, "{leaf:?}");
+    }
+    assert_ne!(
+        pki().spki_sha256(Leaf::Valid),
+        pki().spki_sha256(Leaf::Revoked)
+    );
 }
 
 #[test]

@@ -22,6 +22,11 @@ Options:
   -I, --head               send HEAD and write the response head only
       --max-redirects N    follow up to N redirects (default 10; 0 = don't follow)
       --cacert FILE        trust only the CA certificates in this PEM file
+      --crlfile FILE       refuse certificates revoked by the CRLs in this PEM file
+      --pinnedpubkey 'sha256//HASH[;sha256//HASH…]'
+                           accept the URL's host only with one of these public keys
+                           (base64 SHA-256 of the SubjectPublicKeyInfo; checked with -k
+                           too; hosts reached by a redirect are not pinned)
   -E, --cert FILE          send this client certificate (PEM; with its key unless
                            --key is given)
       --key FILE           the client certificate's private key (PEM)
@@ -35,7 +40,8 @@ Options:
   -h, --help               show this help
 
 Exit codes are curl's: 2 usage, 3 URL, 6 DNS, 7 connect, 22 --fail, 28 timeout,
-35 TLS, 47 redirects, 58 client certificate, 60 certificate.";
+35 TLS, 47 redirects, 58 client certificate, 60 certificate, 77 CA file,
+82 CRL file, 90 pinned public key mismatch.";
 
 /// Everything the user asked for.
 #[derive(Debug, Default)]
@@ -50,6 +56,9 @@ pub(crate) struct Args {
     pub(crate) head: bool,
     pub(crate) max_redirects: usize,
     pub(crate) cacert: Option<PathBuf>,
+    pub(crate) crlfile: Option<PathBuf>,
+    /// The base64 hashes of `--pinnedpubkey`, without their `sha256//` prefix.
+    pub(crate) pinned_keys: Vec<String>,
     /// The client certificate chain, and its key too when `key` is `None`.
     pub(crate) cert: Option<PathBuf>,
     pub(crate) key: Option<PathBuf>,
@@ -191,6 +200,8 @@ fn apply(
                 .map_err(|_| format!("--max-redirects needs a whole number, not {text:?}"))?;
         }
         "--cacert" => args.cacert = Some(PathBuf::from(value()?)),
+        "--crlfile" => args.crlfile = Some(PathBuf::from(value()?)),
+        "--pinnedpubkey" => args.pinned_keys = pinned_keys(&value()?)?,
         "-E" | "--cert" => args.cert = Some(PathBuf::from(value()?)),
         "--key" => args.key = Some(PathBuf::from(value()?)),
         "-k" | "--insecure" => args.insecure = true,
@@ -215,6 +226,24 @@ fn header(text: &str) -> Result<(String, String), String> {
         .split_once(':')
         .ok_or_else(|| format!("header {text:?} must look like 'Name: value'"))?;
     Ok((name.trim().to_owned(), value.trim_start().to_owned()))
+}
+
+/// curl's `sha256//A;sha256//B`. curl also takes a public key file there; fetch doesn't.
+fn pinned_keys(text: &str) -> Result<Vec<String>, String> {
+    text.split(';')
+        .map(|pin| {
+            pin.trim()
+                .strip_prefix("sha256//")
+                .filter(|hash| !hash.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    format!(
+                        "--pinnedpubkey takes sha256//BASE64 hashes separated by ';', not \
+                         {pin:?} (public key files are not supported)"
+                    )
+                })
+        })
+        .collect()
 }
 
 fn source(text: String) -> Source {

@@ -1,6 +1,6 @@
 //! Exit codes: how a failure maps onto curl's numbers, so scripts written for curl work.
 
-use wireline::{ErrorKind, TlsErrorKind};
+use wireline::{CertificateErrorKind, ErrorKind, TlsErrorKind};
 
 /// A failed run: the exit code and the one line to print.
 #[derive(Debug)]
@@ -28,6 +28,10 @@ pub(crate) const WRITE_ERROR: u8 = 23;
 pub(crate) const CLIENT_CERT: u8 = 58;
 /// curl's CURLE_SSL_CACERT_BADFILE: the `--cacert` file, or the system store, is unusable.
 pub(crate) const CA_FILE: u8 = 77;
+/// curl's CURLE_SSL_CRL_BADFILE: the `--crlfile` file can't be read or holds no CRL.
+pub(crate) const CRL_FILE: u8 = 82;
+/// curl's CURLE_SSL_PINNEDPUBKEYNOTMATCH: the server's key is not one of `--pinnedpubkey`.
+const PINNED_KEY_MISMATCH: u8 = 90;
 
 impl From<wireline::Error> for Failure {
     fn from(err: wireline::Error) -> Failure {
@@ -37,11 +41,12 @@ impl From<wireline::Error> for Failure {
 
 /// The curl exit code for a wireline error. The order matters: a connect timeout is both
 /// `is_timeout` and `is_connect`, and curl calls it 28; a certificate error is also
-/// `is_tls`, and curl calls it 60.
+/// `is_tls`, and curl calls it 60, except a pin mismatch, which has its own 90.
 fn code(err: &wireline::Error) -> u8 {
     match err.kind() {
         ErrorKind::InvalidUrl => 3,
         ErrorKind::Tls(TlsErrorKind::NoTrustedRoots) => CA_FILE,
+        ErrorKind::Certificate(CertificateErrorKind::PinMismatch) => PINNED_KEY_MISMATCH,
         _ if err.is_builder() => USAGE,
         _ if err.is_dns() => 6,
         _ if err.is_timeout() => 28,

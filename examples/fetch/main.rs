@@ -4,6 +4,7 @@
 //! cargo run --example fetch -- -i https://example.com/
 //! cargo run --example fetch -- --cacert ca.pem -d @form.txt https://127.0.0.1:8443/post
 //! cargo run --example fetch -- --cacert ca.pem --cert client.crt --key client.key https://127.0.0.1:8443/
+//! cargo run --example fetch -- --pinnedpubkey 'sha256//BASE64' --crlfile ca.crl https://127.0.0.1:8443/
 //! ```
 
 mod args;
@@ -87,6 +88,20 @@ fn client(args: &Args) -> Result<Client, Failure> {
     if let Some(path) = &args.cacert {
         builder = builder.ca_file(path);
     }
+    if let Some(path) = &args.crlfile {
+        builder = builder.add_crls(crls(path)?);
+    }
+    if !args.pinned_keys.is_empty() {
+        // An unparsable URL gets no pins; the request reports it (exit 3).
+        if let Some(host) = wireline::Url::parse(&args.url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+        {
+            for pin in &args.pinned_keys {
+                builder = builder.pin_sha256(&host, pin);
+            }
+        }
+    }
     if let Some(cert) = &args.cert {
         builder = builder.identity(identity(cert, args.key.as_deref())?);
     }
@@ -100,10 +115,13 @@ fn client(args: &Args) -> Result<Client, Failure> {
         builder = builder.connect_timeout(limit);
     }
     builder.build().map_err(|err| {
-        // With our settings only the CA file and the client identity can make build()
-        // fail with a builder error, and curl has its own code for each.
-        let unusable_identity = err.is_builder() && err.to_string().contains("client identity");
-        let unusable_ca_file = err.is_builder() && args.cacert.is_some();
+        // With our settings only the CA file, the client identity and the pins can make
+        // build() fail with a builder error; curl has its own code for the first two, and
+        // a malformed pin is a usage error.
+        let text = err.to_string();
+        let unusable_identity = err.is_builder() && text.contains("client identity");
+        let bad_pin = err.is_builder() && text.contains("pin_sha256");
+        let unusable_ca_file = err.is_builder() && args.cacert.is_some() && !bad_pin;
         let mut failure = Failure::from(err);
         if unusable_identity {
             failure.code = exit::CLIENT_CERT;
@@ -112,6 +130,18 @@ fn client(args: &Args) -> Result<Client, Failure> {
         }
         failure
     })
+}
+
+/// Every CRL of the `--crlfile` PEM file.
+fn crls(path: &Path) -> Result<Vec<wireline::CertificateRevocationList>, Failure> {
+    let pem = std::fs::read(path).map_err(|e| {
+        Failure::new(
+            exit::CRL_FILE,
+            format!("can't read the CRL file {}: {e}", path.display()),
+        )
+    })?;
+    wireline::CertificateRevocationList::from_pem_bundle(&pem)
+        .map_err(|e| Failure::new(exit::CRL_FILE, format!("CRL file {}: {e}", path.display())))
 }
 
 /// The `--cert` file, and the `--key` file if given (else the key is in the cert file).

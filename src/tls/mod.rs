@@ -3,9 +3,11 @@
 //! Kept free of sockets so every combination can be tested as a pure function.
 
 pub(crate) mod cert;
+mod crl;
 pub(crate) mod explain;
 mod identity;
 pub(crate) mod info;
+mod pin;
 pub(crate) mod roots;
 pub(crate) mod verify;
 mod version;
@@ -16,11 +18,13 @@ use std::sync::{Arc, OnceLock};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, RootCertStore};
-use rustls_pki_types::CertificateDer;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
 
 pub use cert::Certificate;
+pub use crl::CertificateRevocationList;
 pub use identity::Identity;
 pub use info::{PeerCertificate, TlsInfo};
+pub(crate) use pin::PinSet;
 pub use version::TlsVersion;
 pub(crate) use version::VersionRange;
 
@@ -63,6 +67,10 @@ pub(crate) struct TlsSettings {
     pub(crate) keylog: bool,
     /// The client certificate and key shown to servers that ask for one.
     pub(crate) identity: Option<Identity>,
+    /// Public keys the certificates of some hosts must have, checked in every mode.
+    pub(crate) pins: PinSet,
+    /// Revocation lists checked with `Verification::Full`.
+    pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
 }
 
 impl Default for TlsSettings {
@@ -77,6 +85,8 @@ impl Default for TlsSettings {
             http1_only: false,
             keylog: false,
             identity: None,
+            pins: PinSet::default(),
+            crls: Vec::new(),
         }
     }
 }
@@ -100,6 +110,8 @@ impl TlsSettings {
             && !self.http1_only
             && !self.keylog
             && self.identity.is_none()
+            && self.pins.is_empty()
+            && self.crls.is_empty()
     }
 
     /// Builds the rustls configuration. The default settings' configuration is built once
@@ -138,16 +150,24 @@ impl TlsSettings {
                     Ok(found) => found,
                     Err(problem) => return Ok(TlsConfig::Unavailable(problem)),
                 };
-                let webpki = WebPkiServerVerifier::builder_with_provider(store, provider.clone())
-                    .build()
-                    .map_err(|e| Error::builder(format!("certificate verifier: {e}")))?;
+                let webpki = self.webpki_verifier(store, provider)?;
                 let names = if self.accept_invalid_hostnames {
                     verify::NameCheck::Skipped
                 } else {
                     verify::NameCheck::Required
                 };
-                Arc::new(verify::ExplainingVerifier::new(webpki, label.into(), names))
+                Arc::new(verify::ExplainingVerifier::new(
+                    webpki,
+                    label.into(),
+                    names,
+                    self.crls.clone().into(),
+                ))
             }
+        };
+        let verifier = if self.pins.is_empty() {
+            verifier
+        } else {
+            Arc::new(verify::PinnedVerifier::new(verifier, self.pins.clone()))
         };
         let builder = builder
             .dangerous()
@@ -172,6 +192,28 @@ impl TlsSettings {
             vec![b"h2".to_vec(), b"http/1.1".to_vec()]
         };
         Ok(TlsConfig::Ready(Arc::new(config)))
+    }
+
+    /// webpki's verifier for these roots and CRLs. With CRLs, every certificate of the chain
+    /// is checked (not only the leaf), and a certificate whose issuer published none of the
+    /// CRLs given has an unknown status, which passes: a CRL is evidence of revocation,
+    /// and its absence is not. A CRL past its nextUpdate is still used, as a stale list of
+    /// revoked certificates is still true about them.
+    fn webpki_verifier(
+        &self,
+        store: Arc<RootCertStore>,
+        provider: &Arc<CryptoProvider>,
+    ) -> Result<Arc<WebPkiServerVerifier>> {
+        WebPkiServerVerifier::builder_with_provider(store, provider.clone())
+            .with_crls(self.crls.iter().cloned())
+            .allow_unknown_revocation_status()
+            .build()
+            .map_err(|e| match e {
+                rustls::client::VerifierBuilderError::InvalidCrl(crl) => {
+                    Error::builder(format!("add_crl: a CRL can't be used: {crl:?}"))
+                }
+                other => Error::builder(format!("certificate verifier: {other}")),
+            })
     }
 
     /// The root store to verify against and a label naming it in error messages. The
@@ -296,5 +338,45 @@ mod tests {
         let config = ready(&settings);
         assert!(!config.enable_sni);
         assert!(!settings.is_default());
+    }
+
+    /// Full verification that builds on any machine: a throwaway root as the extra root,
+    /// alone or on top of the system's.
+    fn verifying() -> TlsSettings {
+        let root = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        TlsSettings {
+            extra_roots: vec![root.cert.der().clone()],
+            ..TlsSettings::default()
+        }
+    }
+
+    #[test]
+    fn pins_and_crls_are_not_the_shared_default() {
+        let mut pinned = TlsSettings::default();
+        pinned
+            .pins
+            .add(
+                "example.com",
+                "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+            )
+            .unwrap();
+        assert!(!pinned.is_default());
+        let revoking = TlsSettings {
+            crls: vec![CertificateRevocationListDer::from(vec![0x30, 0x00])],
+            ..TlsSettings::default()
+        };
+        assert!(!revoking.is_default());
+    }
+
+    #[test]
+    fn a_crl_webpki_cannot_use_is_a_builder_error_naming_add_crl() {
+        // from_pem and from_der refuse this already; build() must not panic or ignore it.
+        let settings = TlsSettings {
+            crls: vec![CertificateRevocationListDer::from(vec![0x30, 0x00])],
+            ..verifying()
+        };
+        let err = settings.build().err().expect("must fail");
+        assert!(err.is_builder());
+        assert!(err.to_string().contains("add_crl"), "{err}");
     }
 }

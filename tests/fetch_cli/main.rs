@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use fixtures::{arg, fetch, fetch_with_env, mirror_server};
 use support::{
     binary_body, echo_router, http_server, https_server, pki, silent_server, temp_path, write_temp,
-    ServerOptions, Versions,
+    CrlSigner, Leaf, ServerOptions, Versions,
 };
 
 /// Bytes served by `/binary/N` in the byte-for-byte tests: several reads' worth.
@@ -167,6 +167,81 @@ async fn no_system_roots_is_77_and_insecure_still_works() {
     fetch_with_env(&["-k", &url], &empty_store)
         .await
         .assert_code(0);
+}
+
+#[tokio::test]
+async fn pinned_public_key_mismatch_is_90_and_a_matching_pin_passes() {
+    let ca = write_temp("ca.pem", &pki().root_pem);
+    let server = https_server(ServerOptions::default()).await;
+    let url = server.url("/");
+    let own = format!("sha256//{}", pki().spki_sha256(Leaf::Valid));
+    let other = format!("sha256//{}", pki().spki_sha256(Leaf::Revoked));
+
+    let run = fetch(&["--cacert", arg(&ca), "--pinnedpubkey", &other, &url]).await;
+    run.assert_code(90);
+    for part in ["127.0.0.1", &own, &other, "pin_sha256()"] {
+        assert!(
+            run.stderr.contains(part),
+            "{part:?} missing in {}",
+            run.stderr
+        );
+    }
+    assert!(run.stdout.is_empty());
+
+    // Two pins, curl's ';'-separated form: one matching is enough.
+    let both = format!("{other};{own}");
+    let run = fetch(&["--cacert", arg(&ca), "--pinnedpubkey", &both, &url]).await;
+    run.assert_code(0);
+    assert_eq!(run.stdout, b"hello");
+
+    // With -k the pin is still checked, as curl does.
+    fetch(&["-k", "--pinnedpubkey", &other, &url])
+        .await
+        .assert_code(90);
+    fetch(&["-k", "--pinnedpubkey", &own, &url])
+        .await
+        .assert_code(0);
+}
+
+#[tokio::test]
+async fn malformed_pinned_public_keys_are_2() {
+    let ca = write_temp("ca.pem", &pki().root_pem);
+    let url = "https://127.0.0.1:1/";
+    for pins in ["pubkey.pem", "sha256//", "sha256//AAAA", "sha256//x;md5//y"] {
+        let run = fetch(&["--cacert", arg(&ca), "--pinnedpubkey", pins, url]).await;
+        run.assert_code(2);
+        assert!(run.stderr.contains("pin"), "{pins}: {}", run.stderr);
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_is_60_and_a_bad_crl_file_is_82() {
+    let ca = write_temp("ca.pem", &pki().root_pem);
+    let revoked = pki().leaf_der(Leaf::Revoked);
+    let crl = write_temp(
+        "ca.crl",
+        pki().crl_pem(CrlSigner::Intermediate, &[&revoked]),
+    );
+    let server = https_server(ServerOptions {
+        leaf: Leaf::Revoked,
+        ..ServerOptions::default()
+    })
+    .await;
+    let url = server.url("/");
+
+    let run = fetch(&["--cacert", arg(&ca), "--crlfile", arg(&crl), &url]).await;
+    run.assert_code(60);
+    assert!(run.stderr.contains("was revoked"), "{}", run.stderr);
+    // The same server without the CRL is fine.
+    fetch(&["--cacert", arg(&ca), &url]).await.assert_code(0);
+
+    let missing = temp_path("no-such.crl");
+    let not_a_crl = write_temp("not-a.crl", &pki().root_pem);
+    for crlfile in [&missing, &not_a_crl] {
+        let run = fetch(&["--cacert", arg(&ca), "--crlfile", arg(crlfile), &url]).await;
+        run.assert_code(82);
+        assert!(run.stderr.contains("CRL file"), "{}", run.stderr);
+    }
 }
 
 // ---- output ----

@@ -19,7 +19,7 @@ mod tls_server;
 pub use client::{bounded, trusting_test_ca, BOUND};
 pub use echo::{binary_body, echo_router};
 pub use handler::{handler, response, Handler, HandlerFuture};
-pub use pki::{pki, Leaf, Pki};
+pub use pki::{pki, CrlSigner, Leaf, Pki};
 pub use raw::{h1_response, raw_server, silent_server, RawConn, RawServer};
 pub use server::{http_server, RecordedRequest, TestServer};
 pub use temp::{temp_path, write_temp};

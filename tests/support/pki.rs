@@ -1,5 +1,5 @@
 //! The test PKI: two roots, an intermediate, one server leaf per certificate failure and a
-//! client identity, generated once per test binary with rcgen.
+//! client identity, generated once per test binary with rcgen; CRLs made on demand.
 //!
 //! Every key is ECDSA P-256: generating and signing with it takes microseconds, so building
 //! the whole PKI costs nothing noticeable at the first `pki()` call.
@@ -9,8 +9,10 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use rcgen::{
-    date_time_ymd, BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType,
+    date_time_ymd, BasicConstraints, Certificate, CertificateParams,
+    CertificateRevocationListParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData, RevocationReason,
+    RevokedCertParams, SanType, SerialNumber,
 };
 use rustls::RootCertStore;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -36,11 +38,14 @@ pub enum Leaf {
     CnOnly,
     /// The SAN is the DNS name "127.0.0.1" rather than an IP address SAN.
     DnsSanIp,
+    /// Valid in every way, like `Valid` (CN=Wireline Revoked Leaf): for the CRLs of
+    /// [`Pki::crl_pem`] to list.
+    Revoked,
 }
 
 impl Leaf {
     /// Every leaf, for tests that sweep them all.
-    pub const ALL: [Leaf; 9] = [
+    pub const ALL: [Leaf; 10] = [
         Leaf::Valid,
         Leaf::Expired,
         Leaf::NotYetValid,
@@ -50,7 +55,22 @@ impl Leaf {
         Leaf::NoIntermediate,
         Leaf::CnOnly,
         Leaf::DnsSanIp,
+        Leaf::Revoked,
     ];
+}
+
+/// Who signs a CRL made by [`Pki::crl_pem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrlSigner {
+    /// The root: its CRLs cover the intermediate.
+    Root,
+    /// The intermediate: its CRLs cover the leaves it signed.
+    Intermediate,
+    /// A CA named "Wireline Test Intermediate" with another key: its CRLs claim to be the
+    /// intermediate's, and their signatures don't verify with the intermediate's key.
+    IntermediateImpostor,
+    /// "Other Test Root", which issued none of the chains clients trust.
+    OtherRoot,
 }
 
 /// The generated certificates and keys. Get it with [`pki()`].
@@ -72,6 +92,11 @@ pub struct Pki {
     client: Issued,
     /// A key no certificate belongs to, for servers that sign with the wrong key.
     stray_key: Vec<u8>,
+    /// The CAs, kept to sign CRLs.
+    root: Issuer<'static, KeyPair>,
+    intermediate: Issuer<'static, KeyPair>,
+    intermediate_impostor: Issuer<'static, KeyPair>,
+    other_root: Issuer<'static, KeyPair>,
 }
 
 /// One end-entity certificate, what to send after it, and its key.
@@ -124,6 +149,51 @@ impl Pki {
     /// The leaf's private key (PKCS#8).
     pub fn key_der(&self, leaf: Leaf) -> PrivateKeyDer<'static> {
         pkcs8(&self.issued(leaf).key)
+    }
+
+    /// The leaf's public-key pin: the base64 SHA-256 of its SubjectPublicKeyInfo, computed
+    /// from rcgen's key pair (not from the certificate, as wireline does).
+    pub fn spki_sha256(&self, leaf: Leaf) -> String {
+        let key = KeyPair::try_from(self.issued(leaf).key.as_slice()).expect("our own key");
+        let digest = ring::digest::digest(&ring::digest::SHA256, &key.subject_public_key_info());
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    }
+
+    /// A PEM CRL signed by `signer`, listing the serial numbers of the `revoked`
+    /// certificates (DER) as revoked on 2025-06-01 for key compromise. Valid from 2025 to
+    /// 2095; an empty `revoked` makes a CRL that revokes nothing.
+    pub fn crl_pem(&self, signer: CrlSigner, revoked: &[&[u8]]) -> String {
+        let revoked_certs = revoked
+            .iter()
+            .map(|der| {
+                let (_, cert) = x509_parser::parse_x509_certificate(der).expect("a certificate");
+                RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(cert.raw_serial()),
+                    revocation_time: date_time_ymd(2025, 6, 1),
+                    reason_code: Some(RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                }
+            })
+            .collect();
+        let params = CertificateRevocationListParams {
+            this_update: date_time_ymd(2025, 1, 1),
+            next_update: date_time_ymd(2095, 1, 1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        let issuer = match signer {
+            CrlSigner::Root => &self.root,
+            CrlSigner::Intermediate => &self.intermediate,
+            CrlSigner::IntermediateImpostor => &self.intermediate_impostor,
+            CrlSigner::OtherRoot => &self.other_root,
+        };
+        params
+            .signed_by(issuer)
+            .expect("CRL")
+            .pem()
+            .expect("CRL PEM")
     }
 
     /// A client certificate (clientAuth, signed by the intermediate) and the intermediate,
@@ -184,6 +254,10 @@ fn generate() -> Pki {
     let intermediate_cert = intermediate_params
         .signed_by(&intermediate_key, &root)
         .expect("intermediate");
+    let intermediate_impostor = Issuer::new(
+        intermediate_params.clone(),
+        KeyPair::generate().expect("P-256 key"),
+    );
     let intermediate = Issuer::new(intermediate_params, intermediate_key);
 
     let other_key = KeyPair::generate().expect("P-256 key");
@@ -230,6 +304,10 @@ fn generate() -> Pki {
         leaves,
         client: issued(client_cert, via_intermediate, &client_key),
         stray_key: KeyPair::generate().expect("P-256 key").serialize_der(),
+        root,
+        intermediate,
+        intermediate_impostor,
+        other_root,
     }
 }
 
@@ -275,6 +353,7 @@ fn leaf_params(leaf: Leaf) -> CertificateParams {
         Leaf::NoIntermediate => end_entity_params("Wireline Leaf Sent Alone", localhost()),
         Leaf::CnOnly => end_entity_params("127.0.0.1", vec![]),
         Leaf::DnsSanIp => end_entity_params("Wireline DNS-SAN IP Leaf", vec![dns("127.0.0.1")]),
+        Leaf::Revoked => end_entity_params("Wireline Revoked Leaf", localhost()),
     }
 }
 

@@ -1,47 +1,14 @@
-//! rustls errors → messages naming the host, the certificate, the failed check and the fix.
+//! The verifier's refusals explained: which certificate, which check, and the fix.
 
-use std::error::Error as StdError;
-use std::fmt;
-
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{AlertDescription, CertificateError, PeerIncompatible};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
+use rustls::{CertRevocationListError, CertificateError};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 
-use crate::error::{CertificateErrorKind, ErrorKind, TlsErrorKind};
-use crate::tls::VersionRange;
-
-/// A certificate verification failure, explained. Travels inside rustls' error (as
-/// `CertificateError::Other`) from the verifier to [`crate::Error`].
-#[derive(Debug, Clone)]
-pub(crate) struct CertificateProblem {
-    pub(crate) kind: CertificateErrorKind,
-    pub(crate) message: String,
-}
-
-impl fmt::Display for CertificateProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl StdError for CertificateProblem {}
-
-/// A TLS failure other than the certificate, explained.
-#[derive(Debug, Clone)]
-pub(crate) struct TlsProblem {
-    pub(crate) kind: TlsErrorKind,
-    pub(crate) message: String,
-}
-
-impl fmt::Display for TlsProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl StdError for TlsProblem {}
-
+use super::CertificateProblem;
+use crate::error::CertificateErrorKind;
+use crate::tls::crl::{self, Revocation};
+use crate::tls::pin::Pin;
 /// What a person needs to read off a certificate to understand a failure.
 struct Facts {
     subject: String,
@@ -123,7 +90,8 @@ fn format_time(seconds: u64) -> String {
     }
 }
 
-/// Explains a failed chain or name check; `roots_label` names what we trusted.
+/// Explains a failed chain, revocation or name check; `roots_label` names what we trusted,
+/// `crls` are the revocation lists given with `add_crl()`.
 pub(crate) fn certificate(
     cause: &CertificateError,
     end_entity: &CertificateDer<'_>,
@@ -131,6 +99,7 @@ pub(crate) fn certificate(
     server_name: &ServerName<'_>,
     now: UnixTime,
     roots_label: &str,
+    crls: &[CertificateRevocationListDer<'_>],
 ) -> CertificateProblem {
     let host = host_of(server_name);
     let leaf = facts(end_entity);
@@ -225,10 +194,18 @@ pub(crate) fn certificate(
                 ),
             )
         }
-        CertificateError::Revoked => (
-            CertificateErrorKind::Revoked,
-            format!("{who} has been revoked by its issuer"),
-        ),
+        CertificateError::Revoked => {
+            let chain = std::iter::once(end_entity).chain(intermediates);
+            let message = match crl::find_revoked(chain, crls) {
+                Some(revocation) => revoked(&host, &who, &revocation),
+                None => format!(
+                    "{who} is revoked: a CRL given with add_crl() lists a certificate of its \
+                     chain. The server needs a new certificate; until it has one, don't \
+                     trust it"
+                ),
+            };
+            (CertificateErrorKind::Revoked, message)
+        }
         CertificateError::BadSignature
         | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
         | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => (
@@ -247,117 +224,102 @@ pub(crate) fn certificate(
     CertificateProblem { kind, message }
 }
 
-/// Explains a rustls error seen for `host`. `versions` is known when the error comes
-/// from our connector, so a version mismatch can name the configured range.
-pub(crate) fn rustls_error(
-    err: &rustls::Error,
-    host: &str,
-    versions: Option<VersionRange>,
-) -> (ErrorKind, String) {
-    let capped = versions.is_some_and(|v| v.max.is_some());
-    let minimum = versions
-        .map(VersionRange::describe)
-        .unwrap_or_else(|| "check min_tls_version()".to_owned());
-    // With a maximum set, the server may be too new rather than too old.
-    let (refused_why, offered_why) = if capped {
-        (
-            "the server speaks none of the versions we allow",
-            "outside the versions we allow",
+/// Names the revoked certificate (the leaf, or an intermediate of its chain), its serial,
+/// who revoked it and when. `who` is "certificate for host (subject)".
+fn revoked(host: &str, who: &str, r: &Revocation) -> String {
+    let when = u64::try_from(r.revoked_at).map_or_else(|_| "before 1970".to_owned(), format_time);
+    let reason = r
+        .reason
+        .as_ref()
+        .map(|reason| format!(", reason {reason}"))
+        .unwrap_or_default();
+    let by = format!(
+        "was revoked by {} on {when}{reason}, according to a CRL given with add_crl()",
+        r.issuer
+    );
+    if r.position == 0 {
+        format!(
+            "certificate for {host} ({}, serial {}) {by}. The server must replace its \
+             certificate (a revoked certificate's key may be in other hands); until it \
+             does, don't trust it",
+            r.subject, r.serial
         )
     } else {
-        (
-            "the server's highest version is below our minimum",
-            "below our minimum",
+        format!(
+            "{who} chains through a revoked intermediate CA: {} (serial {}) {by}. The \
+             server must get a certificate from a CA that is not revoked",
+            r.subject, r.serial
         )
-    };
-    let tls = |kind: TlsErrorKind, message: String| (ErrorKind::Tls(kind), message);
-    match err {
-        rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
-            if let Some(problem) = other.0.downcast_ref::<CertificateProblem>() {
-                return (
-                    ErrorKind::Certificate(problem.kind),
-                    problem.message.clone(),
-                );
-            }
-            (
-                ErrorKind::Certificate(CertificateErrorKind::Other),
-                format!("certificate for {host} failed verification: {}", other.0),
-            )
-        }
-        rustls::Error::InvalidCertificate(cause) => (
-            ErrorKind::Certificate(CertificateErrorKind::Other),
-            format!("certificate for {host} failed verification: {cause:?}"),
-        ),
-        rustls::Error::AlertReceived(AlertDescription::ProtocolVersion) => tls(
-            TlsErrorKind::ProtocolVersion,
-            format!(
-                "{host} refused every TLS version we offered (it sent a protocol_version \
-                 alert): {refused_why}; {minimum}"
-            ),
-        ),
-        rustls::Error::PeerIncompatible(
-            PeerIncompatible::ServerDoesNotSupportTls12Or13
-            | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig
-            | PeerIncompatible::Tls12NotOffered
-            | PeerIncompatible::Tls12NotOfferedOrEnabled
-            | PeerIncompatible::SupportedVersionsExtensionRequired,
-        ) => tls(
-            TlsErrorKind::ProtocolVersion,
-            format!(
-                "{host} offered a TLS version {offered_why} ({err}); {minimum}. \
-                 TLS 1.0 and 1.1 are never accepted"
-            ),
-        ),
-        rustls::Error::AlertReceived(AlertDescription::HandshakeFailure)
-        | rustls::Error::AlertReceived(AlertDescription::InsufficientSecurity) => tls(
-            TlsErrorKind::NoSharedCipherSuite,
-            format!(
-                "{host} ended the handshake with a {} alert: it usually means the server \
-                 shares no cipher suite, key exchange group or signature scheme with us \
-                 (or wants a client certificate)",
-                alert_name(err)
-            ),
-        ),
-        rustls::Error::PeerIncompatible(incompatible) => tls(
-            TlsErrorKind::NoSharedCipherSuite,
-            format!("{host} has no TLS parameters in common with us: {incompatible:?}"),
-        ),
-        rustls::Error::AlertReceived(
-            AlertDescription::CertificateRequired | AlertDescription::BadCertificate,
-        )
-        | rustls::Error::NoCertificatesPresented => tls(
-            TlsErrorKind::ClientCertificateRequired,
-            format!(
-                "{host} requires a client certificate and rejected ours or our lack of one \
-                 ({} alert); configure a client identity",
-                alert_name(err)
-            ),
-        ),
-        rustls::Error::AlertReceived(alert) => tls(
-            TlsErrorKind::AlertReceived,
-            format!("{host} ended the TLS session with a {alert:?} alert"),
-        ),
-        rustls::Error::InvalidMessage(_)
-        | rustls::Error::InappropriateMessage { .. }
-        | rustls::Error::InappropriateHandshakeMessage { .. }
-        | rustls::Error::PeerMisbehaved(_) => tls(
-            TlsErrorKind::Protocol,
-            format!(
-                "{host} did not speak TLS correctly ({err}); is it an HTTPS port? \
-                 (a plain-HTTP server answers like this)"
-            ),
-        ),
-        other => tls(
-            TlsErrorKind::Other,
-            format!("TLS with {host} failed: {other}"),
+    }
+}
+
+/// The server's certificate passed verification (or verification is off) but its public
+/// key is none of those pinned for the host.
+pub(crate) fn pin_mismatch(
+    end_entity: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+    actual: Option<Pin>,
+    expected: &[Pin],
+) -> CertificateProblem {
+    let host = host_of(server_name);
+    let subject = facts(end_entity)
+        .map(|f| f.subject)
+        .unwrap_or_else(|| "unparsable".to_owned());
+    let actual = actual.map_or_else(|| "that can't be read".to_owned(), |pin| pin.to_string());
+    let expected: Vec<String> = expected.iter().map(Pin::to_string).collect();
+    CertificateProblem {
+        kind: CertificateErrorKind::PinMismatch,
+        message: format!(
+            "certificate for {host} ({subject}) has public key {actual}, which is not among \
+             the pins set for {host} with pin_sha256(): {}. If the server's key was changed \
+             on purpose, add its new pin; if nobody knows why it changed, this connection \
+             may be intercepted",
+            expected.join(", ")
         ),
     }
 }
 
-fn alert_name(err: &rustls::Error) -> String {
-    match err {
-        rustls::Error::AlertReceived(alert) => format!("{alert:?}"),
-        other => other.to_string(),
+/// A CRL given with `add_crl()` that names an issuer of the chain could not be used to
+/// check it: its signature doesn't verify with that issuer's key, or the issuer may not
+/// sign CRLs. The certificate is refused rather than assumed to be good.
+pub(crate) fn unusable_crl(
+    cause: &CertRevocationListError,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    server_name: &ServerName<'_>,
+    crls: &[CertificateRevocationListDer<'_>],
+) -> CertificateProblem {
+    let host = host_of(server_name);
+    let subject = facts(end_entity)
+        .map(|f| f.subject)
+        .unwrap_or_else(|| "unparsable".to_owned());
+    let chain = std::iter::once(end_entity).chain(intermediates);
+    let issuers = crl::issuers_with_crls(chain, crls);
+    let from = if issuers.is_empty() {
+        "an issuer of its chain".to_owned()
+    } else {
+        issuers.join(" or ")
+    };
+    let why = match cause {
+        CertRevocationListError::BadSignature => {
+            "its signature does not verify with the issuer's key (a CRL from another CA of \
+             the same name, or an altered file?)"
+                .to_owned()
+        }
+        CertRevocationListError::IssuerInvalidForCrl => {
+            "the issuer's certificate does not allow it to sign CRLs (its key usage lacks \
+             cRLSign)"
+                .to_owned()
+        }
+        other => format!("{other:?}"),
+    };
+    CertificateProblem {
+        kind: CertificateErrorKind::Other,
+        message: format!(
+            "could not check whether the certificate for {host} ({subject}) is revoked: the \
+             CRL from {from} given with add_crl() can't be used: {why}. Get that issuer's \
+             current CRL, or stop passing this one"
+        ),
     }
 }
 
@@ -371,31 +333,6 @@ mod tests {
     }
 
     #[test]
-    fn protocol_version_alert_names_the_minimum() {
-        let err = rustls::Error::AlertReceived(AlertDescription::ProtocolVersion);
-        let versions = VersionRange {
-            min: crate::TlsVersion::TLS_1_3,
-            max: None,
-        };
-        let (kind, message) = rustls_error(&err, "127.0.0.1", Some(versions));
-        assert_eq!(kind, ErrorKind::Tls(TlsErrorKind::ProtocolVersion));
-        assert!(message.contains("minimum configured with min_tls_version() is TLS 1.3"));
-    }
-
-    #[test]
-    fn protocol_version_alert_names_a_capped_range() {
-        let err = rustls::Error::AlertReceived(AlertDescription::ProtocolVersion);
-        let versions = VersionRange {
-            min: crate::TlsVersion::TLS_1_2,
-            max: Some(crate::TlsVersion::TLS_1_2),
-        };
-        let (kind, message) = rustls_error(&err, "127.0.0.1", Some(versions));
-        assert_eq!(kind, ErrorKind::Tls(TlsErrorKind::ProtocolVersion));
-        assert!(message.contains("only TLS 1.2 is allowed"), "{message}");
-        assert!(!message.contains("below our minimum"), "{message}");
-    }
-
-    #[test]
     fn garbage_certificate_still_explains() {
         let der = CertificateDer::from(vec![1, 2, 3]);
         let name = ServerName::try_from("example.com").unwrap();
@@ -406,6 +343,7 @@ mod tests {
             &name,
             UnixTime::since_unix_epoch(std::time::Duration::from_secs(0)),
             "system roots",
+            &[],
         );
         assert_eq!(p.kind, CertificateErrorKind::UnknownIssuer);
         assert!(p.message.contains("example.com"));

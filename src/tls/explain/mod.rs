@@ -1,0 +1,191 @@
+//! rustls errors → messages naming the host, the certificate, the failed check and the fix.
+//!
+//! `certificate` explains what the verifier refused; this file carries those explanations
+//! to [`crate::Error`] and explains the handshake failures rustls reports by itself.
+
+mod certificate;
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use rustls::{AlertDescription, CertificateError, PeerIncompatible};
+
+use crate::error::{CertificateErrorKind, ErrorKind, TlsErrorKind};
+use crate::tls::VersionRange;
+
+pub(crate) use certificate::{certificate, pin_mismatch, subject_of, unusable_crl};
+
+/// A certificate verification failure, explained. Travels inside rustls' error (as
+/// `CertificateError::Other`) from the verifier to [`crate::Error`].
+#[derive(Debug, Clone)]
+pub(crate) struct CertificateProblem {
+    pub(crate) kind: CertificateErrorKind,
+    pub(crate) message: String,
+}
+
+impl fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for CertificateProblem {}
+
+/// A TLS failure other than the certificate, explained.
+#[derive(Debug, Clone)]
+pub(crate) struct TlsProblem {
+    pub(crate) kind: TlsErrorKind,
+    pub(crate) message: String,
+}
+
+impl fmt::Display for TlsProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for TlsProblem {}
+
+/// Explains a rustls error seen for `host`. `versions` is known when the error comes
+/// from our connector, so a version mismatch can name the configured range.
+pub(crate) fn rustls_error(
+    err: &rustls::Error,
+    host: &str,
+    versions: Option<VersionRange>,
+) -> (ErrorKind, String) {
+    let capped = versions.is_some_and(|v| v.max.is_some());
+    let minimum = versions
+        .map(VersionRange::describe)
+        .unwrap_or_else(|| "check min_tls_version()".to_owned());
+    // With a maximum set, the server may be too new rather than too old.
+    let (refused_why, offered_why) = if capped {
+        (
+            "the server speaks none of the versions we allow",
+            "outside the versions we allow",
+        )
+    } else {
+        (
+            "the server's highest version is below our minimum",
+            "below our minimum",
+        )
+    };
+    let tls = |kind: TlsErrorKind, message: String| (ErrorKind::Tls(kind), message);
+    match err {
+        rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
+            if let Some(problem) = other.0.downcast_ref::<CertificateProblem>() {
+                return (
+                    ErrorKind::Certificate(problem.kind),
+                    problem.message.clone(),
+                );
+            }
+            (
+                ErrorKind::Certificate(CertificateErrorKind::Other),
+                format!("certificate for {host} failed verification: {}", other.0),
+            )
+        }
+        rustls::Error::InvalidCertificate(cause) => (
+            ErrorKind::Certificate(CertificateErrorKind::Other),
+            format!("certificate for {host} failed verification: {cause:?}"),
+        ),
+        rustls::Error::AlertReceived(AlertDescription::ProtocolVersion) => tls(
+            TlsErrorKind::ProtocolVersion,
+            format!(
+                "{host} refused every TLS version we offered (it sent a protocol_version \
+                 alert): {refused_why}; {minimum}"
+            ),
+        ),
+        rustls::Error::PeerIncompatible(
+            PeerIncompatible::ServerDoesNotSupportTls12Or13
+            | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig
+            | PeerIncompatible::Tls12NotOffered
+            | PeerIncompatible::Tls12NotOfferedOrEnabled
+            | PeerIncompatible::SupportedVersionsExtensionRequired,
+        ) => tls(
+            TlsErrorKind::ProtocolVersion,
+            format!(
+                "{host} offered a TLS version {offered_why} ({err}); {minimum}. \
+                 TLS 1.0 and 1.1 are never accepted"
+            ),
+        ),
+        rustls::Error::AlertReceived(AlertDescription::HandshakeFailure)
+        | rustls::Error::AlertReceived(AlertDescription::InsufficientSecurity) => tls(
+            TlsErrorKind::NoSharedCipherSuite,
+            format!(
+                "{host} ended the handshake with a {} alert: it usually means the server \
+                 shares no cipher suite, key exchange group or signature scheme with us \
+                 (or wants a client certificate)",
+                alert_name(err)
+            ),
+        ),
+        rustls::Error::PeerIncompatible(incompatible) => tls(
+            TlsErrorKind::NoSharedCipherSuite,
+            format!("{host} has no TLS parameters in common with us: {incompatible:?}"),
+        ),
+        rustls::Error::AlertReceived(
+            AlertDescription::CertificateRequired | AlertDescription::BadCertificate,
+        )
+        | rustls::Error::NoCertificatesPresented => tls(
+            TlsErrorKind::ClientCertificateRequired,
+            format!(
+                "{host} requires a client certificate and rejected ours or our lack of one \
+                 ({} alert); configure a client identity",
+                alert_name(err)
+            ),
+        ),
+        rustls::Error::AlertReceived(alert) => tls(
+            TlsErrorKind::AlertReceived,
+            format!("{host} ended the TLS session with a {alert:?} alert"),
+        ),
+        rustls::Error::InvalidMessage(_)
+        | rustls::Error::InappropriateMessage { .. }
+        | rustls::Error::InappropriateHandshakeMessage { .. }
+        | rustls::Error::PeerMisbehaved(_) => tls(
+            TlsErrorKind::Protocol,
+            format!(
+                "{host} did not speak TLS correctly ({err}); is it an HTTPS port? \
+                 (a plain-HTTP server answers like this)"
+            ),
+        ),
+        other => tls(
+            TlsErrorKind::Other,
+            format!("TLS with {host} failed: {other}"),
+        ),
+    }
+}
+
+fn alert_name(err: &rustls::Error) -> String {
+    match err {
+        rustls::Error::AlertReceived(alert) => format!("{alert:?}"),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_version_alert_names_the_minimum() {
+        let err = rustls::Error::AlertReceived(AlertDescription::ProtocolVersion);
+        let versions = VersionRange {
+            min: crate::TlsVersion::TLS_1_3,
+            max: None,
+        };
+        let (kind, message) = rustls_error(&err, "127.0.0.1", Some(versions));
+        assert_eq!(kind, ErrorKind::Tls(TlsErrorKind::ProtocolVersion));
+        assert!(message.contains("minimum configured with min_tls_version() is TLS 1.3"));
+    }
+
+    #[test]
+    fn protocol_version_alert_names_a_capped_range() {
+        let err = rustls::Error::AlertReceived(AlertDescription::ProtocolVersion);
+        let versions = VersionRange {
+            min: crate::TlsVersion::TLS_1_2,
+            max: Some(crate::TlsVersion::TLS_1_2),
+        };
+        let (kind, message) = rustls_error(&err, "127.0.0.1", Some(versions));
+        assert_eq!(kind, ErrorKind::Tls(TlsErrorKind::ProtocolVersion));
+        assert!(message.contains("only TLS 1.2 is allowed"), "{message}");
+        assert!(!message.contains("below our minimum"), "{message}");
+    }
+}
