@@ -8,13 +8,10 @@ use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderValue, ACCEPT, USER_AGENT};
 use http::Method;
-use hyper_util::client::legacy::Client as PooledClient;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use crate::body::Body;
-use crate::connect::Connector;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::into_url::IntoUrl;
+use crate::pools::{OptionPools, Pool, PoolShape};
 use crate::redirect;
 use crate::request::{Request, RequestBuilder};
 use crate::response::Response;
@@ -45,7 +42,10 @@ pub struct Client {
 }
 
 pub(crate) struct ClientInner {
-    pub(crate) pool: PooledClient<Connector, Body>,
+    /// Connections under the client's own TLS settings.
+    pub(crate) pool: Pool,
+    /// Connections under the TLS settings of requests that changed them.
+    pub(crate) option_pools: OptionPools,
     pub(crate) default_headers: HeaderMap,
     pub(crate) redirect: redirect::Policy,
     pub(crate) timeout: Option<Duration>,
@@ -231,28 +231,18 @@ impl ClientBuilder {
                 problem.message.clone(),
             ));
         }
-        if self.tls.verification == Verification::AcceptInvalidCerts {
-            tracing::warn!(
-                "wireline: certificate verification is OFF for this client \
-                 (danger_accept_invalid_certs): any server can impersonate any host"
-            );
-        } else if self.tls.accept_invalid_hostnames {
-            tracing::warn!(
-                "wireline: host name verification is OFF for this client \
-                 (danger_accept_invalid_hostnames): any server with a certificate from a \
-                 trusted CA can impersonate any host"
-            );
-        }
-        let connector = Connector::new(tls, self.connect_timeout, self.tls.versions, self.tls_info);
-        let pool = PooledClient::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .pool_max_idle_per_host(self.pool_max_idle_per_host)
-            .build(connector);
+        crate::pools::warn_if_insecure(&self.tls, "this client");
+        let shape = PoolShape {
+            connect_timeout: self.connect_timeout,
+            tls_info: self.tls_info,
+            idle_timeout: self.pool_idle_timeout,
+            max_idle_per_host: self.pool_max_idle_per_host,
+        };
+        let pool = shape.pool(tls, &self.tls);
         Ok(Client {
             inner: Arc::new(ClientInner {
                 pool,
+                option_pools: OptionPools::new(self.tls, shape),
                 default_headers: self.default_headers,
                 redirect: self.redirect,
                 timeout: self.timeout,

@@ -58,6 +58,7 @@ mod connect;
 mod dns;
 mod error;
 mod into_url;
+mod pools;
 pub mod redirect;
 mod request;
 mod response;
@@ -71,7 +72,8 @@ pub use into_url::IntoUrl;
 pub use request::{Request, RequestBuilder};
 pub use response::Response;
 pub use tls::{
-    Certificate, CertificateRevocationList, Identity, PeerCertificate, TlsInfo, TlsVersion,
+    Certificate, CertificateRevocationList, Identity, PeerCertificate, TlsInfo, TlsOptions,
+    TlsVersion,
 };
 
 pub use http::header;

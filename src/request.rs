@@ -15,6 +15,7 @@ use crate::body::Body;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::into_url::IntoUrl;
+use crate::tls::TlsOptions;
 use crate::response::Response;
 
 /// A request ready to be sent with [`Client::execute`].
@@ -33,6 +34,9 @@ pub struct Request {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Option<Body>,
     pub(crate) timeout: Option<Duration>,
+    /// This request's changes to the client's TLS settings; boxed, as most requests
+    /// have none.
+    pub(crate) tls: Option<Box<TlsOptions>>,
 }
 
 impl Request {
@@ -44,6 +48,7 @@ impl Request {
             headers: HeaderMap::new(),
             body: None,
             timeout: None,
+            tls: None,
         }
     }
 
@@ -92,6 +97,16 @@ impl Request {
         self.timeout.as_ref()
     }
 
+    /// The TLS settings this request changes from its client's, if any.
+    pub fn tls(&self) -> Option<&TlsOptions> {
+        self.tls.as_deref()
+    }
+
+    /// The TLS settings this request changes, to change them.
+    pub fn tls_mut(&mut self) -> &mut Option<Box<TlsOptions>> {
+        &mut self.tls
+    }
+
     /// The timeout, to change it.
     pub fn timeout_mut(&mut self) -> &mut Option<Duration> {
         &mut self.timeout
@@ -109,6 +124,7 @@ impl Request {
             headers: self.headers.clone(),
             body,
             timeout: self.timeout,
+            tls: self.tls.clone(),
         })
     }
 }
@@ -393,6 +409,28 @@ impl RequestBuilder {
     pub fn timeout(self, timeout: Duration) -> RequestBuilder {
         self.edit(|request| {
             request.timeout = Some(timeout);
+            Ok(())
+        })
+    }
+
+    /// Changes TLS settings for this request only (requests' `verify=` and `cert=` per
+    /// call): see [`TlsOptions`]. The request and its redirects use connections opened
+    /// under these settings, never one opened under the client's own.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// use wireline::TlsOptions;
+    /// let client = wireline::Client::new();
+    /// let resp = client
+    ///     .get("https://self-signed.internal/")
+    ///     .tls(TlsOptions::new().danger_accept_invalid_certs(true))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls(self, options: TlsOptions) -> RequestBuilder {
+        self.edit(|request| {
+            request.tls = Some(Box::new(options));
             Ok(())
         })
     }

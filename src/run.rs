@@ -8,6 +8,7 @@ use hyper::body::Incoming;
 use crate::body::Body;
 use crate::client::ClientInner;
 use crate::error::{Error, Result};
+use crate::pools::Pool;
 use crate::redirect;
 use crate::request::Request;
 use crate::response::{Deadline, Response};
@@ -21,10 +22,19 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
     // The request itself is the hop: redirects rewrite it in place.
     let mut hop = request?;
     let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
+    let own_pool = match &hop.tls {
+        None => None,
+        Some(options) => client
+            .option_pools
+            .pool_for(options)
+            .map_err(|e| e.with_url(&hop.url))?,
+    };
+    let pool = own_pool.as_deref().unwrap_or(&client.pool);
     let response = match &deadline {
-        None => follow(&client, &mut hop).await?,
+        None => follow(&client, pool, &mut hop).await?,
         Some(deadline) => {
-            match tokio::time::timeout_at(deadline.instant(), follow(&client, &mut hop)).await {
+            let following = follow(&client, pool, &mut hop);
+            match tokio::time::timeout_at(deadline.instant(), following).await {
                 Ok(result) => result?,
                 Err(_) => return Err(Error::timeout(deadline.limit()).with_url(&hop.url)),
             }
@@ -35,7 +45,7 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
 
 /// Sends `hop` and follows redirects, updating `hop` to the request that got the final
 /// response.
-async fn follow(client: &ClientInner, hop: &mut Request) -> Result<http::Response<Incoming>> {
+async fn follow(client: &ClientInner, pool: &Pool, hop: &mut Request) -> Result<http::Response<Incoming>> {
     let follows = client.redirect.follows();
     let mut hops_done = 0;
     loop {
@@ -49,8 +59,7 @@ async fn follow(client: &ClientInner, hop: &mut Request) -> Result<http::Respons
             (None, None)
         };
         let request = to_http(client, hop)?;
-        let response = client
-            .pool
+        let response = pool
             .request(request)
             .await
             .map_err(|e| Error::from_send(e, &hop.url))?;

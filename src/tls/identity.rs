@@ -72,6 +72,11 @@ impl Identity {
     }
 
     /// The chain and the key, for rustls.
+    /// The same certificates and key: the same identity to show a server.
+    pub(crate) fn same_as(&self, other: &Identity) -> bool {
+        self.chain == other.chain && self.key.secret_der() == other.key.secret_der()
+    }
+
     pub(crate) fn to_rustls(&self) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
         (self.chain.clone(), self.key.clone_key())
     }

@@ -7,6 +7,7 @@ mod crl;
 pub(crate) mod explain;
 mod identity;
 pub(crate) mod info;
+mod options;
 mod pin;
 pub(crate) mod roots;
 pub(crate) mod verify;
@@ -24,6 +25,7 @@ pub use cert::Certificate;
 pub use crl::CertificateRevocationList;
 pub use identity::Identity;
 pub use info::{PeerCertificate, TlsInfo};
+pub use options::TlsOptions;
 pub(crate) use pin::PinSet;
 pub use version::TlsVersion;
 pub(crate) use version::VersionRange;
@@ -71,6 +73,29 @@ pub(crate) struct TlsSettings {
     pub(crate) pins: PinSet,
     /// Revocation lists checked with `Verification::Full`.
     pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
+}
+
+/// Equal settings build equivalent rustls configurations: what decides whether two
+/// requests may share a connection.
+impl PartialEq for TlsSettings {
+    fn eq(&self, other: &TlsSettings) -> bool {
+        let same_identity = match (&self.identity, &other.identity) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.same_as(b),
+            _ => false,
+        };
+        same_identity
+            && self.roots == other.roots
+            && self.extra_roots == other.extra_roots
+            && self.verification == other.verification
+            && self.accept_invalid_hostnames == other.accept_invalid_hostnames
+            && self.versions == other.versions
+            && self.sni == other.sni
+            && self.http1_only == other.http1_only
+            && self.keylog == other.keylog
+            && self.pins == other.pins
+            && self.crls == other.crls
+    }
 }
 
 impl Default for TlsSettings {

@@ -1,0 +1,117 @@
+//! Connection pools, one per TLS configuration.
+//!
+//! hyper-util's pool keys connections by scheme and authority only. A connection opened
+//! under one TLS configuration (say, verification off) must never carry a request made
+//! under another, or one `verify=False` call leaves an unverified connection for later
+//! calls to the same host (requests' GHSA-9wx4-h78v-vm56). So each configuration gets its
+//! own pooled client (connector, rustls `ClientConfig`, session cache): the client's own
+//! is built with it, and those of [`TlsOptions`] are built on first use and kept.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper_util::client::legacy::Client as PooledClient;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::body::Body;
+use crate::connect::Connector;
+use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
+use crate::tls::{TlsConfig, TlsOptions, TlsSettings, Verification};
+
+/// A pooled hyper client over our connector.
+pub(crate) type Pool = PooledClient<Connector, Body>;
+
+/// Per-request TLS configurations kept at once. A program that makes more distinct ones
+/// than this (unusual: they come from code, not data) rebuilds the oldest when reused.
+const MAX_KEPT: usize = 8;
+
+/// Everything about a pool that is not TLS: the same for all of a client's pools.
+#[derive(Clone, Debug)]
+pub(crate) struct PoolShape {
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) tls_info: bool,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) max_idle_per_host: usize,
+}
+
+impl PoolShape {
+    /// A pool whose connections use `tls`.
+    pub(crate) fn pool(&self, tls: TlsConfig, settings: &TlsSettings) -> Pool {
+        let connector = Connector::new(tls, self.connect_timeout, settings.versions, self.tls_info);
+        PooledClient::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(self.idle_timeout)
+            .pool_max_idle_per_host(self.max_idle_per_host)
+            .build(connector)
+    }
+}
+
+/// The pools of the TLS configurations requests asked for with `RequestBuilder::tls`.
+pub(crate) struct OptionPools {
+    /// The client's own settings, which the options change.
+    base: TlsSettings,
+    shape: PoolShape,
+    /// Most recently used last. A linear scan: a handful of entries at most.
+    kept: Mutex<Vec<(TlsSettings, Arc<Pool>)>>,
+}
+
+impl OptionPools {
+    pub(crate) fn new(base: TlsSettings, shape: PoolShape) -> OptionPools {
+        OptionPools {
+            base,
+            shape,
+            kept: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The pool for a request with these options; `None` when they change nothing, so
+    /// the request uses the client's own pool.
+    pub(crate) fn pool_for(&self, options: &TlsOptions) -> Result<Option<Arc<Pool>>> {
+        let settings = options.applied_to(&self.base)?;
+        if settings == self.base {
+            return Ok(None);
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = kept.iter().position(|(s, _)| *s == settings) {
+            let entry = kept.remove(at);
+            let pool = entry.1.clone();
+            kept.push(entry);
+            return Ok(Some(pool));
+        }
+        // Built under the lock: two requests with new equal options must not make two
+        // pools. Building reads a CA file at most; the default configuration is cached.
+        let tls = match settings.build()? {
+            TlsConfig::Unavailable(problem) => {
+                return Err(Error::new(
+                    ErrorKind::Tls(TlsErrorKind::NoTrustedRoots),
+                    problem.message.clone(),
+                ))
+            }
+            ready => ready,
+        };
+        warn_if_insecure(&settings, "requests made with these TlsOptions");
+        let pool = Arc::new(self.shape.pool(tls, &settings));
+        if kept.len() == MAX_KEPT {
+            kept.remove(0);
+        }
+        kept.push((settings, pool.clone()));
+        Ok(Some(pool))
+    }
+}
+
+/// Logs, once per pool, that its connections are not fully verified.
+pub(crate) fn warn_if_insecure(settings: &TlsSettings, whose: &str) {
+    if settings.verification == Verification::AcceptInvalidCerts {
+        tracing::warn!(
+            "wireline: certificate verification is OFF for {whose} \
+             (danger_accept_invalid_certs): any server can impersonate any host"
+        );
+    } else if settings.accept_invalid_hostnames {
+        tracing::warn!(
+            "wireline: host name verification is OFF for {whose} \
+             (danger_accept_invalid_hostnames): any server with a certificate from a \
+             trusted CA can impersonate any host"
+        );
+    }
+}
