@@ -38,7 +38,7 @@ pub(crate) async fn execute(client: &ClientInner, request: Request) -> Result<Re
             }
         }
     };
-    Ok(Response::new(response, hop.url, deadline))
+    Ok(Response::new(response, hop.url, deadline, client))
 }
 
 /// Sends `hop` and follows redirects, updating `hop` to the request that got the final
@@ -57,11 +57,13 @@ async fn follow(client: &ClientInner, hop: &mut Hop) -> Result<http::Response<In
             (None, None)
         };
         let request = to_http(client, hop)?;
-        let response = client
-            .pool
-            .request(request)
-            .await
-            .map_err(|e| Error::from_send(e, &hop.url))?;
+        let response = crate::pacing::head(
+            client.pacing.as_ref(),
+            &hop.url,
+            client.pool.request(request),
+        )
+        .await?
+        .map_err(|e| Error::from_send(e, &hop.url))?;
         if !response.status().is_redirection() {
             return Ok(response);
         }
