@@ -34,9 +34,10 @@ pub(crate) struct LowSpeed {
 }
 
 impl LowSpeed {
-    /// The bytes a whole window must bring to keep up the rate.
+    /// The bytes a whole window must bring to keep up the rate (rounded up: any rate
+    /// above zero asks for at least one byte).
     fn bytes_per_window(&self) -> u128 {
-        u128::from(self.bytes_per_sec) * self.window.as_millis() / 1000
+        (u128::from(self.bytes_per_sec) * self.window.as_millis()).div_ceil(1000)
     }
 }
 
