@@ -61,6 +61,7 @@ mod pacing;
 pub mod redirect;
 mod request;
 mod response;
+mod retry;
 mod run;
 mod tls;
 

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::redirect;
 use crate::request::Request;
 use crate::response::{Deadline, Response};
+use crate::retry::{self, Replay};
 
 /// What changes from hop to hop while following redirects.
 struct Hop {
@@ -48,22 +49,28 @@ async fn follow(client: &ClientInner, hop: &mut Hop) -> Result<http::Response<In
     let mut hops_done = 0;
     loop {
         let replayable = hop.body.as_ref().is_none_or(|b| b.as_bytes().is_some());
-        // Kept only when a redirect could need them again; a request with no headers of
-        // its own copies nothing (the client's defaults are added per hop).
-        let (headers_again, body_again) = if follows {
+        let replay = Replay::of(&hop.method, &hop.headers, replayable);
+        // Kept only when a redirect or a retry could need them again; a request with no
+        // headers of its own copies nothing (the client's defaults are added per hop).
+        let (headers_again, body_again) = if follows || replay.possible() {
             let headers = (!hop.headers.is_empty()).then(|| hop.headers.clone());
             (headers, hop.body.as_ref().and_then(Body::try_clone))
         } else {
             (None, None)
         };
         let request = to_http(client, hop)?;
-        let response = crate::pacing::head(
-            client.pacing.as_ref(),
-            &hop.url,
-            client.pool.request(request),
-        )
-        .await?
-        .map_err(|e| Error::from_send(e, &hop.url))?;
+        let response = retry::send(client, request, &hop.url, replay, || {
+            to_http(
+                client,
+                &mut Hop {
+                    method: hop.method.clone(),
+                    url: hop.url.clone(),
+                    headers: headers_again.clone().unwrap_or_default(),
+                    body: body_again.as_ref().and_then(Body::try_clone),
+                },
+            )
+        })
+        .await?;
         if !response.status().is_redirection() {
             return Ok(response);
         }
