@@ -224,7 +224,9 @@ impl ClientBuilder {
         self.decoding.check()?;
         let pacing = self.pacing.build()?;
         if let Some(accept) = self.decoding.accept_encoding() {
-            self.default_headers.entry(ACCEPT_ENCODING).or_insert(accept);
+            self.default_headers
+                .entry(ACCEPT_ENCODING)
+                .or_insert(accept);
         }
         let tls = self.tls.build()?;
         if let (TlsConfig::Unavailable(problem), DeferNoRoots::No) = (&tls, &defer) {

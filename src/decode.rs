@@ -166,6 +166,7 @@ impl Decoding {
             decoded: 0,
             max_decoded: self.max_decoded,
             out: BytesMut::new(),
+            over_limit: false,
             done: false,
             url: url.clone(),
         })
@@ -180,22 +181,27 @@ pub(crate) struct Decoder {
     max_decoded: Option<u64>,
     /// Initialized spare room for the next read; what a read fills is split off.
     out: BytesMut,
+    /// A read went past `max_decoded`: the bytes up to it were handed out, the error is next.
+    over_limit: bool,
     done: bool,
     url: Url,
 }
 
 impl Decoder {
-    /// The next piece of the decoded body, at most [`DECODED_CHUNK`] bytes.
+    /// The next piece of the decoded body, at most [`DECODED_CHUNK`] bytes. With a
+    /// `max_decoded_body`, exactly that many bytes are handed out, then the error.
     pub(crate) fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
         if self.done {
             return Poll::Ready(Ok(None));
         }
-        // One byte past the limit is enough to know it was passed.
-        let room = match self.max_decoded {
-            Some(max) => (max - self.decoded.min(max)).saturating_add(1),
-            None => DECODED_CHUNK as u64,
+        if self.over_limit {
+            self.done = true;
+            return Poll::Ready(Err(self.too_large()));
         }
-        .min(DECODED_CHUNK as u64) as usize;
+        let left = self.max_decoded.map(|max| max - self.decoded);
+        // One byte past the limit is enough to know it was passed.
+        let room = left.map_or(DECODED_CHUNK as u64, |left| left.saturating_add(1));
+        let room = room.min(DECODED_CHUNK as u64) as usize;
         if self.out.len() < room {
             self.out.resize(room, 0);
         }
@@ -208,12 +214,19 @@ impl Decoder {
                 Poll::Ready(Ok(None))
             }
             Ok(()) => {
-                self.decoded += filled as u64;
-                if let Some(max) = self.max_decoded.filter(|max| self.decoded > *max) {
-                    self.done = true;
-                    return Poll::Ready(Err(self.too_large(max)));
+                let mut give = filled;
+                if let Some(left) = left.filter(|left| filled as u64 > *left) {
+                    self.over_limit = true;
+                    give = left as usize;
                 }
-                Poll::Ready(Ok(Some(self.out.split_to(filled).freeze())))
+                if give == 0 {
+                    self.done = true;
+                    return Poll::Ready(Err(self.too_large()));
+                }
+                self.decoded += give as u64;
+                let data = self.out.split_to(give).freeze();
+                self.out.advance(filled - give);
+                Poll::Ready(Ok(Some(data)))
             }
             Err(e) => {
                 self.done = true;
@@ -222,10 +235,11 @@ impl Decoder {
         }
     }
 
-    fn too_large(&self, max: u64) -> Error {
+    fn too_large(&self) -> Error {
         Error::decode(format!(
-            "the {} body decoded to more than {max} bytes, the client's max_decoded_body",
-            self.coding.name()
+            "the {} body decoded to more than {} bytes, the client's max_decoded_body",
+            self.coding.name(),
+            self.max_decoded.unwrap_or_default()
         ))
         .with_url(&self.url)
     }
@@ -489,11 +503,23 @@ mod tests {
         assert_eq!(all.coding_for(&headers(&[])), None);
         assert_eq!(all.coding_for(&headers(&["gzip"])), Some(Coding::Gzip));
         assert_eq!(all.coding_for(&headers(&[" X-GZIP "])), Some(Coding::Gzip));
-        assert_eq!(all.coding_for(&headers(&["deflate"])), Some(Coding::Deflate));
+        assert_eq!(
+            all.coding_for(&headers(&["deflate"])),
+            Some(Coding::Deflate)
+        );
         assert_eq!(all.coding_for(&headers(&["br"])), Some(Coding::Brotli));
         assert_eq!(all.coding_for(&headers(&["zstd"])), Some(Coding::Zstd));
-        for passthrough in [&["identity"][..], &["x-foo"], &["gzip, br"], &["gzip", "gzip"]] {
-            assert_eq!(all.coding_for(&headers(passthrough)), None, "{passthrough:?}");
+        for passthrough in [
+            &["identity"][..],
+            &["x-foo"],
+            &["gzip, br"],
+            &["gzip", "gzip"],
+        ] {
+            assert_eq!(
+                all.coding_for(&headers(passthrough)),
+                None,
+                "{passthrough:?}"
+            );
         }
         let no_gzip = Decoding { gzip: false, ..all };
         assert_eq!(no_gzip.coding_for(&headers(&["gzip"])), None);

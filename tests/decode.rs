@@ -107,7 +107,11 @@ async fn accept_encoding_is_sent_unless_the_request_sets_one() {
             .as_deref(),
         Some("identity")
     );
-    let some = Client::builder().deflate(false).zstd(false).build().unwrap();
+    let some = Client::builder()
+        .deflate(false)
+        .zstd(false)
+        .build()
+        .unwrap();
     assert_eq!(
         sent_accept_encoding(some.get(&url)).await.as_deref(),
         Some("gzip, br")
@@ -162,9 +166,16 @@ async fn decoding_works_over_h2_and_when_streamed() {
 #[tokio::test]
 async fn concatenated_gzip_members_all_decode() {
     let server = compressing_server().await;
-    let text = bounded(async { Client::new().get(server.url("/twice")).send().await?.text().await })
-        .await
-        .unwrap();
+    let text = bounded(async {
+        Client::new()
+            .get(server.url("/twice"))
+            .send()
+            .await?
+            .text()
+            .await
+    })
+    .await
+    .unwrap();
     assert_eq!(text, "first member, second member");
 }
 
@@ -182,9 +193,13 @@ async fn switched_off_unknown_and_stacked_codings_pass_through() {
 
     let client = Client::new();
     for label in ["x-foo", "gzip,%20gzip", "identity"] {
-        let resp = bounded(client.get(server.url(&format!("/gzip/raw?label={label}"))).send())
-            .await
-            .unwrap();
+        let resp = bounded(
+            client
+                .get(server.url(&format!("/gzip/raw?label={label}")))
+                .send(),
+        )
+        .await
+        .unwrap();
         assert!(resp.headers().contains_key("content-encoding"), "{label}");
         let body = bounded(resp.bytes()).await.unwrap();
         assert!(body == compressed, "{label}: must arrive as sent");
@@ -236,7 +251,9 @@ async fn a_connection_lost_mid_body_is_a_body_error_not_a_decode_error() {
 async fn empty_bodies_are_empty_whatever_the_coding() {
     let server = compressing_server().await;
     let client = Client::new();
-    let resp = bounded(client.head(server.url("/gzip")).send()).await.unwrap();
+    let resp = bounded(client.head(server.url("/gzip")).send())
+        .await
+        .unwrap();
     assert_eq!(resp.headers()["content-encoding"], "gzip");
     assert!(bounded(resp.bytes()).await.unwrap().is_empty());
     for status in [200, 204, 304] {
@@ -277,7 +294,10 @@ async fn max_decoded_body_is_exact() {
         .unwrap();
     assert_eq!(body.len() as u64, size);
 
-    let below = Client::builder().max_decoded_body(size - 1).build().unwrap();
+    let below = Client::builder()
+        .max_decoded_body(size - 1)
+        .build()
+        .unwrap();
     for coding in CODINGS {
         let resp = bounded(below.get(server.url(&format!("/{coding}"))).send())
             .await

@@ -188,10 +188,16 @@ async fn zero_durations_are_refused_at_build() {
         .read_timeout(Duration::ZERO)
         .build()
         .unwrap_err();
-    assert!(err.is_builder() && err.to_string().contains("read_timeout"), "{err}");
+    assert!(
+        err.is_builder() && err.to_string().contains("read_timeout"),
+        "{err}"
+    );
     let err = Client::builder()
         .low_speed_limit(10, Duration::ZERO)
         .build()
         .unwrap_err();
-    assert!(err.is_builder() && err.to_string().contains("low_speed_limit"), "{err}");
+    assert!(
+        err.is_builder() && err.to_string().contains("low_speed_limit"),
+        "{err}"
+    );
 }
