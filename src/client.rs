@@ -6,11 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::header::{HeaderMap, HeaderValue, ACCEPT, USER_AGENT};
+use http::header::{HeaderMap, HeaderValue, ACCEPT, ACCEPT_ENCODING, USER_AGENT};
 use http::Method;
 
+use crate::decode::Decoding;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::into_url::IntoUrl;
+use crate::pacing::Pacing;
 use crate::pools::{OptionPools, Pool, PoolShape};
 use crate::redirect;
 use crate::request::{Request, RequestBuilder};
@@ -22,7 +24,8 @@ use crate::tls::{
 
 /// How long an idle pooled connection is kept. Below the keep-alive of common servers
 /// (nginx 75 s, cloud load balancers 60 s) so we close first and rarely write into a
-/// connection the server is closing; reqwest's 90 s invites that race.
+/// connection the server is closing; reqwest's 90 s invites that race. Servers with
+/// shorter timeouts (Node's 5 s) still close first: `crate::retry` covers that race.
 const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
 static DEFAULT_USER_AGENT: &str = concat!("wireline/", env!("CARGO_PKG_VERSION"));
@@ -49,6 +52,9 @@ pub(crate) struct ClientInner {
     pub(crate) default_headers: HeaderMap,
     pub(crate) redirect: redirect::Policy,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) decoding: Decoding,
+    /// `None` when neither `read_timeout` nor `low_speed_limit` is set.
+    pub(crate) pacing: Option<Pacing>,
 }
 
 impl Client {
@@ -184,6 +190,8 @@ pub struct ClientBuilder {
     tls_info: bool,
     redirect: redirect::Policy,
     default_headers: HeaderMap,
+    pub(crate) decoding: Decoding,
+    pub(crate) pacing: Pacing,
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
 }
@@ -209,6 +217,8 @@ impl ClientBuilder {
             tls_info: false,
             redirect: redirect::Policy::default(),
             default_headers,
+            decoding: Decoding::default(),
+            pacing: Pacing::default(),
             error: None,
         }
     }
@@ -220,9 +230,16 @@ impl ClientBuilder {
         self.build_with(DeferNoRoots::No)
     }
 
-    fn build_with(self, defer: DeferNoRoots) -> Result<Client> {
+    fn build_with(mut self, defer: DeferNoRoots) -> Result<Client> {
         if let Some(error) = self.error {
             return Err(error);
+        }
+        self.decoding.check()?;
+        let pacing = self.pacing.build()?;
+        if let Some(accept) = self.decoding.accept_encoding() {
+            self.default_headers
+                .entry(ACCEPT_ENCODING)
+                .or_insert(accept);
         }
         let tls = self.tls.build()?;
         if let (TlsConfig::Unavailable(problem), DeferNoRoots::No) = (&tls, &defer) {
@@ -246,6 +263,8 @@ impl ClientBuilder {
                 default_headers: self.default_headers,
                 redirect: self.redirect,
                 timeout: self.timeout,
+                decoding: self.decoding,
+                pacing,
             }),
         })
     }
@@ -517,8 +536,23 @@ impl ClientBuilder {
     }
 
     /// How long an idle connection is kept; `None` keeps it until the server closes it.
+    ///
     /// Default: 50 seconds, below the keep-alive timeouts of nginx (75 s) and common load
-    /// balancers (60 s).
+    /// balancers (60 s), so we usually close an idle connection before the server does and
+    /// don't send a request into one it is closing. Against a server that closes sooner,
+    /// a GET (or other request safe to repeat) that meets such a connection is sent once
+    /// more on a new one; see the crate docs on stale connections. Lower this below the
+    /// server's own keep-alive timeout when you know it.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// use std::time::Duration;
+    /// // Node.js closes idle connections after 5 s.
+    /// let client = wireline::Client::builder()
+    ///     .pool_idle_timeout(Duration::from_secs(4))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn pool_idle_timeout<D: Into<Option<Duration>>>(mut self, timeout: D) -> ClientBuilder {
         self.pool_idle_timeout = timeout.into();
         self
@@ -537,7 +571,8 @@ impl ClientBuilder {
     }
 
     /// Headers sent with every request unless the request sets the same name. They
-    /// replace the defaults of the same name (`user-agent`, `accept`).
+    /// replace the defaults of the same name (`user-agent`, `accept`, and the
+    /// `accept-encoding` that decompression adds).
     pub fn default_headers(mut self, headers: HeaderMap) -> ClientBuilder {
         let mut last_name = None;
         for (name, value) in headers {
@@ -595,6 +630,8 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("redirect", &self.redirect)
+            .field("decoding", &self.decoding)
+            .field("pacing", &self.pacing)
             .finish_non_exhaustive()
     }
 }

@@ -3,8 +3,9 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::MaybeHttpsStream;
@@ -21,7 +22,73 @@ pub(crate) struct Conn {
     tls_info: Option<Arc<TlsInfo>>,
     /// h2 over TLS only: the TLS error that broke this connection, if one did.
     tls_failure: Option<Arc<TlsFailure>>,
+    usage: Arc<Usage>,
 }
+
+/// What an HTTP/1 connection has carried, as its reads and writes show it, so that a
+/// request that failed on it can tell whether the connection was reused and whether any of
+/// the response arrived (see `crate::retry`).
+///
+/// An HTTP/1 client writes a request, then reads its response, and writes the next request
+/// only once that response is complete, so an exchange starts at the first write after
+/// response bytes were read. The one pattern this misreads is response bytes arriving
+/// while a request body is still being written (an early 1xx or error head): the rest of
+/// that upload then counts as a new exchange. Plaintext bytes only: the TLS handshake is
+/// below this layer. Meaningless for h2, where requests interleave.
+#[derive(Debug, Default)]
+pub(crate) struct Usage {
+    /// Exchanges started on this connection, the current one included.
+    exchanges: AtomicU32,
+    /// Whether the current exchange has written any byte.
+    written: AtomicBool,
+    /// Whether the current exchange has read any byte of its response.
+    read: AtomicBool,
+}
+
+impl Usage {
+    /// Called before each write: the first write of an exchange starts it.
+    #[inline]
+    fn writing(&self) {
+        if self.read.load(Relaxed) || self.exchanges.load(Relaxed) == 0 {
+            self.exchanges.fetch_add(1, Relaxed);
+            self.read.store(false, Relaxed);
+            self.written.store(false, Relaxed);
+        }
+    }
+
+    #[inline]
+    fn wrote(&self, n: usize) {
+        if n > 0 && !self.written.load(Relaxed) {
+            self.written.store(true, Relaxed);
+        }
+    }
+
+    #[inline]
+    fn read(&self, n: usize) {
+        if n > 0 && !self.read.load(Relaxed) {
+            self.read.store(true, Relaxed);
+        }
+    }
+
+    /// The current exchange is not the connection's first.
+    pub(crate) fn reused(&self) -> bool {
+        self.exchanges.load(Relaxed) >= 2
+    }
+
+    /// Some of the current request reached the socket.
+    pub(crate) fn request_written(&self) -> bool {
+        self.written.load(Relaxed)
+    }
+
+    /// Some of the current response arrived.
+    pub(crate) fn response_started(&self) -> bool {
+        self.read.load(Relaxed)
+    }
+}
+
+/// The extra carrying a connection's [`Usage`].
+#[derive(Clone, Debug)]
+pub(crate) struct UsageExtra(pub(crate) Arc<Usage>);
 
 /// The TLS error seen on a connection after its handshake (a client certificate refused
 /// under TLS 1.3 arrives that way). When such an error ends an h2 connection, hyper fails
@@ -57,6 +124,7 @@ impl Conn {
             stream,
             tls_info: None,
             tls_failure,
+            usage: Arc::default(),
         }
     }
 
@@ -72,7 +140,10 @@ impl Conn {
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        let mut connected = self.stream.connected();
+        let mut connected = self
+            .stream
+            .connected()
+            .extra(UsageExtra(self.usage.clone()));
         if let Some(failure) = &self.tls_failure {
             connected = connected.extra(TlsFailureExtra(failure.clone()));
         }
@@ -89,17 +160,32 @@ impl Read for Conn {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
+        mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
-        if let (Poll::Ready(Err(e)), Some(failure)) = (&polled, &self.tls_failure) {
-            if let Some(tls) =
-                crate::error::chain(e).find_map(|c| c.downcast_ref::<rustls::Error>())
-            {
-                let _ = failure.0.set(tls.clone());
+        // Read through a `ReadBuf` of our own over the caller's unfilled space, to learn
+        // how many bytes came (the cursor can't tell once handed on).
+        // SAFETY: `as_mut` is only written to by the inner reader, through `inner`, which
+        // tracks what it initialized; `advance` then covers exactly the bytes it filled.
+        let mut inner = hyper::rt::ReadBuf::uninit(unsafe { buf.as_mut() });
+        let polled = Pin::new(&mut self.stream).poll_read(cx, inner.unfilled());
+        let filled = inner.filled().len();
+        match ready!(polled) {
+            Ok(()) => {
+                unsafe { buf.advance(filled) };
+                self.usage.read(filled);
+                Poll::Ready(Ok(()))
+            }
+            Err(e) => {
+                if let Some(failure) = &self.tls_failure {
+                    if let Some(tls) =
+                        crate::error::chain(&e).find_map(|c| c.downcast_ref::<rustls::Error>())
+                    {
+                        let _ = failure.0.set(tls.clone());
+                    }
+                }
+                Poll::Ready(Err(e))
             }
         }
-        polled
     }
 }
 
@@ -110,7 +196,12 @@ impl Write for Conn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        self.usage.writing();
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = polled {
+            self.usage.wrote(n);
+        }
+        polled
     }
 
     #[inline]
@@ -134,6 +225,11 @@ impl Write for Conn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        self.usage.writing();
+        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = polled {
+            self.usage.wrote(n);
+        }
+        polled
     }
 }

@@ -64,7 +64,8 @@ pub enum ErrorKind {
     Tls(TlsErrorKind),
     /// The server's certificate was not accepted. `is_tls()` is true for it too.
     Certificate(CertificateErrorKind),
-    /// A timeout ran out: `connect_timeout` while connecting, `timeout` at any point.
+    /// A timeout ran out: `connect_timeout` while connecting, `timeout` at any point,
+    /// `read_timeout` or `low_speed_limit` while waiting for the response.
     Timeout,
     /// Too many redirects, or a redirect to a location that can't be followed.
     Redirect,
@@ -75,7 +76,8 @@ pub enum ErrorKind {
     /// Reading the response body failed: the connection closed early, a body shorter than
     /// its `Content-Length`, broken chunked framing.
     Body,
-    /// The body was read but could not be decoded (invalid JSON).
+    /// The body was read but could not be decoded: invalid JSON, data that is not valid
+    /// for its `Content-Encoding`, or a body that decoded past `max_decoded_body`.
     Decode,
 }
 
@@ -164,6 +166,11 @@ impl Error {
             ErrorKind::Timeout,
             format!("timed out after {after:?} (the request's `timeout`)"),
         )
+    }
+
+    /// A timeout other than the request's `timeout`; the message names the rule.
+    pub(crate) fn timeout_because(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Timeout, message)
     }
 
     pub(crate) fn redirect(message: impl Into<String>) -> Error {
@@ -260,7 +267,8 @@ impl Error {
         self.inner.kind == ErrorKind::Dns
     }
 
-    /// True when a timeout ran out (`timeout` or `connect_timeout`).
+    /// True when a timeout ran out (`timeout`, `connect_timeout`, `read_timeout` or
+    /// `low_speed_limit`).
     pub fn is_timeout(&self) -> bool {
         self.inner.kind == ErrorKind::Timeout
     }
@@ -298,7 +306,8 @@ impl Error {
         self.inner.kind == ErrorKind::Body
     }
 
-    /// True when the body could not be decoded (for example invalid JSON).
+    /// True when the body could not be decoded: invalid JSON, corrupt compressed data, or
+    /// more than `max_decoded_body` once decompressed.
     pub fn is_decode(&self) -> bool {
         self.inner.kind == ErrorKind::Decode
     }

@@ -43,10 +43,79 @@
 //! - **Redirects**: up to 10 by default; credentials (`Authorization`, `Cookie`,
 //!   `Proxy-Authorization`) never follow a redirect to another origin.
 //! - **Timeouts**: [`ClientBuilder::timeout`] bounds the whole request including the body;
-//!   [`ClientBuilder::connect_timeout`] bounds TCP connect and TLS handshake together.
+//!   [`ClientBuilder::connect_timeout`] bounds TCP connect and TLS handshake together;
+//!   [`ClientBuilder::read_timeout`] and [`ClientBuilder::low_speed_limit`] bound a slow
+//!   server (see below).
+//! - **Decompression**: gzip, deflate, brotli and zstd bodies are decoded as they are read
+//!   (see below).
+//! - **Stale connections**: a request that meets a pooled connection the server closed
+//!   while idle is sent again once, when that is safe (see below).
 //! - **Typed errors**: [`Error::kind`] and the `is_*` methods.
 //!
 //! The guides in `docs/` cover TLS configuration in depth.
+//!
+//! ## Decompression
+//! Every request asks for `Accept-Encoding: gzip, deflate, br, zstd` unless it sets its own
+//! `Accept-Encoding`, and a response with one of those codings is decoded as you read it:
+//! [`Response::bytes`], [`Response::text`], [`Response::chunk`] and the rest see the
+//! original bytes, and the `Content-Encoding` and `Content-Length` headers are removed (so
+//! [`Response::content_length`] is `None`). Responses without a coding we decode, or with a
+//! list of several, arrive exactly as sent, and cost nothing extra. Corrupt data is an
+//! [`is_decode`](Error::is_decode) error; an empty body (HEAD, 204, 304) is never one.
+//!
+//! Each coding has a switch ([`ClientBuilder::gzip`], [`ClientBuilder::deflate`],
+//! [`ClientBuilder::brotli`], [`ClientBuilder::zstd`]) and a Cargo feature of the same name
+//! (`brotli` for `br`), all on by default. Compressed data can inflate a thousandfold, so a
+//! client that reads bodies whole from servers it doesn't trust should set
+//! [`ClientBuilder::max_decoded_body`]:
+//!
+//! ```no_run
+//! # async fn run() -> wireline::Result<()> {
+//! let client = wireline::Client::builder()
+//!     .max_decoded_body(50 * 1024 * 1024) // a 50 MiB body at most, once decoded
+//!     .build()?;
+//! match client.get("https://example.com/huge").send().await?.bytes().await {
+//!     Ok(body) => println!("{} bytes", body.len()),
+//!     Err(e) if e.is_decode() => eprintln!("refused: {e}"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Slow servers
+//! [`ClientBuilder::timeout`] caps a request's total time. Two rules bound a server that is
+//! merely slow, both off by default and free when off:
+//! [`read_timeout`](ClientBuilder::read_timeout) is the longest it may keep us waiting for
+//! the head or for the next piece of the body, and
+//! [`low_speed_limit`](ClientBuilder::low_speed_limit) (curl's rule) fails a response slower
+//! than a rate for a whole window. A server that trickles one byte just inside the read
+//! timeout defeats the first rule but not the second. Only time spent waiting on the server
+//! counts, never time your code takes between reads. Both fail with
+//! [`is_timeout`](Error::is_timeout) errors that name the rule.
+//!
+//! ```
+//! # fn run() -> wireline::Result<()> {
+//! use std::time::Duration;
+//! let client = wireline::Client::builder()
+//!     .read_timeout(Duration::from_secs(15))
+//!     .low_speed_limit(1024, Duration::from_secs(30)) // 1 KiB/s over 30 s
+//!     .build()?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Stale connections
+//! A server may close an idle keep-alive connection just as we send a request on it. The
+//! pool keeps idle connections for 50 s by default
+//! ([`ClientBuilder::pool_idle_timeout`]), less than nginx (75 s) and most load balancers
+//! (60 s), so we usually close first. When a server closes sooner, hyper-util already
+//! resends a request that never left; wireline adds the case of a request written into
+//! the closing connection, which then ends before any byte of the answer. Such a request
+//! is sent again once, on another connection, by Go's rule (`shouldRetryRequest`): only
+//! on a reused HTTP/1 connection, never on a fresh one, never once any byte of the
+//! response arrived, only with a body that is bytes (not a stream), and, since the server
+//! may have seen it, only for GET, HEAD, OPTIONS and TRACE or a request carrying an
+//! `Idempotency-Key` header. Anything else is returned as an
+//! [`is_request`](Error::is_request) error.
 //!
 //! ## Runtime
 //! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this).
@@ -55,13 +124,16 @@ mod body;
 mod client;
 mod conn;
 mod connect;
+mod decode;
 mod dns;
 mod error;
 mod into_url;
+mod pacing;
 mod pools;
 pub mod redirect;
 mod request;
 mod response;
+mod retry;
 mod run;
 mod tls;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use http::header::{HeaderMap, CONTENT_TYPE};
+use http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{StatusCode, Version};
 use http_body::Body as _;
 use hyper::body::Incoming;
@@ -19,7 +19,10 @@ use serde::de::DeserializeOwned;
 use tokio::time::{Instant, Sleep};
 use url::Url;
 
+use crate::client::ClientInner;
+use crate::decode::Decoder;
 use crate::error::{Error, Result};
+use crate::pacing::RawBody;
 use crate::tls::info::TlsInfoExtra;
 use crate::tls::TlsInfo;
 
@@ -44,9 +47,16 @@ pub struct Response {
 
 /// The body with the deadline that still applies to it, and the URL errors should name.
 struct ResponseBody {
-    incoming: Incoming,
+    kind: BodyKind,
     deadline: Option<Deadline>,
     url: Url,
+}
+
+/// The body as it came, or being decompressed.
+enum BodyKind {
+    Raw(RawBody),
+    /// Boxed: the decoder is large, and the raw body should not pay for its size.
+    Decoded(Box<Decoder>),
 }
 
 /// The request's `timeout`: it keeps running while the body is read.
@@ -77,8 +87,28 @@ impl Response {
         response: http::Response<Incoming>,
         url: Url,
         deadline: Option<Deadline>,
+        client: &ClientInner,
     ) -> Response {
         let (mut parts, incoming) = response.into_parts();
+        let raw = RawBody::new(incoming, client.pacing.as_ref());
+        // An empty body (HEAD, 204, 304, length 0) has nothing to decode.
+        let coding = if raw.incoming.is_end_stream() {
+            None
+        } else {
+            client.decoding.coding_for(&parts.headers)
+        };
+        let kind = match coding {
+            None => BodyKind::Raw(raw),
+            Some(coding) => match client.decoding.decoder(coding, raw, &url) {
+                Ok(decoder) => {
+                    parts.headers.remove(CONTENT_ENCODING);
+                    parts.headers.remove(CONTENT_LENGTH);
+                    BodyKind::Decoded(Box::new(decoder))
+                }
+                // Not compiled in (build() refuses switching such a coding on).
+                Err(raw) => BodyKind::Raw(raw),
+            },
+        };
         let remote_addr = parts
             .extensions
             .get::<HttpInfo>()
@@ -94,7 +124,7 @@ impl Response {
             remote_addr,
             tls_info,
             body: ResponseBody {
-                incoming,
+                kind,
                 deadline,
                 url,
             },
@@ -126,9 +156,13 @@ impl Response {
         &self.body.url
     }
 
-    /// The body's length when the server announced it (`Content-Length`), else `None`.
+    /// The body's length when the server announced it (`Content-Length`), else `None`;
+    /// also `None` for a body being decompressed, whose length is known only at its end.
     pub fn content_length(&self) -> Option<u64> {
-        self.body.incoming.size_hint().exact()
+        match &self.body.kind {
+            BodyKind::Raw(raw) => raw.incoming.size_hint().exact(),
+            BodyKind::Decoded(_) => None,
+        }
     }
 
     /// The address of the server this response came from.
@@ -288,13 +322,15 @@ impl ResponseBody {
                 return Poll::Ready(Err(Error::timeout(deadline.limit).with_url(&self.url)));
             }
         }
+        let raw = match &mut self.kind {
+            BodyKind::Raw(raw) => raw,
+            BodyKind::Decoded(decoder) => return decoder.poll_data(cx),
+        };
         loop {
-            let frame = match Pin::new(&mut self.incoming).poll_frame(cx) {
+            let frame = match raw.poll_frame(cx, &self.url) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(Ok(None)),
-                Poll::Ready(Some(Err(e))) => {
-                    return Poll::Ready(Err(Error::from_body(e, &self.url)))
-                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
                 Poll::Ready(Some(Ok(frame))) => frame,
             };
             if let Ok(data) = frame.into_data() {

@@ -12,6 +12,7 @@ use crate::pools::Pool;
 use crate::redirect;
 use crate::request::Request;
 use crate::response::{Deadline, Response};
+use crate::retry::{self, Replay};
 
 /// Sends `request` (or reports the error made while building it) and follows redirects,
 /// all under one deadline.
@@ -40,7 +41,7 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
             }
         }
     };
-    Ok(Response::new(response, hop.url, deadline))
+    Ok(Response::new(response, hop.url, deadline, &client))
 }
 
 /// Sends `hop` and follows redirects, updating `hop` to the request that got the final
@@ -50,19 +51,26 @@ async fn follow(client: &ClientInner, pool: &Pool, hop: &mut Request) -> Result<
     let mut hops_done = 0;
     loop {
         let replayable = hop.body.as_ref().is_none_or(|b| b.as_bytes().is_some());
-        // Kept only when a redirect could need them again; a request with no headers of
-        // its own copies nothing (the client's defaults are added per hop).
-        let (headers_again, body_again) = if follows {
+        let replay = Replay::of(&hop.method, &hop.headers, replayable);
+        // Kept only when a redirect or a retry could need them again; a request with no
+        // headers of its own copies nothing (the client's defaults are added per hop).
+        let (headers_again, mut body_again) = if follows || replay.possible() {
             let headers = (!hop.headers.is_empty()).then(|| hop.headers.clone());
             (headers, hop.body.as_ref().and_then(Body::try_clone))
         } else {
             (None, None)
         };
         let request = to_http(client, hop)?;
-        let response = pool
-            .request(request)
-            .await
-            .map_err(|e| Error::from_send(e, &hop.url))?;
+        // Captured by `&mut`, as `&Body` would make this future !Send (Body isn't Sync).
+        let (method, url, body) = (&hop.method, &hop.url, &mut body_again);
+        let headers = &headers_again;
+        let response = retry::send(client, pool, request, url, replay, move || {
+            let mut again = Request::new(method.clone(), url.clone());
+            again.headers = headers.clone().unwrap_or_default();
+            again.body = body.as_ref().and_then(Body::try_clone);
+            to_http(client, &mut again)
+        })
+        .await?;
         if !response.status().is_redirection() {
             return Ok(response);
         }

@@ -1,0 +1,281 @@
+//! How slowly a response may arrive: `read_timeout` and `low_speed_limit`, checked while we
+//! wait for the head and for each piece of the body.
+//!
+//! Both rules count only time spent waiting on the server: a caller that reads the body
+//! late is never blamed on the server. When neither is set, a body is the bare hyper body
+//! and the head an unwrapped future: nothing is allocated or timed.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body as _, Frame};
+use hyper::body::Incoming;
+use tokio::time::{Instant, Sleep};
+use url::Url;
+
+use crate::client::ClientBuilder;
+use crate::error::{Error, Result};
+
+/// The client's pace rules; `None` in the client when both are off.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Pacing {
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) low_speed: Option<LowSpeed>,
+}
+
+/// curl's `CURLOPT_LOW_SPEED_LIMIT` / `CURLOPT_LOW_SPEED_TIME`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LowSpeed {
+    pub(crate) bytes_per_sec: u64,
+    pub(crate) window: Duration,
+}
+
+impl LowSpeed {
+    /// The bytes a whole window must bring to keep up the rate (rounded up: any rate
+    /// above zero asks for at least one byte).
+    fn bytes_per_window(&self) -> u128 {
+        (u128::from(self.bytes_per_sec) * self.window.as_millis()).div_ceil(1000)
+    }
+}
+
+impl Pacing {
+    /// `None` when no rule is set, so the request path can skip pacing entirely.
+    pub(crate) fn build(self) -> Result<Option<Pacing>> {
+        if self.read_timeout == Some(Duration::ZERO) {
+            return Err(Error::builder(
+                "read_timeout must be longer than zero (leave it unset for no limit)",
+            ));
+        }
+        if self.low_speed.is_some_and(|rule| rule.window.is_zero()) {
+            return Err(Error::builder(
+                "low_speed_limit needs a window longer than zero",
+            ));
+        }
+        let active = self.read_timeout.is_some() || self.low_speed.is_some();
+        Ok(active.then_some(self))
+    }
+
+    /// The longest the head may take: a read that returns nothing for `read_timeout`, or a
+    /// low-speed window that brings no byte at all.
+    fn head_limit(&self) -> Option<(Duration, &'static str)> {
+        let read = self.read_timeout.map(|d| (d, "read_timeout"));
+        let low = self
+            .low_speed
+            .filter(|rule| rule.bytes_per_window() > 0)
+            .map(|rule| (rule.window, "low_speed_limit"));
+        match (read, low) {
+            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// Awaits a response head under the pace rules: the wait, connecting included, counts as
+/// one read that must end within `read_timeout` (and within a low-speed window).
+pub(crate) async fn head<T>(
+    pacing: Option<&Pacing>,
+    url: &Url,
+    response: impl Future<Output = T>,
+) -> Result<T> {
+    let Some((limit, rule)) = pacing.and_then(Pacing::head_limit) else {
+        return Ok(response.await);
+    };
+    tokio::time::timeout(limit, response).await.map_err(|_| {
+        Error::timeout_because(format!(
+            "no response within {limit:?} of sending the request ({rule})"
+        ))
+        .with_url(url)
+    })
+}
+
+/// The response body as read off the connection, with the pace rules when there are any.
+pub(crate) struct RawBody {
+    pub(crate) incoming: Incoming,
+    /// Boxed because it is rare: the common body stays the bare `Incoming`.
+    pace: Option<Box<Pace>>,
+}
+
+impl RawBody {
+    pub(crate) fn new(incoming: Incoming, pacing: Option<&Pacing>) -> RawBody {
+        RawBody {
+            incoming,
+            pace: pacing.map(|rules| Box::new(Pace::new(*rules))),
+        }
+    }
+
+    /// The next frame; pace violations and transport errors become [`Error`]s for `url`.
+    #[inline]
+    pub(crate) fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+        url: &Url,
+    ) -> Poll<Option<Result<Frame<Bytes>>>> {
+        let polled = Pin::new(&mut self.incoming).poll_frame(cx);
+        let polled = match &mut self.pace {
+            None => polled,
+            Some(pace) => match pace.observe(polled, cx) {
+                Ok(polled) => polled,
+                Err(e) => return Poll::Ready(Some(Err(e.with_url(url)))),
+            },
+        };
+        polled.map(|frame| frame.map(|result| result.map_err(|e| Error::from_body(e, url))))
+    }
+}
+
+/// The state of both rules for one body.
+struct Pace {
+    rules: Pacing,
+    /// Wakes us when the nearer rule would run out while we wait.
+    timer: Pin<Box<Sleep>>,
+    /// Set while the server keeps us waiting.
+    waiting_since: Option<Instant>,
+    /// The part of the wait in progress already counted in earlier low-speed windows.
+    charged: Duration,
+    /// Bytes and waiting time in the current low-speed window.
+    window_bytes: u128,
+    window_waited: Duration,
+}
+
+type Polled = Poll<Option<std::result::Result<Frame<Bytes>, hyper::Error>>>;
+
+impl Pace {
+    fn new(rules: Pacing) -> Pace {
+        Pace {
+            rules,
+            timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            waiting_since: None,
+            charged: Duration::ZERO,
+            window_bytes: 0,
+            window_waited: Duration::ZERO,
+        }
+    }
+
+    /// Accounts for one poll of the body, or fails it.
+    fn observe(&mut self, polled: Polled, cx: &mut Context<'_>) -> Result<Polled> {
+        let now = Instant::now();
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(since) = self.waiting_since.take() {
+                    self.window_waited += (now - since).saturating_sub(self.charged);
+                    self.charged = Duration::ZERO;
+                }
+                let len = frame.data_ref().map_or(0, Bytes::len);
+                self.window_bytes += len as u128;
+                self.end_window(Duration::ZERO, now)?;
+                Ok(polled)
+            }
+            Poll::Ready(_) => {
+                self.waiting_since = None;
+                Ok(polled)
+            }
+            Poll::Pending => loop {
+                let now = Instant::now();
+                let since = *self.waiting_since.get_or_insert(now);
+                let mut wake = None::<Instant>;
+                if let Some(limit) = self.rules.read_timeout {
+                    if now - since >= limit {
+                        return Err(Error::timeout_because(format!(
+                            "the server sent nothing for {limit:?} (read_timeout)"
+                        )));
+                    }
+                    wake = Some(since + limit);
+                }
+                if let Some(rule) = self.rules.low_speed {
+                    self.end_window((now - since).saturating_sub(self.charged), now)?;
+                    let in_window = self.window_waited + (now - since).saturating_sub(self.charged);
+                    let at = now + rule.window.saturating_sub(in_window);
+                    wake = Some(wake.map_or(at, |w| w.min(at)));
+                }
+                let Some(wake) = wake else {
+                    return Ok(Poll::Pending);
+                };
+                self.timer.as_mut().reset(wake);
+                if self.timer.as_mut().poll(cx).is_pending() {
+                    return Ok(Poll::Pending);
+                }
+            },
+        }
+    }
+
+    /// Ends a low-speed window that has run its length: too few bytes fail the read, enough
+    /// start the next window. `waiting` is the part of the wait in progress that belongs to
+    /// this window.
+    fn end_window(&mut self, waiting: Duration, now: Instant) -> Result<()> {
+        let Some(rule) = self.rules.low_speed else {
+            return Ok(());
+        };
+        if self.window_waited + waiting < rule.window {
+            return Ok(());
+        }
+        if self.window_bytes < rule.bytes_per_window() {
+            return Err(Error::timeout_because(format!(
+                "the server sent {} bytes in {:?} of waiting, below the {} bytes/s of \
+                 low_speed_limit",
+                self.window_bytes, rule.window, rule.bytes_per_sec
+            )));
+        }
+        self.window_bytes = 0;
+        self.window_waited = Duration::ZERO;
+        if let Some(since) = self.waiting_since {
+            self.charged = now - since;
+        }
+        Ok(())
+    }
+}
+
+impl ClientBuilder {
+    /// The longest the server may keep us waiting for the next piece of the response
+    /// (default: no limit). Waiting for the head counts as one read, from sending the
+    /// request (connecting included) until the head is complete; after that each wait for
+    /// the body starts when we ask for more and ends when data comes. Time your code
+    /// spends between reads is not counted. A wait that runs out fails with an
+    /// [`is_timeout`](crate::Error::is_timeout) error naming `read_timeout`.
+    ///
+    /// A read timeout does not bound a server that trickles one byte just inside it; use
+    /// [`low_speed_limit`](ClientBuilder::low_speed_limit) or
+    /// [`timeout`](ClientBuilder::timeout) for that. [`build`](ClientBuilder::build) fails
+    /// for a zero duration.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// use std::time::Duration;
+    /// let client = wireline::Client::builder()
+    ///     .read_timeout(Duration::from_secs(10))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn read_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.pacing.read_timeout = Some(timeout);
+        self
+    }
+
+    /// Fails a response that arrives slower than `bytes_per_sec` for a whole `window`
+    /// (curl's `--speed-limit` and `--speed-time`; default: off). The rate is measured
+    /// over the time spent waiting on the server, in consecutive windows, so a slow
+    /// stretch fails within two windows with an [`is_timeout`](crate::Error::is_timeout)
+    /// error naming `low_speed_limit`; a head that doesn't arrive within one window fails
+    /// the same way. This bounds the trickle that
+    /// [`read_timeout`](ClientBuilder::read_timeout) can't.
+    ///
+    /// A rate of `0` never fails; [`build`](ClientBuilder::build) fails for a zero window.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// use std::time::Duration;
+    /// // Give up on anything slower than 1 KiB/s for 30 seconds.
+    /// let client = wireline::Client::builder()
+    ///     .low_speed_limit(1024, Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn low_speed_limit(mut self, bytes_per_sec: u64, window: Duration) -> ClientBuilder {
+        self.pacing.low_speed = Some(LowSpeed {
+            bytes_per_sec,
+            window,
+        });
+        self
+    }
+}

@@ -1,0 +1,190 @@
+//! One retry for a request that met a pooled connection the server had closed while idle.
+//!
+//! hyper-util already resends a request that was never written because the idle connection
+//! it was given turned out closed (`retry_canceled_requests`, on by default). What it can't
+//! tell is the other half of the race: the request was written into a connection the server
+//! was closing, and the connection ended before any byte of the response. This adds that
+//! half, with Go's rule (`shouldRetryRequest` in net/http): only on a **reused** HTTP/1
+//! connection, only when **no byte** of the response arrived, only with a body we can send
+//! again, and, when some of the request was written, only for a request that is safe to
+//! repeat (GET, HEAD, OPTIONS, TRACE, or one carrying an `Idempotency-Key`). Once, on
+//! another connection.
+
+use std::future::Future;
+
+use http::header::HeaderMap;
+use http::Method;
+use hyper::body::Incoming;
+use url::Url;
+
+use crate::body::Body;
+use crate::client::ClientInner;
+use crate::conn::UsageExtra;
+use crate::error::{Error, Result};
+use crate::pacing;
+use crate::pools::Pool;
+
+/// Whether a request may be sent again, decided before it is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// Its body is a stream we have consumed.
+    Never,
+    /// Only if none of it was written: the server can't have acted on it.
+    IfUnwritten,
+    /// Even if the server may have seen it: it is safe to repeat.
+    Always,
+}
+
+impl Replay {
+    pub(crate) fn of(method: &Method, headers: &HeaderMap, body_replayable: bool) -> Replay {
+        if !body_replayable {
+            return Replay::Never;
+        }
+        let safe = matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+        ) || headers.contains_key("idempotency-key")
+            || headers.contains_key("x-idempotency-key");
+        if safe {
+            Replay::Always
+        } else {
+            Replay::IfUnwritten
+        }
+    }
+
+    /// Whether the request's headers and body must be kept for a second send.
+    pub(crate) fn possible(self) -> bool {
+        self != Replay::Never
+    }
+}
+
+/// What the failed connection saw, from its `Usage`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Seen {
+    h2: bool,
+    reused: bool,
+    request_written: bool,
+    response_started: bool,
+}
+
+/// Go's rule, on what the connection saw.
+fn should_retry(replay: Replay, seen: Seen) -> bool {
+    if seen.h2 || !seen.reused || seen.response_started {
+        return false;
+    }
+    match replay {
+        Replay::Never => false,
+        Replay::IfUnwritten => !seen.request_written,
+        Replay::Always => true,
+    }
+}
+
+/// What the connection a failed send used had seen; `None` when it failed before having
+/// one (connecting), or the connection isn't ours.
+fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
+    if err.is_connect() {
+        return None;
+    }
+    let connected = err.connect_info()?;
+    let mut extras = http::Extensions::new();
+    connected.get_extras(&mut extras);
+    let usage = &extras.get::<UsageExtra>()?.0;
+    Some(Seen {
+        h2: connected.is_negotiated_h2(),
+        reused: usage.reused(),
+        request_written: usage.request_written(),
+        response_started: usage.response_started(),
+    })
+}
+
+/// Sends `request` through the pool, and once more with `again()` if it failed on a stale
+/// pooled connection and `replay` allows it.
+pub(crate) async fn send(
+    client: &ClientInner,
+    pool: &Pool,
+    request: http::Request<Body>,
+    url: &Url,
+    replay: Replay,
+    again: impl FnOnce() -> Result<http::Request<Body>>,
+) -> Result<http::Response<Incoming>> {
+    let first = attempt(client, pool, request, url).await?;
+    let err = match first {
+        Ok(response) => return Ok(response),
+        Err(err) => err,
+    };
+    if !seen(&err).is_some_and(|seen| should_retry(replay, seen)) {
+        return Err(Error::from_send(err, url));
+    }
+    tracing::debug!(
+        %url,
+        "the pooled connection closed before answering ({err:?}); sending again on another"
+    );
+    attempt(client, pool, again()?, url)
+        .await?
+        .map_err(|e| Error::from_send(e, url))
+}
+
+/// One send, under the pace rules for the head.
+fn attempt<'a>(
+    client: &'a ClientInner,
+    pool: &'a Pool,
+    request: http::Request<Body>,
+    url: &'a Url,
+) -> impl Future<
+    Output = Result<
+        std::result::Result<http::Response<Incoming>, hyper_util::client::legacy::Error>,
+    >,
+> + 'a {
+    pacing::head(client.pacing.as_ref(), url, pool.request(request))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_follows_method_body_and_idempotency_key() {
+        let none = HeaderMap::new();
+        assert_eq!(Replay::of(&Method::GET, &none, true), Replay::Always);
+        assert_eq!(Replay::of(&Method::HEAD, &none, true), Replay::Always);
+        assert_eq!(Replay::of(&Method::POST, &none, true), Replay::IfUnwritten);
+        assert_eq!(Replay::of(&Method::PUT, &none, true), Replay::IfUnwritten);
+        assert_eq!(Replay::of(&Method::GET, &none, false), Replay::Never);
+        let mut keyed = HeaderMap::new();
+        keyed.insert("idempotency-key", "abc".parse().unwrap());
+        assert_eq!(Replay::of(&Method::POST, &keyed, true), Replay::Always);
+        assert_eq!(Replay::of(&Method::POST, &keyed, false), Replay::Never);
+    }
+
+    #[test]
+    fn only_a_reused_h1_connection_with_no_response_byte() {
+        let stale = Seen {
+            h2: false,
+            reused: true,
+            request_written: true,
+            response_started: false,
+        };
+        assert!(should_retry(Replay::Always, stale));
+        assert!(!should_retry(Replay::IfUnwritten, stale));
+        assert!(!should_retry(Replay::Never, stale));
+        let unwritten = Seen {
+            request_written: false,
+            ..stale
+        };
+        assert!(should_retry(Replay::IfUnwritten, unwritten));
+        assert!(!should_retry(Replay::Never, unwritten));
+        for never in [
+            Seen {
+                reused: false,
+                ..stale
+            },
+            Seen {
+                response_started: true,
+                ..stale
+            },
+            Seen { h2: true, ..stale },
+        ] {
+            assert!(!should_retry(Replay::Always, never), "{never:?}");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! A gzip bomb against `max_decoded_body`: a few MB that inflate to hundreds of MB end the
+//! read at the limit, in bounded memory. Alone in its binary so the process's peak memory
+//! is this test's.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use support::{bounded, handler, http_server, response};
+use wireline::Client;
+
+/// Bits in DEFLATE order: values LSB first, Huffman codes MSB first (RFC 1951 §3.1.1).
+#[derive(Default)]
+struct Bits {
+    out: Vec<u8>,
+    used: u32,
+}
+
+impl Bits {
+    fn value(&mut self, value: u32, len: u32) {
+        for i in 0..len {
+            self.bit((value >> i) & 1);
+        }
+    }
+
+    fn code(&mut self, code: u32, len: u32) {
+        for i in (0..len).rev() {
+            self.bit((code >> i) & 1);
+        }
+    }
+
+    fn bit(&mut self, bit: u32) {
+        if self.used % 8 == 0 {
+            self.out.push(0);
+        }
+        *self.out.last_mut().unwrap() |= (bit as u8) << (self.used % 8);
+        self.used += 1;
+    }
+}
+
+/// A gzip member whose one fixed-Huffman block is a literal zero, then `repeats` copies of
+/// "258 bytes from distance 1" (13 bits each): 1 + 258 × `repeats` zeros. The trailer's CRC
+/// is right only when `crc` is given (computing it for a real bomb would take long, and the
+/// limit stops the read long before the trailer).
+fn gzip_of_zeros(repeats: usize, crc: Option<u32>) -> Vec<u8> {
+    let mut bits = Bits::default();
+    bits.value(1, 1); // BFINAL
+    bits.value(1, 2); // BTYPE = fixed Huffman
+    bits.code(0x30, 8); // literal 0
+    for _ in 0..repeats {
+        bits.code(0xC0 + (285 - 280), 8); // length 258
+        bits.code(0, 5); // distance 1
+    }
+    bits.code(0, 7); // end of block
+    let mut gzip = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    gzip.extend(bits.out);
+    let size = 1 + 258 * repeats as u64;
+    gzip.extend(crc.unwrap_or(0).to_le_bytes());
+    gzip.extend((size as u32).to_le_bytes());
+    gzip
+}
+
+fn crc32_of_zeros(len: usize) -> u32 {
+    let mut crc = !0u32;
+    for _ in 0..len {
+        crc ^= 0;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// The peak resident set of this process so far, in KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_stops_at_max_decoded_body_in_bounded_memory() {
+    // The generator makes valid gzip: a small one decodes in full.
+    let small = gzip_of_zeros(1000, Some(crc32_of_zeros(1 + 258 * 1000)));
+    // 4 MB that would inflate to about 635 MB.
+    let bomb = Bytes::from(gzip_of_zeros(2_500_000, None));
+    let server = http_server(handler(move |req| {
+        let body = if req.uri().path() == "/small" {
+            Bytes::from(small.clone())
+        } else {
+            bomb.clone()
+        };
+        async move { response(200, &[("content-encoding", "gzip")], body) }
+    }))
+    .await;
+    let limit = 10 * 1024 * 1024;
+    let client = Client::builder().max_decoded_body(limit).build().unwrap();
+
+    let body = bounded(async { client.get(server.url("/small")).send().await?.bytes().await })
+        .await
+        .unwrap();
+    assert_eq!(body.len(), 1 + 258 * 1000);
+    assert!(body.iter().all(|b| *b == 0));
+
+    let before = peak_rss_kib();
+    let started = Instant::now();
+    let resp = bounded(client.get(server.url("/bomb")).send())
+        .await
+        .unwrap();
+    let err = bounded(resp.bytes()).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_decode(), "{err}");
+    assert!(err.to_string().contains("max_decoded_body"), "{err}");
+
+    // Read piece by piece, no more than the limit is ever handed out.
+    let mut resp = bounded(client.get(server.url("/bomb")).send())
+        .await
+        .unwrap();
+    let mut handed_out = 0u64;
+    let err = loop {
+        match bounded(resp.chunk()).await {
+            Ok(Some(chunk)) => handed_out += chunk.len() as u64,
+            Ok(None) => panic!("the bomb ended without reaching the limit"),
+            Err(e) => break e,
+        }
+    };
+    assert!(err.is_decode(), "{err}");
+    assert_eq!(handed_out, limit, "{err}");
+
+    let grew_mib = peak_rss_kib().saturating_sub(before) / 1024;
+    eprintln!("bomb: error after {took:?}; peak memory grew {grew_mib} MiB");
+    assert!(grew_mib < 64, "peak memory grew {grew_mib} MiB");
+    assert!(took < Duration::from_secs(10));
+}
