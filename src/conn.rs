@@ -20,10 +20,24 @@ pub(crate) struct Conn {
     stream: MaybeHttpsStream<TokioIo<TcpStream>>,
     /// `None` unless asked for, so a client without `tls_info` pays nothing per response.
     tls_info: Option<Arc<TlsInfo>>,
-    /// h2 over TLS only: the TLS error that broke this connection, if one did.
-    tls_failure: Option<Arc<TlsFailure>>,
-    usage: Arc<Usage>,
+    /// What a request that fails on this connection may need to know about it.
+    record: Arc<Record>,
 }
+
+/// What a connection records for the requests that fail on it; hyper-util hands it back
+/// through the failed request's `connect_info()` extras. One record per connection, as
+/// hyper-util copies each extra into every response (an allocation each): HTTP/1
+/// connections count their use for `crate::retry`, h2 ones keep the TLS error that broke
+/// them (HTTP/1 gets that error with the failed request itself).
+#[derive(Debug)]
+pub(crate) enum Record {
+    Http1(Usage),
+    H2(TlsFailure),
+}
+
+/// The extra carrying a connection's [`Record`].
+#[derive(Clone, Debug)]
+pub(crate) struct RecordExtra(pub(crate) Arc<Record>);
 
 /// What an HTTP/1 connection has carried, as its reads and writes show it, so that a
 /// request that failed on it can tell whether the connection was reused and whether any of
@@ -86,10 +100,6 @@ impl Usage {
     }
 }
 
-/// The extra carrying a connection's [`Usage`].
-#[derive(Clone, Debug)]
-pub(crate) struct UsageExtra(pub(crate) Arc<Usage>);
-
 /// The TLS error seen on a connection after its handshake (a client certificate refused
 /// under TLS 1.3 arrives that way). When such an error ends an h2 connection, hyper fails
 /// the requests in flight as merely "canceled: connection closed"; hyper-util hands us the
@@ -103,28 +113,21 @@ impl TlsFailure {
     }
 }
 
-/// The extra carrying a connection's [`TlsFailure`] record.
-#[derive(Clone, Debug)]
-pub(crate) struct TlsFailureExtra(pub(crate) Arc<TlsFailure>);
-
 impl Conn {
     pub(crate) fn new(stream: MaybeHttpsStream<TokioIo<TcpStream>>) -> Conn {
-        // Only h2 needs the record: HTTP/1.1 fails the request with the io error itself,
-        // which still holds the rustls error. hyper-util copies an extra into every
-        // response (an allocation and a hash insert each), so it is attached only where
-        // it is the only way the error can reach us.
-        let tls_failure = match &stream {
-            MaybeHttpsStream::Https(tls) => {
-                let (_, session) = tls.inner().get_ref();
-                (session.alpn_protocol() == Some(b"h2")).then(Arc::default)
-            }
-            MaybeHttpsStream::Http(_) => None,
+        let h2 = match &stream {
+            MaybeHttpsStream::Https(tls) => tls.inner().get_ref().1.alpn_protocol() == Some(b"h2"),
+            MaybeHttpsStream::Http(_) => false,
+        };
+        let record = if h2 {
+            Record::H2(TlsFailure::default())
+        } else {
+            Record::Http1(Usage::default())
         };
         Conn {
             stream,
             tls_info: None,
-            tls_failure,
-            usage: Arc::default(),
+            record: Arc::new(record),
         }
     }
 
@@ -140,13 +143,10 @@ impl Conn {
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        let mut connected = self
+        let connected = self
             .stream
             .connected()
-            .extra(UsageExtra(self.usage.clone()));
-        if let Some(failure) = &self.tls_failure {
-            connected = connected.extra(TlsFailureExtra(failure.clone()));
-        }
+            .extra(RecordExtra(self.record.clone()));
         match &self.tls_info {
             // hyper-util copies the extra into the extensions of every response.
             Some(info) => connected.extra(TlsInfoExtra(info.clone())),
@@ -162,30 +162,32 @@ impl Read for Conn {
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let usage = match &*this.record {
+            Record::Http1(usage) => usage,
+            Record::H2(failure) => {
+                let polled = ready!(Pin::new(&mut this.stream).poll_read(cx, buf));
+                if let Err(e) = &polled {
+                    if let Some(tls) =
+                        crate::error::chain(e).find_map(|c| c.downcast_ref::<rustls::Error>())
+                    {
+                        let _ = failure.0.set(tls.clone());
+                    }
+                }
+                return Poll::Ready(polled);
+            }
+        };
         // Read through a `ReadBuf` of our own over the caller's unfilled space, to learn
         // how many bytes came (the cursor can't tell once handed on).
         // SAFETY: `as_mut` is only written to by the inner reader, through `inner`, which
         // tracks what it initialized; `advance` then covers exactly the bytes it filled.
         let mut inner = hyper::rt::ReadBuf::uninit(unsafe { buf.as_mut() });
-        let polled = Pin::new(&mut self.stream).poll_read(cx, inner.unfilled());
+        let polled = Pin::new(&mut this.stream).poll_read(cx, inner.unfilled());
         let filled = inner.filled().len();
-        match ready!(polled) {
-            Ok(()) => {
-                unsafe { buf.advance(filled) };
-                self.usage.read(filled);
-                Poll::Ready(Ok(()))
-            }
-            Err(e) => {
-                if let Some(failure) = &self.tls_failure {
-                    if let Some(tls) =
-                        crate::error::chain(&e).find_map(|c| c.downcast_ref::<rustls::Error>())
-                    {
-                        let _ = failure.0.set(tls.clone());
-                    }
-                }
-                Poll::Ready(Err(e))
-            }
-        }
+        ready!(polled)?;
+        unsafe { buf.advance(filled) };
+        usage.read(filled);
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -196,10 +198,14 @@ impl Write for Conn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.usage.writing();
-        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        let this = &mut *self;
+        let Record::Http1(usage) = &*this.record else {
+            return Pin::new(&mut this.stream).poll_write(cx, buf);
+        };
+        usage.writing();
+        let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = polled {
-            self.usage.wrote(n);
+            usage.wrote(n);
         }
         polled
     }
@@ -225,10 +231,14 @@ impl Write for Conn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.usage.writing();
-        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        let this = &mut *self;
+        let Record::Http1(usage) = &*this.record else {
+            return Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        };
+        usage.writing();
+        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = polled {
-            self.usage.wrote(n);
+            usage.wrote(n);
         }
         polled
     }

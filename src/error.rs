@@ -432,8 +432,10 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
 fn tls_failure_of(err: &hyper_util::client::legacy::Error) -> Option<rustls::Error> {
     let mut extras = http::Extensions::new();
     err.connect_info()?.get_extras(&mut extras);
-    let failure = extras.get::<crate::conn::TlsFailureExtra>()?;
-    failure.0.get().cloned()
+    match &*extras.get::<crate::conn::RecordExtra>()?.0 {
+        crate::conn::Record::H2(failure) => failure.get().cloned(),
+        crate::conn::Record::Http1(_) => None,
+    }
 }
 
 /// A TLS alert named only in an error's text. h2 keeps an io error's kind and message but

@@ -15,8 +15,8 @@ use crate::body::Body;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::into_url::IntoUrl;
-use crate::tls::TlsOptions;
 use crate::response::Response;
+use crate::tls::TlsOptions;
 
 /// A request ready to be sent with [`Client::execute`].
 ///

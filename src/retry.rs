@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::body::Body;
 use crate::client::ClientInner;
-use crate::conn::UsageExtra;
+use crate::conn::{Record, RecordExtra};
 use crate::error::{Error, Result};
 use crate::pacing;
 use crate::pools::Pool;
@@ -88,7 +88,9 @@ fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
     let connected = err.connect_info()?;
     let mut extras = http::Extensions::new();
     connected.get_extras(&mut extras);
-    let usage = &extras.get::<UsageExtra>()?.0;
+    let Record::Http1(usage) = &*extras.get::<RecordExtra>()?.0 else {
+        return None;
+    };
     Some(Seen {
         h2: connected.is_negotiated_h2(),
         reused: usage.reused(),

@@ -46,7 +46,11 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
 
 /// Sends `hop` and follows redirects, updating `hop` to the request that got the final
 /// response.
-async fn follow(client: &ClientInner, pool: &Pool, hop: &mut Request) -> Result<http::Response<Incoming>> {
+async fn follow(
+    client: &ClientInner,
+    pool: &Pool,
+    hop: &mut Request,
+) -> Result<http::Response<Incoming>> {
     let follows = client.redirect.follows();
     let mut hops_done = 0;
     loop {

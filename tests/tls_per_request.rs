@@ -17,7 +17,11 @@ async fn server(leaf: Leaf) -> TestServer {
     .await
 }
 
-async fn fetch(client: &Client, url: &str, options: Option<TlsOptions>) -> wireline::Result<String> {
+async fn fetch(
+    client: &Client,
+    url: &str,
+    options: Option<TlsOptions>,
+) -> wireline::Result<String> {
     bounded(async {
         let mut request = client.get(url);
         if let Some(options) = options {
@@ -38,16 +42,30 @@ async fn an_unverified_request_leaves_no_connection_for_a_verified_one() {
     let client = trusting_test_ca().build().unwrap();
     let url = server.url("/");
 
-    assert_eq!(fetch(&client, &url, no_verification()).await.unwrap(), "hello");
+    assert_eq!(
+        fetch(&client, &url, no_verification()).await.unwrap(),
+        "hello"
+    );
     // Same client, same host, and an idle connection in a pool: it must not be used.
     let err = fetch(&client, &url, None).await.unwrap_err();
     assert!(err.is_certificate(), "{err}");
     assert!(err.to_string().contains("self-signed"), "{err}");
-    assert_eq!(server.handshakes(), 1, "the refused handshake is not counted");
-    assert_eq!(server.accepts(), 2, "the verified request opened its own connection");
+    assert_eq!(
+        server.handshakes(),
+        1,
+        "the refused handshake is not counted"
+    );
+    assert_eq!(
+        server.accepts(),
+        2,
+        "the verified request opened its own connection"
+    );
 
     // And the unverified configuration keeps its own connection for its own requests.
-    assert_eq!(fetch(&client, &url, no_verification()).await.unwrap(), "hello");
+    assert_eq!(
+        fetch(&client, &url, no_verification()).await.unwrap(),
+        "hello"
+    );
     assert_eq!(server.accepts(), 2, "reused the unverified connection");
 }
 
@@ -124,8 +142,14 @@ async fn redirects_follow_under_the_requests_options() {
     let to: String = url::form_urlencoded::byte_serialize(target.url("/").as_bytes()).collect();
     let url = start.url(&format!("/redirect?status=302&to={to}"));
     let client = trusting_test_ca().build().unwrap();
-    assert_eq!(fetch(&client, &url, no_verification()).await.unwrap(), "hello");
-    assert!(fetch(&client, &url, None).await.unwrap_err().is_certificate());
+    assert_eq!(
+        fetch(&client, &url, no_verification()).await.unwrap(),
+        "hello"
+    );
+    assert!(fetch(&client, &url, None)
+        .await
+        .unwrap_err()
+        .is_certificate());
 }
 
 #[tokio::test]
@@ -136,5 +160,8 @@ async fn an_unreadable_ca_file_fails_the_request_naming_it() {
         .await
         .unwrap_err();
     assert!(err.is_builder(), "{err}");
-    assert!(err.to_string().contains("/nonexistent/wireline-ca.pem"), "{err}");
+    assert!(
+        err.to_string().contains("/nonexistent/wireline-ca.pem"),
+        "{err}"
+    );
 }

@@ -189,7 +189,9 @@ impl TlsOptions {
         if let Some(roots) = &self.roots {
             settings.roots = roots.clone();
         }
-        settings.extra_roots.extend(self.extra_roots.iter().cloned());
+        settings
+            .extra_roots
+            .extend(self.extra_roots.iter().cloned());
         if let Some(verification) = self.verification {
             settings.verification = verification;
         }
