@@ -17,7 +17,11 @@ Options:
   -d, --data DATA|@FILE    send a form body (repeats are joined with '&');
                            @FILE sends the file's bytes unchanged
       --json DATA|@FILE    send a JSON body, with Content-Type and Accept JSON
-  -o, --output FILE        write the body to FILE instead of stdout
+  -o, --output FILE        write the body to FILE instead of stdout (with a progress
+                           bar on stderr when it is a terminal)
+      --compressed         ask for a compressed response and decode it (wireline's
+                           default: accepted for curl compatibility)
+  -s, --silent             no progress bar
   -i, --include            write the response head before the body
   -I, --head               send HEAD and write the response head only
       --max-redirects N    follow up to N redirects (default 10; 0 = don't follow)
@@ -68,6 +72,7 @@ pub(crate) struct Args {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) fail: bool,
     pub(crate) verbose: bool,
+    pub(crate) silent: bool,
 }
 
 /// A request body: its parts, read later so parsing stays free of I/O.
@@ -216,6 +221,9 @@ fn apply(
         "--connect-timeout" => args.connect_timeout = Some(seconds(name, &value()?)?),
         "-f" | "--fail" => args.fail = true,
         "-v" | "--verbose" => args.verbose = true,
+        "-s" | "--silent" => args.silent = true,
+        // Decompression is on by default; curl needs the flag to ask for it.
+        "--compressed" => {}
         _ => return Err(format!("unknown option {name}")),
     }
     Ok(())

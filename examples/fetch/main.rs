@@ -254,10 +254,39 @@ async fn write_response(
     if args.include || args.head {
         show::response_head(out, resp).map_err(write_failure)?;
     }
+    let progress = progress_bar(args, resp.content_length());
     while let Some(chunk) = resp.chunk().await? {
         out.write_all(&chunk).map_err(write_failure)?;
+        if let Some(bar) = &progress {
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish();
     }
     Ok(())
+}
+
+/// curl's progress meter, for `-o` only and only on a terminal (it would corrupt a body
+/// written to stdout, and garble a log).
+fn progress_bar(args: &Args, length: Option<u64>) -> Option<indicatif::ProgressBar> {
+    if args.output.is_none() || args.silent || args.verbose || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match length {
+        Some(total) => indicatif::ProgressBar::new(total).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .expect("a valid template"),
+        ),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec}")
+                .expect("a valid template"),
+        ),
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    Some(bar)
 }
 
 fn write_failure(err: io::Error) -> Failure {

@@ -266,6 +266,33 @@ async fn output_file_gets_the_body_and_stdout_nothing() {
 }
 
 #[tokio::test]
+async fn compressed_and_silent_are_accepted_and_the_body_is_decoded() {
+    use tokio::io::AsyncReadExt;
+    let gzipped = {
+        let mut out = Vec::new();
+        async_compression::tokio::bufread::GzipEncoder::new(&b"plain text, once gzipped"[..])
+            .read_to_end(&mut out)
+            .await
+            .unwrap();
+        out
+    };
+    let server = http_server(support::handler(move |_| {
+        let body = gzipped.clone();
+        async move { support::response(200, &[("content-encoding", "gzip")], body) }
+    }))
+    .await;
+    let out = temp_path("decoded.txt");
+    let run = fetch(&["--compressed", "-s", "-o", arg(&out), &server.url("/")]).await;
+    run.assert_code(0);
+    assert_eq!(
+        std::fs::read(&out).expect("-o file"),
+        b"plain text, once gzipped"
+    );
+    // Not a terminal: no progress bar on stderr.
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
+
+#[tokio::test]
 async fn head_prints_the_response_head_only() {
     let server = http_server(echo_router()).await;
     let run = fetch(&["-I", &server.url("/response-headers?x-test=yes")]).await;
