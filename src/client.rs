@@ -480,6 +480,24 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether new connections resume earlier TLS sessions with the same server (default
+    /// `true`): a resumed handshake skips the certificate exchange and verification, so
+    /// it costs a fraction of a full one. The session cache is shared by the client's
+    /// connections (256 sessions). Turn it off to make every handshake a full one, for
+    /// instance to measure or test certificate verification.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder()
+    ///     .tls_session_resumption(false)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_session_resumption(mut self, enable: bool) -> ClientBuilder {
+        self.tls.resumption = enable;
+        self
+    }
+
     /// Writes the TLS session secrets to the file named by the `SSLKEYLOGFILE` environment
     /// variable, in the NSS key log format that Wireshark reads to decrypt captured traffic
     /// (default `false`). The variable is read by [`build`](ClientBuilder::build); when it

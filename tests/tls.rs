@@ -430,6 +430,28 @@ async fn new_connections_resume_the_tls_session() {
     }
 }
 
+#[tokio::test]
+async fn without_session_resumption_every_handshake_is_full() {
+    for versions in [Versions::Tls13Only, Versions::Tls12Only] {
+        let server = https_server(ServerOptions {
+            versions,
+            ..ServerOptions::default()
+        })
+        .await;
+        let client = trusting_test_ca()
+            .pool_max_idle_per_host(0)
+            .tls_session_resumption(false)
+            .build()
+            .unwrap();
+        for _ in 0..3 {
+            let resp = get(&client, &server.url("/")).await.unwrap();
+            resp.bytes().await.unwrap();
+        }
+        assert_eq!(server.handshakes(), 3, "{versions:?}");
+        assert_eq!(server.handshakes_resumed(), 0, "{versions:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_certificate_refused_after_a_tls13_handshake_is_never_a_body_error() {
     // Over h2 the server's refusal races our request. When the alert is read, hyper still
