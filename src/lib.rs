@@ -170,4 +170,6 @@ pub async fn get<U: IntoUrl>(url: U) -> Result<Response> {
 pub mod guide {
     #[doc = include_str!("../docs/tls.md")]
     pub mod tls {}
+    #[doc = include_str!("../docs/coming-from-requests.md")]
+    pub mod coming_from_requests {}
 }
