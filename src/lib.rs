@@ -133,7 +133,7 @@ mod pools;
 pub mod redirect;
 mod request;
 mod response;
-mod retry;
+pub mod retry;
 mod run;
 mod tls;
 
