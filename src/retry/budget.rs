@@ -9,8 +9,8 @@ const MILLI: u32 = 1000;
 
 /// How many retries a client may spend, across all its requests: a bucket of tokens,
 /// full at the start, that each retry takes one token from and each success puts a
-/// fraction of a token back into (Finagle's `RetryBudget`, Envoy's retry budgets, the AWS
-/// SDKs' retry quota and gRPC's retry throttling work this way).
+/// fraction of a token back into, like Finagle's `RetryBudget`, the AWS SDKs' retry quota
+/// and gRPC's retry throttling.
 ///
 /// While a server answers, the bucket stays full and retries are free. When it fails
 /// every request, the bucket empties after `max_tokens` retries; from then on the client
@@ -99,6 +99,11 @@ impl Budget {
 
 impl Default for Budget {
     /// `Budget::new(10, 0.2)`.
+    ///
+    /// ```
+    /// use wireline::retry::Budget;
+    /// assert_eq!(Budget::default(), Budget::new(10, 0.2));
+    /// ```
     fn default() -> Budget {
         Budget::new(10, 0.2)
     }

@@ -55,6 +55,12 @@ pub struct Policy {
 
 impl Default for Policy {
     /// The defaults in the table above.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder()
+    ///     .retry(wireline::retry::Policy::default())
+    ///     .build();
+    /// ```
     fn default() -> Policy {
         Policy {
             max_retries: 2,
