@@ -177,18 +177,16 @@ async fn a_retry_after_past_the_timeout_returns_the_response_at_once() {
     .await;
     let client = Client::builder()
         .retry(quick())
-        .timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let started = Instant::now();
     let resp = bounded(client.get(server.url("/")).send()).await.unwrap();
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(resp.headers()["retry-after"], "10");
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
+    // Returned at once, not after waiting out the timeout (which would be an error).
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "{took:?}");
     assert_eq!(server.requests().len(), 1);
 }
 
