@@ -8,7 +8,13 @@ mod support;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::stream;
-use support::{bounded, http_server, raw_server, scripted, silent_server, RawConn, Reply};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use support::{
+    bounded, handler, http_server, https_server, raw_server, response, scripted, silent_server,
+    trusting_test_ca, RawConn, Reply, ServerOptions,
+};
 use wireline::retry::{Budget, Policy};
 use wireline::{Body, Client, ErrorKind, StatusCode};
 
@@ -100,6 +106,74 @@ async fn only_the_listed_statuses_are_retried() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_503_over_h2_is_retried_on_the_same_connection() {
+    let server = https_server(ServerOptions {
+        handler: scripted(vec![Reply::status(503), Reply::status(200).body("ok")]),
+        ..ServerOptions::default()
+    })
+    .await;
+    let client = trusting_test_ca().retry(quick()).build().unwrap();
+    let resp = bounded(client.get(server.url("/")).send()).await.unwrap();
+    assert_eq!(resp.version(), wireline::Version::HTTP_2);
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.accepts(), 1, "h2 streams share the connection");
+}
+
+/// `/start` is unavailable once, then redirects to `/final`, which is unavailable once,
+/// then answers; the counts of requests each path saw.
+async fn two_hops_each_unavailable_once() -> (support::TestServer, Arc<[AtomicUsize; 2]>) {
+    let counts = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let seen = counts.clone();
+    let server = http_server(handler(move |req| {
+        let seen = seen.clone();
+        async move {
+            let start = req.uri().path() == "/start";
+            let count = &seen[usize::from(!start)];
+            match (count.fetch_add(1, Ordering::SeqCst), start) {
+                (0, _) => response(503, &[], ""),
+                (_, true) => response(302, &[("location", "/final")], ""),
+                (_, false) => response(200, &[], "final"),
+            }
+        }
+    }))
+    .await;
+    (server, counts)
+}
+
+#[tokio::test]
+async fn retries_of_a_request_count_across_its_redirects() {
+    let (server, counts) = two_hops_each_unavailable_once().await;
+    let resp = bounded(
+        client(quick().max_retries(2))
+            .get(server.url("/start"))
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (resp.url().path(), resp.status()),
+        ("/final", StatusCode::OK)
+    );
+    let seen = counts.each_ref().map(|c| c.load(Ordering::SeqCst));
+    assert_eq!(seen, [2, 2]);
+
+    // One retry in all, spent on /start: /final's 503 is returned.
+    let (server, counts) = two_hops_each_unavailable_once().await;
+    let resp = bounded(
+        client(quick().max_retries(1))
+            .get(server.url("/start"))
+            .send(),
+    )
+    .await
+    .unwrap();
+    let got = (resp.url().path(), resp.status());
+    assert_eq!(got, ("/final", StatusCode::SERVICE_UNAVAILABLE));
+    let seen = counts.each_ref().map(|c| c.load(Ordering::SeqCst));
+    assert_eq!(seen, [2, 1]);
 }
 
 // ---- waits ----
