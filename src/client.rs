@@ -17,6 +17,7 @@ use crate::pools::{OptionPools, Pool, PoolShape};
 use crate::redirect;
 use crate::request::{Request, RequestBuilder};
 use crate::response::Response;
+use crate::retry::{self, Retrying};
 use crate::tls::{
     Certificate, CertificateRevocationList, Identity, RootSource, TlsConfig, TlsSettings,
     TlsVersion, Verification,
@@ -25,7 +26,7 @@ use crate::tls::{
 /// How long an idle pooled connection is kept. Below the keep-alive of common servers
 /// (nginx 75 s, cloud load balancers 60 s) so we close first and rarely write into a
 /// connection the server is closing; reqwest's 90 s invites that race. Servers with
-/// shorter timeouts (Node's 5 s) still close first: `crate::retry` covers that race.
+/// shorter timeouts (Node's 5 s) still close first: `crate::retry::stale` covers that race.
 const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
 static DEFAULT_USER_AGENT: &str = concat!("wireline/", env!("CARGO_PKG_VERSION"));
@@ -55,6 +56,8 @@ pub(crate) struct ClientInner {
     pub(crate) decoding: Decoding,
     /// `None` when neither `read_timeout` nor `low_speed_limit` is set.
     pub(crate) pacing: Option<Pacing>,
+    /// `None` without a retry policy (or with `max_retries(0)`): requests skip it.
+    pub(crate) retry: Option<Retrying>,
 }
 
 impl Client {
@@ -161,6 +164,7 @@ impl fmt::Debug for Client {
             .field("default_headers", &self.inner.default_headers)
             .field("redirect", &self.inner.redirect)
             .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry.as_ref().map(|r| &r.policy))
             .finish_non_exhaustive()
     }
 }
@@ -192,6 +196,7 @@ pub struct ClientBuilder {
     default_headers: HeaderMap,
     pub(crate) decoding: Decoding,
     pub(crate) pacing: Pacing,
+    retry: Option<retry::Policy>,
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
 }
@@ -219,6 +224,7 @@ impl ClientBuilder {
             default_headers,
             decoding: Decoding::default(),
             pacing: Pacing::default(),
+            retry: None,
             error: None,
         }
     }
@@ -236,6 +242,10 @@ impl ClientBuilder {
         }
         self.decoding.check()?;
         let pacing = self.pacing.build()?;
+        let retry = match self.retry {
+            Some(policy) => policy.build()?,
+            None => None,
+        };
         if let Some(accept) = self.decoding.accept_encoding() {
             self.default_headers
                 .entry(ACCEPT_ENCODING)
@@ -265,6 +275,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 decoding: self.decoding,
                 pacing,
+                retry,
             }),
         })
     }
@@ -588,6 +599,32 @@ impl ClientBuilder {
         self
     }
 
+    /// Retries requests that fail for passing reasons (connection failures, 429, 502,
+    /// 503, 504…) under `policy`: with exponential backoff and jitter, `Retry-After`
+    /// honoured up to a cap, only for requests safe to send twice, and within a retry
+    /// budget the client's requests share. Default: no retries. See [`crate::retry`].
+    ///
+    /// [`build`](ClientBuilder::build) fails with a builder error for an invalid policy
+    /// (a backoff base longer than its max, a budget refill outside 0–1).
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// use std::time::Duration;
+    /// use wireline::retry::Policy;
+    ///
+    /// let client = wireline::Client::builder()
+    ///     .retry(Policy::default().max_retries(3))
+    ///     .timeout(Duration::from_secs(10)) // bounds every attempt and wait together
+    ///     .build()?;
+    /// // A 503 is retried up to 3 times; the last response is returned if it persists.
+    /// let resp = client.get("https://example.com/").send().await?.error_for_status()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn retry(mut self, policy: retry::Policy) -> ClientBuilder {
+        self.retry = Some(policy);
+        self
+    }
+
     /// Headers sent with every request unless the request sets the same name. They
     /// replace the defaults of the same name (`user-agent`, `accept`, and the
     /// `accept-encoding` that decompression adds).
@@ -650,6 +687,7 @@ impl fmt::Debug for ClientBuilder {
             .field("redirect", &self.redirect)
             .field("decoding", &self.decoding)
             .field("pacing", &self.pacing)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }

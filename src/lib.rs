@@ -50,6 +50,9 @@
 //!   (see below).
 //! - **Stale connections**: a request that meets a pooled connection the server closed
 //!   while idle is sent again once, when that is safe (see below).
+//! - **Retries**, opt-in: [`ClientBuilder::retry`] with a [`retry::Policy`] retries
+//!   failed connections and 429/502/503/504 with jittered backoff, `Retry-After`, and a
+//!   budget (see below).
 //! - **Typed errors**: [`Error::kind`] and the `is_*` methods.
 //!
 //! The guides in `docs/` cover TLS configuration in depth.
@@ -115,7 +118,61 @@
 //! response arrived, only with a body that is bytes (not a stream), and, since the server
 //! may have seen it, only for GET, HEAD, OPTIONS and TRACE or a request carrying an
 //! `Idempotency-Key` header. Anything else is returned as an
-//! [`is_request`](Error::is_request) error.
+//! [`is_request`](Error::is_request) error, unless a retry policy retries it (below).
+//!
+//! ## Retries
+//! A client retries nothing unless given a [`retry::Policy`] (the stale-connection resend
+//! above aside). With one, a request is sent again when it could not connect, when its
+//! connection was lost before any byte of the response, or when the response's status is
+//! in the policy's list (429, 502, 503 and 504 by default), up to
+//! [`max_retries`](retry::Policy::max_retries) times (default 2):
+//!
+//! - **Only what is safe to send twice**: once the server may have seen a request, it is
+//!   retried only for GET, HEAD, OPTIONS, TRACE, PUT and DELETE, or with an
+//!   `Idempotency-Key` header, or with
+//!   [`retry_non_idempotent(true)`](retry::Policy::retry_non_idempotent). A request that
+//!   never left (connection refused, DNS failure, `connect_timeout`) is retried whatever
+//!   its method. A streamed body is never sent twice.
+//! - **Waits that spread out**: exponential backoff with full jitter, a random wait up
+//!   to 100 ms, 200 ms, 400 ms… (at most 20 s; [`backoff`](retry::Policy::backoff)).
+//!   A 429 or 503 with `Retry-After` (seconds or an HTTP date) sets the wait instead, cut
+//!   to [`max_retry_after`](retry::Policy::max_retry_after) (30 s).
+//! - **Within the timeout**: [`ClientBuilder::timeout`] bounds all attempts and waits
+//!   together; a retry that could not start before it is not made, and the last
+//!   response or error is returned at once.
+//! - **Within a budget**: the client's requests share a token bucket
+//!   ([`retry::Budget`]; 10 tokens, one per retry, 0.2 back per success), so when a
+//!   server fails everyone, retries add about 20% to its load instead of tripling it.
+//! - **The last word is the server's**: when the retries run out on a status, the last
+//!   response is returned, not an error (as urllib3 with `raise_on_status=False`); call
+//!   [`Response::error_for_status`] for an error. When they run out on a failure, the
+//!   error says how many attempts were made and why no other was.
+//!
+//! ```no_run
+//! # async fn run() -> wireline::Result<()> {
+//! use std::time::Duration;
+//! use wireline::retry::{Budget, Policy};
+//!
+//! let client = wireline::Client::builder()
+//!     .retry(
+//!         Policy::default()
+//!             .max_retries(3)
+//!             .backoff(Duration::from_millis(250), Duration::from_secs(10))
+//!             .budget(Budget::new(20, 0.1)),
+//!     )
+//!     .timeout(Duration::from_secs(30))
+//!     .build()?;
+//! let resp = client.get("https://example.com/api").send().await?;
+//! if resp.status() == wireline::StatusCode::SERVICE_UNAVAILABLE {
+//!     // Still unavailable after the retries: the server's last answer, headers and all.
+//!     eprintln!("retry after {:?}", resp.headers().get("retry-after"));
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! reqwest's retries have no backoff and don't read `Retry-After`; requests leaves
+//! retries to urllib3, whose backoff is off by default and which has no budget. The
+//! [`retry`] module compares them in detail.
 //!
 //! ## Runtime
 //! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this).
@@ -133,7 +190,7 @@ mod pools;
 pub mod redirect;
 mod request;
 mod response;
-mod retry;
+pub mod retry;
 mod run;
 mod tls;
 

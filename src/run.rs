@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
-use http::Uri;
+use http::header::HeaderMap;
+use http::{Method, Uri};
 use hyper::body::Incoming;
+use tokio::time::Instant;
+use url::Url;
 
 use crate::body::Body;
 use crate::client::ClientInner;
@@ -12,7 +15,8 @@ use crate::pools::Pool;
 use crate::redirect;
 use crate::request::Request;
 use crate::response::{Deadline, Response};
-use crate::retry::{self, Replay};
+use crate::retry::stale::{self, Replay};
+use crate::retry::Retries;
 
 /// Sends `request` (or reports the error made while building it) and follows redirects,
 /// all under one deadline.
@@ -32,9 +36,9 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
     };
     let pool = own_pool.as_deref().unwrap_or(&client.pool);
     let response = match &deadline {
-        None => follow(&client, pool, &mut hop).await?,
+        None => follow(&client, pool, &mut hop, None).await?,
         Some(deadline) => {
-            let following = follow(&client, pool, &mut hop);
+            let following = follow(&client, pool, &mut hop, Some(deadline.instant()));
             match tokio::time::timeout_at(deadline.instant(), following).await {
                 Ok(result) => result?,
                 Err(_) => return Err(Error::timeout(deadline.limit()).with_url(&hop.url)),
@@ -45,18 +49,21 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
 }
 
 /// Sends `hop` and follows redirects, updating `hop` to the request that got the final
-/// response.
+/// response; retries under the client's policy, if it has one, end before `deadline`.
 async fn follow(
     client: &ClientInner,
     pool: &Pool,
     hop: &mut Request,
+    deadline: Option<Instant>,
 ) -> Result<http::Response<Incoming>> {
     let follows = client.redirect.follows();
     let mut hops_done = 0;
+    let mut retries = client.retry.as_ref().map(|r| Retries::new(r, deadline));
     loop {
         let replayable = hop.body.as_ref().is_none_or(|b| b.as_bytes().is_some());
         let replay = Replay::of(&hop.method, &hop.headers, replayable);
-        // Kept only when a redirect or a retry could need them again; a request with no
+        // Kept only when a redirect or a retry could need them again (a retry policy
+        // retries only what `replay` allows to be sent twice); a request with no
         // headers of its own copies nothing (the client's defaults are added per hop).
         let (headers_again, mut body_again) = if follows || replay.possible() {
             let headers = (!hop.headers.is_empty()).then(|| hop.headers.clone());
@@ -68,13 +75,14 @@ async fn follow(
         // Captured by `&mut`, as `&Body` would make this future !Send (Body isn't Sync).
         let (method, url, body) = (&hop.method, &hop.url, &mut body_again);
         let headers = &headers_again;
-        let response = retry::send(client, pool, request, url, replay, move || {
-            let mut again = Request::new(method.clone(), url.clone());
-            again.headers = headers.clone().unwrap_or_default();
-            again.body = body.as_ref().and_then(Body::try_clone);
-            to_http(client, &mut again)
-        })
-        .await?;
+        let again = move || to_http_again(client, method, url, headers, body);
+        let response = match &mut retries {
+            None => stale::send(client, pool, request, url, replay, again).await?,
+            // Boxed: a client without a policy keeps the smaller future.
+            Some(retries) => {
+                Box::pin(retries.send(client, pool, request, url, replay, again)).await?
+            }
+        };
         if !response.status().is_redirection() {
             return Ok(response);
         }
@@ -101,6 +109,20 @@ async fn follow(
         hop.url = next.url;
         hops_done += 1;
     }
+}
+
+/// The hyper request for a hop once more, from the copies kept of its headers and body.
+fn to_http_again(
+    client: &ClientInner,
+    method: &Method,
+    url: &Url,
+    headers: &Option<HeaderMap>,
+    body: &Option<Body>,
+) -> Result<http::Request<Body>> {
+    let mut again = Request::new(method.clone(), url.clone());
+    again.headers = headers.clone().unwrap_or_default();
+    again.body = body.as_ref().and_then(Body::try_clone);
+    to_http(client, &mut again)
 }
 
 /// The hyper request for `hop`: its headers and body move in; the client's default headers

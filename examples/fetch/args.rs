@@ -25,6 +25,13 @@ Options:
   -i, --include            write the response head before the body
   -I, --head               send HEAD and write the response head only
       --max-redirects N    follow up to N redirects (default 10; 0 = don't follow)
+      --retry N            retry up to N times on curl's transient statuses (408,
+                           429, 500, 502, 503, 504), on failures to connect (unlike
+                           curl, a refused connection too) and on connections lost
+                           before the response; waits with jittered exponential
+                           backoff (up to 0.1 s, 0.2 s, 0.4 s...) or as Retry-After
+                           asks (30 s at most); POST and PATCH only with an
+                           Idempotency-Key header; --timeout bounds all attempts
       --cacert FILE        trust only the CA certificates in this PEM file
       --crlfile FILE       refuse certificates revoked by the CRLs in this PEM file
       --pinnedpubkey 'sha256//HASH[;sha256//HASH…]'
@@ -59,6 +66,8 @@ pub(crate) struct Args {
     pub(crate) include: bool,
     pub(crate) head: bool,
     pub(crate) max_redirects: usize,
+    /// `--retry N`: 0 means no retries.
+    pub(crate) retry: u32,
     pub(crate) cacert: Option<PathBuf>,
     pub(crate) crlfile: Option<PathBuf>,
     /// The base64 hashes of `--pinnedpubkey`, without their `sha256//` prefix.
@@ -203,6 +212,12 @@ fn apply(
             args.max_redirects = text
                 .parse()
                 .map_err(|_| format!("--max-redirects needs a whole number, not {text:?}"))?;
+        }
+        "--retry" => {
+            let text = value()?;
+            args.retry = text
+                .parse()
+                .map_err(|_| format!("--retry needs a whole number, not {text:?}"))?;
         }
         "--cacert" => args.cacert = Some(PathBuf::from(value()?)),
         "--crlfile" => args.crlfile = Some(PathBuf::from(value()?)),
