@@ -13,6 +13,8 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::Body;
 use crate::connect::Connector;
+#[cfg(feature = "cookies")]
+use crate::cookie::{CookieStore, Jar};
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::into_url::IntoUrl;
 use crate::redirect;
@@ -48,6 +50,10 @@ pub(crate) struct ClientInner {
     pub(crate) default_headers: HeaderMap,
     pub(crate) redirect: redirect::Policy,
     pub(crate) timeout: Option<Duration>,
+    /// `None` unless cookies were asked for: then the request loop skips them for one
+    /// check per hop.
+    #[cfg(feature = "cookies")]
+    pub(crate) cookie_store: Option<Arc<dyn CookieStore>>,
 }
 
 impl Client {
@@ -183,6 +189,8 @@ pub struct ClientBuilder {
     tls_info: bool,
     redirect: redirect::Policy,
     default_headers: HeaderMap,
+    #[cfg(feature = "cookies")]
+    cookie_store: Option<Arc<dyn CookieStore>>,
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
 }
@@ -208,6 +216,8 @@ impl ClientBuilder {
             tls_info: false,
             redirect: redirect::Policy::default(),
             default_headers,
+            #[cfg(feature = "cookies")]
+            cookie_store: None,
             error: None,
         }
     }
@@ -255,6 +265,8 @@ impl ClientBuilder {
                 default_headers: self.default_headers,
                 redirect: self.redirect,
                 timeout: self.timeout,
+                #[cfg(feature = "cookies")]
+                cookie_store: self.cookie_store,
             }),
         })
     }
@@ -453,6 +465,66 @@ impl ClientBuilder {
     /// The redirect policy (default: follow up to 10).
     pub fn redirect(mut self, policy: redirect::Policy) -> ClientBuilder {
         self.redirect = policy;
+        self
+    }
+
+    /// Keeps cookies in a jar of this client's own (default `false`): the `Set-Cookie`
+    /// headers of every response, redirect responses included, are stored in a
+    /// [`Jar`](crate::cookie::Jar), and every request and redirect hop carries the cookies
+    /// it has for that hop's URL, by RFC 6265's Domain, Path, Secure and expiry rules
+    /// (see [`Jar`](crate::cookie::Jar) for what it enforces).
+    ///
+    /// A `Cookie` header set on a request by hand is sent instead of the jar's for the
+    /// hops it reaches (it is dropped at a redirect to another origin, where the jar's
+    /// cookies for that origin are sent). Clones of the client share the jar; another
+    /// client built with `cookie_store(true)` has its own. To share one between clients,
+    /// or to fill it first, use [`cookie_provider`](ClientBuilder::cookie_provider).
+    /// `false` removes any store set before.
+    ///
+    /// Available with the `cookies` Cargo feature.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder().cookie_store(true).build()?;
+    /// client
+    ///     .post("https://example.com/login")
+    ///     .form(&[("user", "ada"), ("password", "…")])
+    ///     .send()
+    ///     .await?;
+    /// // The session cookie the login set goes with this one:
+    /// let me = client.get("https://example.com/me").send().await?.text().await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "cookies")]
+    pub fn cookie_store(mut self, enable: bool) -> ClientBuilder {
+        self.cookie_store = if enable {
+            Some(Arc::new(Jar::default()))
+        } else {
+            None
+        };
+        self
+    }
+
+    /// Keeps cookies in `store`, which other clients and your own code may share: what
+    /// one client receives, the others send. Use a [`Jar`](crate::cookie::Jar) or your own
+    /// [`CookieStore`]. Replaces [`cookie_store`](ClientBuilder::cookie_store)'s jar, and is
+    /// replaced by a later `cookie_store(true)`.
+    ///
+    /// Available with the `cookies` Cargo feature.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wireline::cookie::Jar;
+    ///
+    /// # fn run() -> wireline::Result<()> {
+    /// let jar = Arc::new(Jar::default());
+    /// jar.add_cookie_str("consent=yes", &"https://example.com/".parse().unwrap());
+    /// let client = wireline::Client::builder().cookie_provider(jar.clone()).build()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "cookies")]
+    pub fn cookie_provider<C: CookieStore + 'static>(mut self, store: Arc<C>) -> ClientBuilder {
+        self.cookie_store = Some(store);
         self
     }
 

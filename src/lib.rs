@@ -43,8 +43,41 @@
 //! - **Timeouts**: [`ClientBuilder::timeout`] bounds the whole request including the body;
 //!   [`ClientBuilder::connect_timeout`] bounds TCP connect and TLS handshake together.
 //! - **Typed errors**: [`Error::kind`] and the `is_*` methods.
+//! - **Cookies** (the `cookies` feature, off by default): see [below](#cookies).
 //!
 //! The guides in `docs/` cover TLS configuration in depth.
+//!
+//! ## Cookies
+//! With the `cookies` Cargo feature (off by default, as in reqwest), a client built with
+//! [`ClientBuilder::cookie_store`]`(true)` keeps the cookies servers set and sends them
+//! back, by RFC 6265's Domain, Path, Secure and expiry rules ([`cookie::Jar`] lists what
+//! it enforces). `Set-Cookie` on a redirect response is stored too, and each hop of a
+//! redirect gets the cookies for its own URL. To share a jar between clients, or fill
+//! it before the first request, pass it to [`ClientBuilder::cookie_provider`].
+//!
+//! ```toml
+//! wireline = { version = "0.1", features = ["cookies"] }
+//! ```
+//!
+#![cfg_attr(feature = "cookies", doc = "```no_run")]
+#![cfg_attr(not(feature = "cookies"), doc = "```ignore")]
+//! # async fn run() -> wireline::Result<()> {
+//! use std::sync::Arc;
+//! use wireline::cookie::Jar;
+//!
+//! let jar = Arc::new(Jar::default());
+//! jar.add_cookie_str("consent=yes; Domain=example.com", &"https://example.com/".parse().unwrap());
+//! let client = wireline::Client::builder().cookie_provider(jar.clone()).build()?;
+//!
+//! client.post("https://example.com/login").form(&[("user", "ada")]).send().await?;
+//! // Sent with consent=yes and whatever session cookie the login set:
+//! let me = client.get("https://example.com/me").send().await?.text().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! A `Cookie` header you set on a request is sent instead of the jar's on the hops it
+//! reaches; like `Authorization`, it never follows a redirect to another origin. Without
+//! a cookie store a client keeps nothing and pays nothing for cookies.
 //!
 //! ## Runtime
 //! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this).
@@ -53,6 +86,8 @@ mod body;
 mod client;
 mod conn;
 mod connect;
+#[cfg(feature = "cookies")]
+pub mod cookie;
 mod dns;
 mod error;
 mod into_url;
