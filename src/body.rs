@@ -71,6 +71,17 @@ impl Body {
         }
     }
 
+    /// A stream body from any `http_body::Body` of ours (multipart forms).
+    #[cfg_attr(not(feature = "multipart"), allow(dead_code))]
+    pub(crate) fn from_http_body<B>(body: B) -> Body
+    where
+        B: http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static,
+    {
+        Body {
+            kind: Kind::Streaming(Box::pin(body)),
+        }
+    }
+
     /// The bytes, unless this body is a stream.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match &self.kind {

@@ -176,6 +176,8 @@ async fn a_1_gib_file_upload_runs_in_constant_memory() {
 enum Upload {
     FileChunked,
     FileWithContentLength,
+    #[cfg(feature = "multipart")]
+    MultipartFormWithTheFile,
     /// The file read into memory first: what the others must not do.
     ControlInMemory,
 }
@@ -183,6 +185,8 @@ enum Upload {
 const UPLOADS: &[Upload] = &[
     Upload::FileChunked,
     Upload::FileWithContentLength,
+    #[cfg(feature = "multipart")]
+    Upload::MultipartFormWithTheFile,
     Upload::ControlInMemory,
 ];
 
@@ -201,6 +205,15 @@ impl Upload {
                 let file = open().await.unwrap();
                 let len = file.metadata().await.unwrap().len();
                 builder.header("content-length", len).body(file)
+            }
+            #[cfg(feature = "multipart")]
+            Upload::MultipartFormWithTheFile => {
+                let form = wireline::multipart::Form::new()
+                    .text("name", "one-gib.bin")
+                    .file("file", path)
+                    .await
+                    .unwrap();
+                builder.multipart(form)
             }
             Upload::ControlInMemory => builder.body(tokio::fs::read(path).await.unwrap()),
         };
