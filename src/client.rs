@@ -470,9 +470,9 @@ impl ClientBuilder {
 
     /// Keeps cookies in a jar of this client's own (default `false`): the `Set-Cookie`
     /// headers of every response, redirect responses included, are stored in a
-    /// [`Jar`](crate::cookie::Jar), and every request and redirect hop carries the cookies
+    /// [`Jar`], and every request and redirect hop carries the cookies
     /// it has for that hop's URL, by RFC 6265's Domain, Path, Secure and expiry rules
-    /// (see [`Jar`](crate::cookie::Jar) for what it enforces).
+    /// (see [`Jar`] for what it enforces).
     ///
     /// A `Cookie` header set on a request by hand is sent instead of the jar's for the
     /// hops it reaches (it is dropped at a redirect to another origin, where the jar's
@@ -506,7 +506,7 @@ impl ClientBuilder {
     }
 
     /// Keeps cookies in `store`, which other clients and your own code may share: what
-    /// one client receives, the others send. Use a [`Jar`](crate::cookie::Jar) or your own
+    /// one client receives, the others send. Use a [`Jar`] or your own
     /// [`CookieStore`]. Replaces [`cookie_store`](ClientBuilder::cookie_store)'s jar, and is
     /// replaced by a later `cookie_store(true)`.
     ///

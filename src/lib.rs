@@ -59,8 +59,14 @@
 //! [`ClientBuilder::cookie_provider`][cookie_provider].
 //!
 // Without the feature these items don't exist: the links point at this section instead.
-#![cfg_attr(feature = "cookies", doc = "[cookie_store]: ClientBuilder::cookie_store")]
-#![cfg_attr(feature = "cookies", doc = "[cookie_provider]: ClientBuilder::cookie_provider")]
+#![cfg_attr(
+    feature = "cookies",
+    doc = "[cookie_store]: ClientBuilder::cookie_store"
+)]
+#![cfg_attr(
+    feature = "cookies",
+    doc = "[cookie_provider]: ClientBuilder::cookie_provider"
+)]
 #![cfg_attr(feature = "cookies", doc = "[jar]: cookie::Jar")]
 #![cfg_attr(not(feature = "cookies"), doc = "[cookie_store]: #cookies")]
 #![cfg_attr(not(feature = "cookies"), doc = "[cookie_provider]: #cookies")]
