@@ -9,6 +9,8 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderValue, ACCEPT, ACCEPT_ENCODING, USER_AGENT};
 use http::Method;
 
+#[cfg(feature = "cookies")]
+use crate::cookie::{CookieStore, Jar};
 use crate::decode::Decoding;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::into_url::IntoUrl;
@@ -58,6 +60,10 @@ pub(crate) struct ClientInner {
     pub(crate) pacing: Option<Pacing>,
     /// `None` without a retry policy (or with `max_retries(0)`): requests skip it.
     pub(crate) retry: Option<Retrying>,
+    /// `None` unless cookies were asked for: then the request loop skips them for one
+    /// check per hop.
+    #[cfg(feature = "cookies")]
+    pub(crate) cookie_store: Option<Arc<dyn CookieStore>>,
 }
 
 impl Client {
@@ -197,6 +203,8 @@ pub struct ClientBuilder {
     pub(crate) decoding: Decoding,
     pub(crate) pacing: Pacing,
     retry: Option<retry::Policy>,
+    #[cfg(feature = "cookies")]
+    cookie_store: Option<Arc<dyn CookieStore>>,
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
 }
@@ -225,6 +233,8 @@ impl ClientBuilder {
             decoding: Decoding::default(),
             pacing: Pacing::default(),
             retry: None,
+            #[cfg(feature = "cookies")]
+            cookie_store: None,
             error: None,
         }
     }
@@ -276,6 +286,8 @@ impl ClientBuilder {
                 decoding: self.decoding,
                 pacing,
                 retry,
+                #[cfg(feature = "cookies")]
+                cookie_store: self.cookie_store,
             }),
         })
     }
@@ -622,6 +634,66 @@ impl ClientBuilder {
     /// ```
     pub fn retry(mut self, policy: retry::Policy) -> ClientBuilder {
         self.retry = Some(policy);
+        self
+    }
+
+    /// Keeps cookies in a jar of this client's own (default `false`): the `Set-Cookie`
+    /// headers of every response, redirect responses included, are stored in a
+    /// [`Jar`], and every request and redirect hop carries the cookies
+    /// it has for that hop's URL, by RFC 6265's Domain, Path, Secure and expiry rules
+    /// (see [`Jar`] for what it enforces).
+    ///
+    /// A `Cookie` header set on a request by hand is sent instead of the jar's for the
+    /// hops it reaches (it is dropped at a redirect to another origin, where the jar's
+    /// cookies for that origin are sent). Clones of the client share the jar; another
+    /// client built with `cookie_store(true)` has its own. To share one between clients,
+    /// or to fill it first, use [`cookie_provider`](ClientBuilder::cookie_provider).
+    /// `false` removes any store set before.
+    ///
+    /// Available with the `cookies` Cargo feature.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder().cookie_store(true).build()?;
+    /// client
+    ///     .post("https://example.com/login")
+    ///     .form(&[("user", "ada"), ("password", "…")])
+    ///     .send()
+    ///     .await?;
+    /// // The session cookie the login set goes with this one:
+    /// let me = client.get("https://example.com/me").send().await?.text().await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "cookies")]
+    pub fn cookie_store(mut self, enable: bool) -> ClientBuilder {
+        self.cookie_store = if enable {
+            Some(Arc::new(Jar::default()))
+        } else {
+            None
+        };
+        self
+    }
+
+    /// Keeps cookies in `store`, which other clients and your own code may share: what
+    /// one client receives, the others send. Use a [`Jar`] or your own
+    /// [`CookieStore`]. Replaces [`cookie_store`](ClientBuilder::cookie_store)'s jar, and is
+    /// replaced by a later `cookie_store(true)`.
+    ///
+    /// Available with the `cookies` Cargo feature.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wireline::cookie::Jar;
+    ///
+    /// # fn run() -> wireline::Result<()> {
+    /// let jar = Arc::new(Jar::default());
+    /// jar.add_cookie_str("consent=yes", &"https://example.com/".parse().unwrap());
+    /// let client = wireline::Client::builder().cookie_provider(jar.clone()).build()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "cookies")]
+    pub fn cookie_provider<C: CookieStore + 'static>(mut self, store: Arc<C>) -> ClientBuilder {
+        self.cookie_store = Some(store);
         self
     }
 

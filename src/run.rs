@@ -83,6 +83,10 @@ async fn follow(
                 Box::pin(retries.send(client, pool, request, url, replay, again)).await?
             }
         };
+        #[cfg(feature = "cookies")]
+        if let Some(store) = &client.cookie_store {
+            crate::cookie::store_response_cookies(store.as_ref(), response.headers(), &hop.url);
+        }
         if !response.status().is_redirection() {
             return Ok(response);
         }
@@ -126,7 +130,7 @@ fn to_http_again(
 }
 
 /// The hyper request for `hop`: its headers and body move in; the client's default headers
-/// fill in names the request did not set.
+/// fill in names the request did not set, then the cookie store its cookies for this URL.
 fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body>> {
     let uri: Uri = hop.url.as_str().parse().map_err(|e| {
         Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
@@ -141,6 +145,11 @@ fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body
         if !headers.contains_key(name) {
             headers.insert(name.clone(), value.clone());
         }
+    }
+    // Added here, after `headers_again` was copied: the jar decides again for each hop.
+    #[cfg(feature = "cookies")]
+    if let Some(store) = &client.cookie_store {
+        crate::cookie::add_request_cookies(store.as_ref(), headers, &hop.url);
     }
     Ok(request)
 }

@@ -7,6 +7,7 @@
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
 mod client;
+mod discard;
 mod echo;
 mod handler;
 mod pki;
@@ -18,6 +19,7 @@ mod tls_faults;
 mod tls_server;
 
 pub use client::{bounded, trusting_test_ca, BOUND};
+pub use discard::{discard_server, DiscardServer};
 pub use echo::{binary_body, echo_router};
 pub use handler::{handler, response, Handler, HandlerFuture};
 pub use pki::{pki, CrlSigner, Leaf, Pki};
