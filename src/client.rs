@@ -14,6 +14,7 @@ use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::into_url::IntoUrl;
 use crate::pacing::Pacing;
 use crate::pools::{OptionPools, Pool, PoolShape};
+use crate::proxy::{Proxies, Proxy};
 use crate::redirect;
 use crate::request::{Request, RequestBuilder};
 use crate::response::Response;
@@ -55,6 +56,8 @@ pub(crate) struct ClientInner {
     pub(crate) decoding: Decoding,
     /// `None` when neither `read_timeout` nor `low_speed_limit` is set.
     pub(crate) pacing: Option<Pacing>,
+    /// `None` without proxies, so such a client pays nothing for them.
+    pub(crate) proxies: Option<Arc<Proxies>>,
 }
 
 impl Client {
@@ -161,6 +164,7 @@ impl fmt::Debug for Client {
             .field("default_headers", &self.inner.default_headers)
             .field("redirect", &self.inner.redirect)
             .field("timeout", &self.inner.timeout)
+            .field("proxies", &self.inner.proxies)
             .finish_non_exhaustive()
     }
 }
@@ -192,6 +196,9 @@ pub struct ClientBuilder {
     default_headers: HeaderMap,
     pub(crate) decoding: Decoding,
     pub(crate) pacing: Pacing,
+    /// Tried in order; when empty, the environment's are used unless `env_proxies` is off.
+    proxies: Vec<Proxy>,
+    env_proxies: bool,
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
 }
@@ -219,6 +226,8 @@ impl ClientBuilder {
             default_headers,
             decoding: Decoding::default(),
             pacing: Pacing::default(),
+            proxies: Vec::new(),
+            env_proxies: true,
             error: None,
         }
     }
@@ -249,11 +258,13 @@ impl ClientBuilder {
             ));
         }
         crate::pools::warn_if_insecure(&self.tls, "this client");
+        let proxies = Proxies::new(&self.proxies, self.env_proxies).map(Arc::new);
         let shape = PoolShape {
             connect_timeout: self.connect_timeout,
             tls_info: self.tls_info,
             idle_timeout: self.pool_idle_timeout,
             max_idle_per_host: self.pool_max_idle_per_host,
+            proxies: proxies.clone(),
         };
         let pool = shape.pool(tls, &self.tls);
         Ok(Client {
@@ -265,6 +276,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 decoding: self.decoding,
                 pacing,
+                proxies,
             }),
         })
     }
@@ -564,6 +576,44 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends requests through this proxy (see [`Proxy`]). Call it again to add more:
+    /// each destination takes the first proxy whose scope and
+    /// [`no_proxy`](Proxy::no_proxy) list accept it, or goes direct when none does.
+    ///
+    /// Proxies given here replace the environment's (`HTTP_PROXY` and the rest; see the
+    /// crate docs on proxies), as in reqwest.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// use wireline::{NoProxy, Proxy};
+    /// let client = wireline::Client::builder()
+    ///     // https:// URLs through one proxy, everything else through another.
+    ///     .proxy(Proxy::https("http://tunnels.example:3128")?)
+    ///     .proxy(Proxy::all("http://proxy.example:3128")?.no_proxy(NoProxy::from_env()))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn proxy(mut self, proxy: Proxy) -> ClientBuilder {
+        self.proxies.push(proxy);
+        self
+    }
+
+    /// Connects directly to every destination: forgets the proxies given so far with
+    /// [`proxy`](ClientBuilder::proxy) and ignores the environment's. A later `proxy()`
+    /// call still adds one.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// // Whatever HTTPS_PROXY says, this client never uses a proxy.
+    /// let client = wireline::Client::builder().no_proxy().build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn no_proxy(mut self) -> ClientBuilder {
+        self.proxies.clear();
+        self.env_proxies = false;
+        self
+    }
+
     /// The redirect policy (default: follow up to 10).
     pub fn redirect(mut self, policy: redirect::Policy) -> ClientBuilder {
         self.redirect = policy;
@@ -632,6 +682,8 @@ impl fmt::Debug for ClientBuilder {
             .field("redirect", &self.redirect)
             .field("decoding", &self.decoding)
             .field("pacing", &self.pacing)
+            .field("proxies", &self.proxies)
+            .field("env_proxies", &self.env_proxies)
             .finish_non_exhaustive()
     }
 }

@@ -130,6 +130,7 @@ mod error;
 mod into_url;
 mod pacing;
 mod pools;
+mod proxy;
 pub mod redirect;
 mod request;
 mod response;
@@ -141,6 +142,7 @@ pub use body::Body;
 pub use client::{Client, ClientBuilder};
 pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
+pub use proxy::{NoProxy, Proxy};
 pub use request::{Request, RequestBuilder};
 pub use response::Response;
 pub use tls::{

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use http::header::PROXY_AUTHORIZATION;
 use http::Uri;
 use hyper::body::Incoming;
 
@@ -104,7 +105,9 @@ async fn follow(
 }
 
 /// The hyper request for `hop`: its headers and body move in; the client's default headers
-/// fill in names the request did not set.
+/// fill in names the request did not set, and an `http://` request sent to a proxy gets
+/// the proxy's credentials. Those are added here, per hop, and never to `hop.headers`, so
+/// a redirect can't carry them to another destination.
 fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body>> {
     let uri: Uri = hop.url.as_str().parse().map_err(|e| {
         Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
@@ -118,6 +121,14 @@ fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body
     for (name, value) in &client.default_headers {
         if !headers.contains_key(name) {
             headers.insert(name.clone(), value.clone());
+        }
+    }
+    if let Some(proxies) = &client.proxies {
+        if let Some(auth) = proxies.forward_auth(request.uri()) {
+            request
+                .headers_mut()
+                .entry(PROXY_AUTHORIZATION)
+                .or_insert(auth);
         }
     }
     Ok(request)
