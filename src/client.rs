@@ -62,7 +62,8 @@ pub(crate) struct ClientInner {
 
 impl Client {
     /// A client with the defaults: the system's root certificates, TLS 1.2 or newer, h2 or
-    /// HTTP/1.1 by ALPN, up to 10 redirects, no timeout.
+    /// HTTP/1.1 by ALPN, up to 10 redirects, no timeout, and the environment's proxies
+    /// (`HTTPS_PROXY` and the rest, read now; see the crate docs on proxies).
     ///
     /// It never fails: if the system has no usable root certificates, each https request
     /// fails with an error that says so (use [`Client::builder`] and
