@@ -271,15 +271,15 @@ impl fmt::Display for ProxyError {
                 let reason = status.canonical_reason().unwrap_or("");
                 write!(
                     f,
-                    "the proxy {proxy} refused the tunnel to {target}: CONNECT answered {code} {reason}"
+                    "the proxy {proxy} answered the CONNECT to {target} with {code} {reason}"
                 )?;
                 match (*status, had_auth) {
                     (StatusCode::PROXY_AUTHENTICATION_REQUIRED, false) => f.write_str(
-                        "; the proxy wants credentials and none were given (Proxy::basic_auth, \
-                         or user:password@ in the proxy URL)",
+                        ": it wants credentials and none were given (Proxy::basic_auth, or \
+                         user:password@ in the proxy URL)",
                     ),
                     (StatusCode::PROXY_AUTHENTICATION_REQUIRED, true) => {
-                        f.write_str("; the proxy rejected the credentials given")
+                        f.write_str(": it rejected the credentials given")
                     }
                     _ => Ok(()),
                 }
