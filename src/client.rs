@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::into_url::IntoUrl;
 use crate::pacing::Pacing;
 use crate::pools::{OptionPools, Pool, PoolShape};
+use crate::proxy::{Proxies, Proxy};
 use crate::redirect;
 use crate::request::{Request, RequestBuilder};
 use crate::response::Response;
@@ -64,11 +65,14 @@ pub(crate) struct ClientInner {
     /// check per hop.
     #[cfg(feature = "cookies")]
     pub(crate) cookie_store: Option<Arc<dyn CookieStore>>,
+    /// `None` without proxies, so such a client pays nothing for them.
+    pub(crate) proxies: Option<Arc<Proxies>>,
 }
 
 impl Client {
     /// A client with the defaults: the system's root certificates, TLS 1.2 or newer, h2 or
-    /// HTTP/1.1 by ALPN, up to 10 redirects, no timeout.
+    /// HTTP/1.1 by ALPN, up to 10 redirects, no timeout, and the environment's proxies
+    /// (`HTTPS_PROXY` and the rest, read now; see the crate docs on proxies).
     ///
     /// It never fails: if the system has no usable root certificates, each https request
     /// fails with an error that says so (use [`Client::builder`] and
@@ -171,6 +175,7 @@ impl fmt::Debug for Client {
             .field("redirect", &self.inner.redirect)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry.as_ref().map(|r| &r.policy))
+            .field("proxies", &self.inner.proxies)
             .finish_non_exhaustive()
     }
 }
@@ -205,6 +210,9 @@ pub struct ClientBuilder {
     retry: Option<retry::Policy>,
     #[cfg(feature = "cookies")]
     cookie_store: Option<Arc<dyn CookieStore>>,
+    /// Tried in order; when empty, the environment's are used unless `env_proxies` is off.
+    proxies: Vec<Proxy>,
+    env_proxies: bool,
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
 }
@@ -235,6 +243,8 @@ impl ClientBuilder {
             retry: None,
             #[cfg(feature = "cookies")]
             cookie_store: None,
+            proxies: Vec::new(),
+            env_proxies: true,
             error: None,
         }
     }
@@ -269,11 +279,13 @@ impl ClientBuilder {
             ));
         }
         crate::pools::warn_if_insecure(&self.tls, "this client");
+        let proxies = Proxies::new(&self.proxies, self.env_proxies).map(Arc::new);
         let shape = PoolShape {
             connect_timeout: self.connect_timeout,
             tls_info: self.tls_info,
             idle_timeout: self.pool_idle_timeout,
             max_idle_per_host: self.pool_max_idle_per_host,
+            proxies: proxies.clone(),
         };
         let pool = shape.pool(tls, &self.tls);
         Ok(Client {
@@ -288,6 +300,7 @@ impl ClientBuilder {
                 retry,
                 #[cfg(feature = "cookies")]
                 cookie_store: self.cookie_store,
+                proxies,
             }),
         })
     }
@@ -605,6 +618,44 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends requests through this proxy (see [`Proxy`]). Call it again to add more:
+    /// each destination takes the first proxy whose scope and
+    /// [`no_proxy`](Proxy::no_proxy) list accept it, or goes direct when none does.
+    ///
+    /// Proxies given here replace the environment's (`HTTP_PROXY` and the rest; see the
+    /// crate docs on proxies), as in reqwest.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// use wireline::{NoProxy, Proxy};
+    /// let client = wireline::Client::builder()
+    ///     // https:// URLs through one proxy, everything else through another.
+    ///     .proxy(Proxy::https("http://tunnels.example:3128")?)
+    ///     .proxy(Proxy::all("http://proxy.example:3128")?.no_proxy(NoProxy::from_env()))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn proxy(mut self, proxy: Proxy) -> ClientBuilder {
+        self.proxies.push(proxy);
+        self
+    }
+
+    /// Connects directly to every destination: forgets the proxies given so far with
+    /// [`proxy`](ClientBuilder::proxy) and ignores the environment's. A later `proxy()`
+    /// call still adds one.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// // Whatever HTTPS_PROXY says, this client never uses a proxy.
+    /// let client = wireline::Client::builder().no_proxy().build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn no_proxy(mut self) -> ClientBuilder {
+        self.proxies.clear();
+        self.env_proxies = false;
+        self
+    }
+
     /// The redirect policy (default: follow up to 10).
     pub fn redirect(mut self, policy: redirect::Policy) -> ClientBuilder {
         self.redirect = policy;
@@ -760,6 +811,8 @@ impl fmt::Debug for ClientBuilder {
             .field("decoding", &self.decoding)
             .field("pacing", &self.pacing)
             .field("retry", &self.retry)
+            .field("proxies", &self.proxies)
+            .field("env_proxies", &self.env_proxies)
             .finish_non_exhaustive()
     }
 }

@@ -22,6 +22,8 @@ pub(crate) struct Conn {
     tls_info: Option<Arc<TlsInfo>>,
     /// What a request that fails on this connection may need to know about it.
     record: Arc<Record>,
+    /// A connection to a proxy that takes `http://` requests in absolute form.
+    forwarded: bool,
 }
 
 /// What a connection records for the requests that fail on it; hyper-util hands it back
@@ -115,7 +117,8 @@ impl TlsFailure {
 }
 
 impl Conn {
-    pub(crate) fn new(stream: MaybeHttpsStream<TokioIo<TcpStream>>) -> Conn {
+    /// `forwarded`: the stream goes to a proxy that takes requests in absolute form.
+    pub(crate) fn new(stream: MaybeHttpsStream<TokioIo<TcpStream>>, forwarded: bool) -> Conn {
         let h2 = match &stream {
             MaybeHttpsStream::Https(tls) => tls.inner().get_ref().1.alpn_protocol() == Some(b"h2"),
             MaybeHttpsStream::Http(_) => false,
@@ -129,6 +132,7 @@ impl Conn {
             stream,
             tls_info: None,
             record: Arc::new(record),
+            forwarded,
         }
     }
 
@@ -147,6 +151,7 @@ impl Connection for Conn {
         let connected = self
             .stream
             .connected()
+            .proxy(self.forwarded)
             .extra(RecordExtra(self.record.clone()));
         match &self.tls_info {
             // hyper-util copies the extra into the extensions of every response.

@@ -1,4 +1,5 @@
-//! The connector: TCP (hyper-util) then TLS (hyper-rustls), under one connect timeout.
+//! The connector: TCP (hyper-util), through a proxy if the client has one, then TLS
+//! (hyper-rustls), under one connect timeout.
 
 use std::fmt;
 use std::future::Future;
@@ -17,11 +18,12 @@ use tower_service::Service;
 use crate::conn::Conn;
 use crate::dns::Resolver;
 use crate::error::BoxError;
+use crate::proxy::{self, Proxies};
 use crate::tls::explain::{self, CertificateProblem, TlsProblem};
 use crate::tls::{TlsConfig, VersionRange};
 
-/// `connect_timeout` ran out: it bounds the TCP connect and the TLS handshake together,
-/// where hyper-util's own connect timeout stops at TCP.
+/// `connect_timeout` ran out: it bounds the TCP connect, any proxy tunnel and the TLS
+/// handshake together, where hyper-util's own connect timeout stops at TCP.
 #[derive(Debug)]
 pub(crate) struct ConnectTimeout(pub(crate) Duration);
 
@@ -44,8 +46,11 @@ type Connecting = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>
 /// What the pool calls to open a connection.
 #[derive(Clone)]
 pub(crate) struct Connector {
-    https: Option<HttpsConnector<HttpConnector<Resolver>>>,
+    /// `None` when https is impossible (see `tls_unavailable`).
+    https: Option<Https>,
     http: HttpConnector<Resolver>,
+    /// `None` for a client without proxies: connections go straight to the destination.
+    proxies: Option<Arc<Proxies>>,
     /// Why https is impossible (no trusted roots), reported per request.
     tls_unavailable: Option<Arc<TlsProblem>>,
     connect_timeout: Option<Duration>,
@@ -55,24 +60,36 @@ pub(crate) struct Connector {
     tls_info: bool,
 }
 
+/// TCP then TLS, and the TLS configuration alone for handshakes through a proxy's tunnel.
+#[derive(Clone)]
+struct Https {
+    connector: HttpsConnector<HttpConnector<Resolver>>,
+    config: Arc<rustls::ClientConfig>,
+}
+
 impl Connector {
     pub(crate) fn new(
         tls: TlsConfig,
         connect_timeout: Option<Duration>,
         versions: VersionRange,
         tls_info: bool,
+        proxies: Option<Arc<Proxies>>,
     ) -> Connector {
         let mut http = HttpConnector::new_with_resolver(Resolver);
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_keepalive(Some(Duration::from_secs(30)));
         let (https, tls_unavailable) = match tls {
-            TlsConfig::Ready(config) => (Some(HttpsConnector::from((http.clone(), config))), None),
+            TlsConfig::Ready(config) => {
+                let connector = HttpsConnector::from((http.clone(), config.clone()));
+                (Some(Https { connector, config }), None)
+            }
             TlsConfig::Unavailable(problem) => (None, Some(problem)),
         };
         Connector {
             https,
             http,
+            proxies,
             tls_unavailable,
             connect_timeout,
             versions,
@@ -94,13 +111,33 @@ impl Service<Uri> for Connector {
     fn call(&mut self, dst: Uri) -> Self::Future {
         let host = dst.host().unwrap_or("").trim_matches(['[', ']']).to_owned();
         let is_https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
-        let connecting: Connecting = match (is_https, &mut self.https) {
-            (false, _) => {
+        let route = match &self.proxies {
+            None => None,
+            Some(proxies) => proxies.route(&dst),
+        };
+        // Whether hyper-util must send requests in absolute form, to a proxy.
+        let forwarded = route.is_some() && !is_https;
+        let connecting: Connecting = match (is_https, route, &mut self.https) {
+            (false, None, _) => {
                 let tcp = self.http.call(dst);
                 Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
             }
-            (true, Some(https)) => https.call(dst),
-            (true, None) => {
+            (false, Some(route), _) => {
+                let tcp = proxy::connect::forward(&self.http, &route);
+                Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
+            }
+            (true, None, Some(https)) => https.connector.call(dst),
+            (true, Some(route), Some(https)) => {
+                let tunnel = proxy::connect::tunnel(&self.http, route, &dst);
+                let config = https.config.clone();
+                Box::pin(async move {
+                    let tcp = tunnel.await?;
+                    HttpsConnector::from((Handoff(Some(tcp)), config))
+                        .call(dst)
+                        .await
+                })
+            }
+            (true, _, None) => {
                 let problem = self.tls_unavailable.clone().map(|p| TlsProblem::clone(&p));
                 return Box::pin(async move {
                     Err(match problem {
@@ -122,9 +159,32 @@ impl Service<Uri> for Connector {
                 None => connecting.await,
             };
             let stream = result.map_err(|e| explain_handshake(e, &host, versions))?;
-            let conn = Conn::new(stream);
+            let conn = Conn::new(stream, forwarded);
             Ok(if tls_info { conn.with_tls_info() } else { conn })
         })
+    }
+}
+
+/// A connector that hands over a connection already open (a proxy's tunnel), so that
+/// hyper-rustls runs the TLS handshake on it as it would on a fresh TCP connection: same
+/// configuration, server name, ALPN and verification.
+struct Handoff(Option<proxy::connect::Tcp>);
+
+impl Service<Uri> for Handoff {
+    type Response = proxy::connect::Tcp;
+    type Error = std::io::Error;
+    type Future = std::future::Ready<Result<proxy::connect::Tcp, std::io::Error>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), std::io::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _dst: Uri) -> Self::Future {
+        std::future::ready(
+            self.0
+                .take()
+                .ok_or_else(|| std::io::Error::other("the tunnel was handed over already")),
+        )
     }
 }
 

@@ -41,6 +41,8 @@ struct Inner {
     /// Set when the failure happened while opening the connection (DNS, TCP, TLS, or
     /// the connect timeout), so `is_connect()` holds for connect timeouts as in reqwest.
     during_connect: bool,
+    /// Set when the proxy could not be reached or refused the tunnel.
+    proxy: bool,
     source: Option<BoxError>,
 }
 
@@ -58,8 +60,16 @@ pub enum ErrorKind {
     InvalidUrl,
     /// The host name did not resolve. `is_connect()` is true for it too.
     Dns,
-    /// The TCP connection could not be opened (refused, unreachable…).
+    /// The TCP connection could not be opened (refused, unreachable…), to the server or to
+    /// its proxy.
     Connect,
+    /// The proxy did not open a tunnel to an `https://` URL: it answered the `CONNECT`
+    /// with this status instead of 200. `407 Proxy Authentication Required` means the
+    /// proxy wants credentials, or refused the ones given; `403 Forbidden` usually that
+    /// it doesn't allow the destination. `is_connect()` and `is_proxy()` are true for it
+    /// too. (An `http://` request through a proxy gets the proxy's refusal as its
+    /// response instead, as with curl.)
+    ProxyTunnel(StatusCode),
     /// The TLS handshake failed for a reason other than the server's certificate.
     Tls(TlsErrorKind),
     /// The server's certificate was not accepted. `is_tls()` is true for it too.
@@ -138,6 +148,7 @@ impl Error {
                 url: None,
                 message: message.into(),
                 during_connect: false,
+                proxy: false,
                 source: None,
             }),
         }
@@ -215,8 +226,11 @@ impl Error {
                 (kind, message) = explain::rustls_error(&tls, url.host_str().unwrap_or(""), None);
             }
         }
+        let proxy =
+            connecting && chain(&err).any(|cause| cause.is::<crate::proxy::connect::ProxyError>());
         let mut error = Error::new(kind, message).with_source(err).with_url(url);
         error.inner.during_connect = connecting;
+        error.inner.proxy = proxy;
         error
     }
 
@@ -270,7 +284,30 @@ impl Error {
     /// True when the connection could not be opened: DNS, TCP, TLS handshake, or the
     /// connect timeout.
     pub fn is_connect(&self) -> bool {
-        self.inner.during_connect || matches!(self.inner.kind, ErrorKind::Connect | ErrorKind::Dns)
+        self.inner.during_connect
+            || matches!(
+                self.inner.kind,
+                ErrorKind::Connect | ErrorKind::Dns | ErrorKind::ProxyTunnel(_)
+            )
+    }
+
+    /// True when the failure was the proxy's: it could not be resolved or reached, or it
+    /// did not open the tunnel to an `https://` URL
+    /// ([`ErrorKind::ProxyTunnel`]). The message names the proxy.
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder()
+    ///     .proxy(wireline::Proxy::all("http://127.0.0.1:9")?)
+    ///     .build()?;
+    /// if let Err(e) = client.get("https://example.com/").send().await {
+    ///     assert!(e.is_proxy() && e.is_connect());
+    ///     eprintln!("{e}"); // … could not connect to the proxy http://127.0.0.1:9: …
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn is_proxy(&self) -> bool {
+        self.inner.proxy || matches!(self.inner.kind, ErrorKind::ProxyTunnel(_))
     }
 
     /// True when the host name did not resolve.
@@ -329,6 +366,7 @@ impl Error {
             ErrorKind::InvalidUrl => "invalid URL",
             ErrorKind::Dns => "DNS lookup failed",
             ErrorKind::Connect => "could not connect",
+            ErrorKind::ProxyTunnel(_) => "proxy refused the tunnel",
             ErrorKind::Tls(TlsErrorKind::NoTrustedRoots) => "HTTPS unavailable",
             ErrorKind::Tls(_) => "TLS handshake failed",
             ErrorKind::Certificate(_) => "server certificate rejected",
@@ -416,6 +454,9 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
         }
         if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
             return explain::rustls_error(tls, host, None);
+        }
+        if let Some(proxy) = cause.downcast_ref::<crate::proxy::connect::ProxyError>() {
+            return proxy.classify();
         }
         if let Some(timeout) = cause.downcast_ref::<crate::connect::ConnectTimeout>() {
             return (ErrorKind::Timeout, timeout.to_string());

@@ -53,6 +53,8 @@
 //! - **Retries**, opt-in: [`ClientBuilder::retry`] with a [`retry::Policy`] retries
 //!   failed connections and 429/502/503/504 with jittered backoff, `Retry-After`, and a
 //!   budget (see below).
+//! - **Proxies**: HTTP proxies from the environment (`HTTPS_PROXY` and the rest) or from
+//!   [`ClientBuilder::proxy`], with `CONNECT` tunnels for https (see below).
 //! - **Typed errors**: [`Error::kind`] and the `is_*` methods.
 //! - **Cookies** (the `cookies` feature, off by default): see [below](#cookies).
 //! - **Uploads**: multipart forms (the `multipart` feature, on by default) and file
@@ -263,6 +265,53 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Proxies
+//! A client sends its requests through an HTTP proxy when one applies to the URL:
+//! `http://` URLs go to the proxy as a whole (`GET http://host/path`), with the proxy's
+//! credentials in a `Proxy-Authorization` header; for `https://` URLs the proxy is asked
+//! for a tunnel (`CONNECT host:443`), with the credentials on that request only, and TLS
+//! runs through the tunnel to the server itself. The proxy sees the host and port, never
+//! the request, and the server is verified exactly as without a proxy (every TLS setting
+//! applies, [`TlsOptions`] included) and never sees the proxy's credentials.
+//!
+//! By default [`build`](ClientBuilder::build) (and [`Client::new`]) reads the variables
+//! curl and most tools read, upper case first, then lower case:
+//!
+//! | variable | used for |
+//! |---|---|
+//! | `HTTP_PROXY` | `http://` URLs |
+//! | `HTTPS_PROXY` | `https://` URLs |
+//! | `ALL_PROXY` | either, when the variable above is unset |
+//! | `NO_PROXY` | destinations that go direct: domains with the names under them, IP addresses, CIDR networks, or `*` ([`NoProxy`]) |
+//!
+//! Two exceptions, both Go's rules: `localhost`, names under it and loopback addresses
+//! never go through the environment's proxy, which couldn't reach them; and in a CGI
+//! program (`REQUEST_METHOD` set) `HTTP_PROXY` is ignored, since a request's `Proxy:`
+//! header arrives there as that variable ("httpoxy"). Only `http://` proxies are
+//! supported; a request that would go through another kind fails, saying so.
+//!
+//! Proxies given to the builder replace the environment's; several are tried in order,
+//! and [`ClientBuilder::no_proxy`] turns proxies off:
+//!
+//! ```
+//! # fn run() -> wireline::Result<()> {
+//! use wireline::{NoProxy, Proxy};
+//! let client = wireline::Client::builder()
+//!     .proxy(
+//!         Proxy::all("http://proxy.corp.example:3128")?
+//!             .basic_auth("alice", "s3cret")
+//!             .no_proxy(NoProxy::from_string(".corp.example, 10.0.0.0/8")),
+//!     )
+//!     .build()?;
+//! # Ok(()) }
+//! ```
+//!
+//! A proxy that can't be reached is an [`is_connect`](Error::is_connect) error naming it;
+//! one that refuses the tunnel is an [`ErrorKind::ProxyTunnel`] error with its status
+//! (407 when it wants credentials or refused them). [`Error::is_proxy`] tells both from
+//! the server's own failures. An `http://` request gets the proxy's refusal as its
+//! response, as with curl. [`Response::remote_addr`] is the proxy's address.
+//!
 //! ## Runtime
 //! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this).
 
@@ -280,6 +329,7 @@ mod into_url;
 pub mod multipart;
 mod pacing;
 mod pools;
+mod proxy;
 pub mod redirect;
 mod request;
 mod response;
@@ -291,6 +341,7 @@ pub use body::Body;
 pub use client::{Client, ClientBuilder};
 pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
+pub use proxy::{NoProxy, Proxy};
 pub use request::{Request, RequestBuilder};
 pub use response::Response;
 pub use tls::{

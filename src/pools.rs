@@ -16,6 +16,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use crate::body::Body;
 use crate::connect::Connector;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
+use crate::proxy::Proxies;
 use crate::tls::{TlsConfig, TlsOptions, TlsSettings, Verification};
 
 /// A pooled hyper client over our connector.
@@ -32,12 +33,22 @@ pub(crate) struct PoolShape {
     pub(crate) tls_info: bool,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) max_idle_per_host: usize,
+    /// The same rules in every pool: a destination takes the same route whatever the
+    /// TLS settings (see `crate::proxy` on why that keeps proxied and direct connections
+    /// apart).
+    pub(crate) proxies: Option<Arc<Proxies>>,
 }
 
 impl PoolShape {
     /// A pool whose connections use `tls`.
     pub(crate) fn pool(&self, tls: TlsConfig, settings: &TlsSettings) -> Pool {
-        let connector = Connector::new(tls, self.connect_timeout, settings.versions, self.tls_info);
+        let connector = Connector::new(
+            tls,
+            self.connect_timeout,
+            settings.versions,
+            self.tls_info,
+            self.proxies.clone(),
+        );
         PooledClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())

@@ -194,7 +194,7 @@ fn shorten(input: &str) -> String {
     }
 }
 
-fn basic_auth_value(user: &str, password: Option<&str>) -> HeaderValue {
+pub(crate) fn basic_auth_value(user: &str, password: Option<&str>) -> HeaderValue {
     let raw = format!("{user}:{}", password.unwrap_or(""));
     let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
     let mut value = HeaderValue::try_from(format!("Basic {encoded}"))

@@ -165,7 +165,8 @@ impl Response {
         }
     }
 
-    /// The address of the server this response came from.
+    /// The address of the server this response came from: the proxy's, when the request
+    /// went through one.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.remote_addr
     }

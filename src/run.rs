@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use http::header::HeaderMap;
+use http::header::{HeaderMap, PROXY_AUTHORIZATION};
 use http::{Method, Uri};
 use hyper::body::Incoming;
 use tokio::time::Instant;
@@ -130,7 +130,10 @@ fn to_http_again(
 }
 
 /// The hyper request for `hop`: its headers and body move in; the client's default headers
-/// fill in names the request did not set, then the cookie store its cookies for this URL.
+/// fill in names the request did not set, then the cookie store its cookies for this URL;
+/// an `http://` request sent to a proxy gets the proxy's credentials. Those are added
+/// here, per hop, and never to `hop.headers`, so a redirect can't carry them to another
+/// destination.
 fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body>> {
     let uri: Uri = hop.url.as_str().parse().map_err(|e| {
         Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
@@ -150,6 +153,14 @@ fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body
     #[cfg(feature = "cookies")]
     if let Some(store) = &client.cookie_store {
         crate::cookie::add_request_cookies(store.as_ref(), headers, &hop.url);
+    }
+    if let Some(proxies) = &client.proxies {
+        if let Some(auth) = proxies.forward_auth(request.uri()) {
+            request
+                .headers_mut()
+                .entry(PROXY_AUTHORIZATION)
+                .or_insert(auth);
+        }
     }
     Ok(request)
 }

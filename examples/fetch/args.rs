@@ -45,14 +45,25 @@ Options:
       --tls-min 1.2|1.3    lowest TLS version to accept (default 1.2)
       --timeout SECS       limit for the whole transfer
       --connect-timeout SECS  limit for the TCP connect and TLS handshake
+  -x, --proxy URL          send every request through this HTTP proxy
+                           (http://[user:password@]host[:port]; port 80 if none,
+                           where curl assumes 1080); https:// URLs go through a
+                           CONNECT tunnel. '' uses no proxy, whatever the
+                           environment says. Without -x, HTTP_PROXY, HTTPS_PROXY and
+                           ALL_PROXY are used, except for localhost and loopback
+                           addresses
+      --noproxy LIST       hosts that don't go through the proxy: names (which
+                           cover the names under them), IP addresses, CIDR
+                           networks, or '*'; comma-separated, replaces NO_PROXY
   -f, --fail               exit 22, printing no body, when the status is >= 400
   -v, --verbose            show the request, the TLS connection and the response
                            head on stderr
   -h, --help               show this help
 
-Exit codes are curl's: 2 usage, 3 URL, 6 DNS, 7 connect, 22 --fail, 28 timeout,
-35 TLS, 47 redirects, 58 client certificate, 60 certificate, 77 CA file,
-82 CRL file, 90 pinned public key mismatch.";
+Exit codes are curl's: 2 usage, 3 URL, 5 proxy DNS, 6 DNS, 7 connect (to the server
+or the proxy), 22 --fail, 28 timeout, 35 TLS, 47 redirects, 56 proxy refused the
+tunnel, 58 client certificate, 60 certificate, 77 CA file, 82 CRL file, 90 pinned
+public key mismatch.";
 
 /// Everything the user asked for.
 #[derive(Debug, Default)]
@@ -79,6 +90,10 @@ pub(crate) struct Args {
     pub(crate) tls_min: Option<TlsVersion>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) connect_timeout: Option<Duration>,
+    /// `-x`: `Some("")` turns proxies off.
+    pub(crate) proxy: Option<String>,
+    /// `--noproxy`, in place of `NO_PROXY`.
+    pub(crate) noproxy: Option<String>,
     pub(crate) fail: bool,
     pub(crate) verbose: bool,
     pub(crate) silent: bool,
@@ -184,7 +199,7 @@ fn split_short(word: &str) -> Vec<(String, Option<String>)> {
     let mut options = Vec::new();
     for (at, letter) in word.char_indices().skip(1) {
         let name = format!("-{letter}");
-        if matches!(letter, 'X' | 'H' | 'd' | 'o' | 'E') {
+        if matches!(letter, 'X' | 'H' | 'd' | 'o' | 'E' | 'x') {
             let rest = &word[at + letter.len_utf8()..];
             options.push((name, (!rest.is_empty()).then(|| rest.to_owned())));
             break;
@@ -234,6 +249,8 @@ fn apply(
         }
         "--timeout" => args.timeout = Some(seconds(name, &value()?)?),
         "--connect-timeout" => args.connect_timeout = Some(seconds(name, &value()?)?),
+        "-x" | "--proxy" => args.proxy = Some(value()?),
+        "--noproxy" => args.noproxy = Some(value()?),
         "-f" | "--fail" => args.fail = true,
         "-v" | "--verbose" => args.verbose = true,
         "-s" | "--silent" => args.silent = true,

@@ -41,13 +41,18 @@ impl From<wireline::Error> for Failure {
 
 /// The curl exit code for a wireline error. The order matters: a connect timeout is both
 /// `is_timeout` and `is_connect`, and curl calls it 28; a certificate error is also
-/// `is_tls`, and curl calls it 60, except a pin mismatch, which has its own 90.
+/// `is_tls`, and curl calls it 60, except a pin mismatch, which has its own 90; a proxy
+/// that refused the tunnel is also `is_connect`, and curl calls it 56.
 fn code(err: &wireline::Error) -> u8 {
     match err.kind() {
         ErrorKind::InvalidUrl => 3,
         ErrorKind::Tls(TlsErrorKind::NoTrustedRoots) => CA_FILE,
         ErrorKind::Certificate(CertificateErrorKind::PinMismatch) => PINNED_KEY_MISMATCH,
+        // CURLE_RECV_ERROR, as curl reports a CONNECT answered with another status than 200.
+        ErrorKind::ProxyTunnel(_) => 56,
         _ if err.is_builder() => USAGE,
+        // CURLE_COULDNT_RESOLVE_PROXY.
+        _ if err.is_dns() && err.is_proxy() => 5,
         _ if err.is_dns() => 6,
         _ if err.is_timeout() => 28,
         _ if err.is_certificate() => 60,

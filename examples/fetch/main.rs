@@ -6,10 +6,12 @@
 //! cargo run --example fetch -- --cacert ca.pem --cert client.crt --key client.key https://127.0.0.1:8443/
 //! cargo run --example fetch -- --pinnedpubkey 'sha256//BASE64' --crlfile ca.crl https://127.0.0.1:8443/
 //! cargo run --example fetch -- --retry 3 --timeout 30 https://example.com/
+//! cargo run --example fetch -- -x http://user:pass@proxy.example:3128 --noproxy .internal https://example.com/
 //! ```
 
 mod args;
 mod exit;
+mod proxy;
 mod show;
 
 use std::fs::File;
@@ -119,6 +121,7 @@ fn client(args: &Args) -> Result<Client, Failure> {
     if args.retry > 0 {
         builder = builder.retry(retry_policy(args.retry));
     }
+    builder = proxy::configure(builder, args)?;
     builder.build().map_err(|err| {
         // With our settings only the CA file, the client identity and the pins can make
         // build() fail with a builder error; curl has its own code for the first two, and

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use fixtures::{arg, fetch, fetch_with_env, mirror_server};
 use support::{
-    binary_body, echo_router, http_server, https_server, pki, scripted, silent_server, temp_path,
-    write_temp, CrlSigner, Leaf, Reply, ServerOptions, Versions,
+    basic, binary_body, echo_router, http_server, https_server, pki, proxy_server, scripted,
+    silent_server, temp_path, write_temp, CrlSigner, Leaf, ProxyOptions, Reply, ServerOptions,
+    Versions,
 };
 
 /// Bytes served by `/binary/N` in the byte-for-byte tests: several reads' worth.
@@ -570,4 +571,140 @@ async fn unusable_client_certificate_is_58() {
         assert!(run.stderr.contains("client"), "{args:?}: {}", run.stderr);
     }
     fetch(&["--key", arg(&cert_only), url]).await.assert_code(2);
+}
+
+// ---- proxies ----
+
+#[tokio::test]
+async fn proxy_flag_sends_http_in_absolute_form_and_https_through_a_tunnel() {
+    let ca = write_temp("ca.pem", &pki().root_pem);
+    let http_origin = http_server(echo_router()).await;
+    let https_origin = https_server(ServerOptions::default()).await;
+    let proxy = proxy_server(ProxyOptions {
+        require_auth: Some(basic("u", "p")),
+        ..ProxyOptions::default()
+    })
+    .await;
+    let via = proxy.url_with_credentials("u", "p");
+
+    let run = fetch(&["-x", &via, &http_origin.url("/")]).await;
+    run.assert_code(0);
+    assert_eq!(run.stdout, b"hello");
+    let run = fetch(&[
+        "--proxy",
+        &via,
+        "--cacert",
+        arg(&ca),
+        &https_origin.url("/"),
+    ])
+    .await;
+    run.assert_code(0);
+    assert_eq!(run.stdout, b"hello");
+
+    let seen: Vec<(String, String)> = proxy
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.target))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("GET".to_owned(), http_origin.url("/")),
+            (
+                "CONNECT".to_owned(),
+                format!("127.0.0.1:{}", https_origin.addr.port())
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn noproxy_bypasses_the_proxy_and_replaces_no_proxy() {
+    let origin = http_server(echo_router()).await;
+    let proxy = proxy_server(ProxyOptions::default()).await;
+    let direct = origin.url("/");
+
+    // -x with --noproxy: listed hosts go direct.
+    fetch(&[
+        "-x",
+        &proxy.url(),
+        "--noproxy",
+        "10.0.0.0/8,127.0.0.0/8",
+        &direct,
+    ])
+    .await
+    .assert_code(0);
+    assert_eq!(proxy.accepts(), 0);
+    // -x honours NO_PROXY, as curl does, unless --noproxy replaces it ('' bypasses nothing).
+    let no_proxy = [("NO_PROXY", "127.0.0.1")];
+    fetch_with_env(&["-x", &proxy.url(), &direct], &no_proxy)
+        .await
+        .assert_code(0);
+    assert_eq!(proxy.accepts(), 0);
+    fetch_with_env(&["-x", &proxy.url(), "--noproxy", "", &direct], &no_proxy)
+        .await
+        .assert_code(0);
+    assert_eq!(proxy.accepts(), 1);
+
+    // Without -x: the environment's proxy, with --noproxy in place of NO_PROXY. The name
+    // resolves nowhere, so going direct is exit 6; the proxy connects to 127.0.0.1.
+    let url = format!("http://origin.test:{}/", origin.addr.port());
+    let env_proxy = proxy.url();
+    let env = |no_proxy| [("HTTP_PROXY", env_proxy.as_str()), ("NO_PROXY", no_proxy)];
+    fetch_with_env(&[&url], &env("other.test"))
+        .await
+        .assert_code(0);
+    assert_eq!(proxy.accepts(), 2);
+    fetch_with_env(&["--noproxy", "origin.test", &url], &env(""))
+        .await
+        .assert_code(6);
+    fetch_with_env(&["--noproxy", "", &url], &env("origin.test"))
+        .await
+        .assert_code(0);
+    assert_eq!(proxy.accepts(), 3);
+    // -x '' turns the environment's proxies off.
+    fetch_with_env(&["-x", "", &url], &env(""))
+        .await
+        .assert_code(6);
+    assert_eq!(proxy.accepts(), 3);
+}
+
+#[tokio::test]
+async fn proxy_failures_have_curls_exit_codes() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", listener.local_addr().expect("local addr"))
+    };
+    // The proxy can't be reached: 7, naming it.
+    let run = fetch(&["-x", &closed, "http://127.0.0.1:1/"]).await;
+    run.assert_code(7);
+    assert!(
+        run.stderr.contains(&format!("proxy {closed}")),
+        "{}",
+        run.stderr
+    );
+    // Its name doesn't resolve: 5.
+    let run = fetch(&["-x", "http://proxy.invalid:3128", "http://127.0.0.1:1/"]).await;
+    run.assert_code(5);
+    assert!(run.stderr.contains("proxy.invalid"), "{}", run.stderr);
+    // It refuses the tunnel: 56, with the status.
+    let ca = write_temp("ca.pem", &pki().root_pem);
+    let origin = https_server(ServerOptions::default()).await;
+    let proxy = proxy_server(ProxyOptions {
+        require_auth: Some(basic("u", "p")),
+        ..ProxyOptions::default()
+    })
+    .await;
+    let run = fetch(&["-x", &proxy.url(), "--cacert", arg(&ca), &origin.url("/")]).await;
+    run.assert_code(56);
+    assert!(run.stderr.contains("407"), "{}", run.stderr);
+    // A proxy URL fetch can't use: 2, without its password.
+    let run = fetch(&[
+        "-x",
+        "socks5://u:hunter2@127.0.0.1:1080",
+        "http://127.0.0.1:1/",
+    ])
+    .await;
+    run.assert_code(2);
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
 }

@@ -1,5 +1,5 @@
 //! Shared by every integration test: an rcgen PKI, real HTTPS and HTTP servers (hyper on
-//! tokio-rustls), and raw TCP servers for crafted bytes and TLS faults.
+//! tokio-rustls), raw TCP servers for crafted bytes and TLS faults, and a recording proxy.
 //!
 //! Each `tests/*.rs` binary compiles its own copy with `mod support;` and uses only part of
 //! it, so unused items and re-exports are expected. The module is private to each test binary: `pub` here
@@ -11,6 +11,7 @@ mod discard;
 mod echo;
 mod handler;
 mod pki;
+mod proxy;
 mod raw;
 mod scripted;
 mod server;
@@ -23,6 +24,7 @@ pub use discard::{discard_server, DiscardServer};
 pub use echo::{binary_body, echo_router};
 pub use handler::{handler, response, Handler, HandlerFuture};
 pub use pki::{pki, CrlSigner, Leaf, Pki};
+pub use proxy::{basic, proxy_server, ProxiedRequest, ProxyOptions, ProxyServer};
 pub use raw::{h1_response, raw_server, silent_server, RawConn, RawServer};
 pub use scripted::{scripted, Reply};
 pub use server::{http_server, RecordedRequest, TestServer};
