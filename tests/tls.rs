@@ -464,13 +464,28 @@ async fn a_client_certificate_refused_after_a_tls13_handshake_is_never_a_body_er
     })
     .await;
     let mut explained = 0;
-    for round in 0..200 {
+    for round in 0..100 {
         let client = trusting_test_ca().build().unwrap();
+        let (a0, h0, f0) = (
+            server.accepts(),
+            server.handshakes(),
+            server.handshake_failures(),
+        );
         let result = tokio::time::timeout(BOUND, async {
             client.get(server.url("/")).send().await?.bytes().await
         })
         .await
-        .expect("bounded");
+        .unwrap_or_else(|_| {
+            // Seen about once in 3,000 rounds on a loaded machine (see the issue notes):
+            // these counts tell whether the server ever saw the connection.
+            panic!(
+                "round {round} hung: server accepts {a0}->{}, handshakes {h0}->{}, \
+                 handshake failures {f0}->{}",
+                server.accepts(),
+                server.handshakes(),
+                server.handshake_failures()
+            )
+        });
         let err = result.unwrap_err();
         assert!(!err.is_body(), "round {round}: {err}");
         match err.kind() {
@@ -480,8 +495,8 @@ async fn a_client_certificate_refused_after_a_tls13_handshake_is_never_a_body_er
             other => panic!("round {round}: unexpected {other:?}: {err}"),
         }
     }
-    // Seen here: the alert is read in 6–36 % of rounds, so 200 rounds always see some.
-    assert!(explained > 0, "the alert was never read in 200 rounds");
+    // Seen here: the alert is read in 6–36 % of rounds, so 100 rounds always see some.
+    assert!(explained > 0, "the alert was never read in 100 rounds");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
