@@ -127,6 +127,7 @@ mod connect;
 mod decode;
 mod dns;
 mod error;
+mod framing;
 mod into_url;
 mod pacing;
 mod pools;

@@ -75,6 +75,7 @@ async fn follow(
             to_http(client, &mut again)
         })
         .await?;
+        crate::framing::check(&response, &hop.method, &hop.url)?;
         if !response.status().is_redirection() {
             return Ok(response);
         }

@@ -1,5 +1,6 @@
 //! Shared by every integration test: an rcgen PKI, real HTTPS and HTTP servers (hyper on
-//! tokio-rustls), and raw TCP servers for crafted bytes and TLS faults.
+//! tokio-rustls), raw TCP servers for crafted bytes and TLS faults, the scripted fault
+//! server, and socket leak checks.
 //!
 //! Each `tests/*.rs` binary compiles its own copy with `mod support;` and uses only part of
 //! it, so unused items and re-exports are expected. The module is private to each test binary: `pub` here
@@ -8,6 +9,8 @@
 
 mod client;
 mod echo;
+mod faults;
+mod fds;
 mod handler;
 mod pki;
 mod raw;
@@ -18,9 +21,11 @@ mod tls_server;
 
 pub use client::{bounded, trusting_test_ca, BOUND};
 pub use echo::{binary_body, echo_router};
+pub use faults::{pause_ms, write, FaultServer, Step};
+pub use fds::{assert_no_leak, client_sockets, open_fds, sockets_settle};
 pub use handler::{handler, response, Handler, HandlerFuture};
 pub use pki::{pki, CrlSigner, Leaf, Pki};
-pub use raw::{h1_response, raw_server, silent_server, RawConn, RawServer};
+pub use raw::{h1_response, raw_server, read_request_from, silent_server, RawConn, RawServer};
 pub use server::{http_server, RecordedRequest, TestServer};
 pub use temp::{temp_path, write_temp};
 pub use tls_faults::{old_tls_server_hello, read_tls_record, tls_alert_server};
