@@ -416,6 +416,29 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
             if h.is_timeout() {
                 return (ErrorKind::Timeout, innermost(cause));
             }
+            if h.is_parse_too_large() {
+                // hyper says only "message head is too large"; name the limit and the fix.
+                return (
+                    fallback,
+                    "the response head is too large: over max_response_header_size \
+                     (64 KiB unless set), or more than 100 header fields"
+                        .to_owned(),
+                );
+            }
+        }
+        if let Some(h2) = cause.downcast_ref::<h2::Error>() {
+            if h2.is_library() && h2.reason() == Some(h2::Reason::PROTOCOL_ERROR) {
+                // h2 resets a stream this way for any malformed response, a header list
+                // over our limit included, and then says no more than "protocol error".
+                return (
+                    fallback,
+                    format!(
+                        "{}: the server's HTTP/2 response was malformed, or its header list \
+                         is over max_response_header_size (64 KiB unless set)",
+                        describe_chain(err)
+                    ),
+                );
+            }
         }
     }
     if let Some(tls) = chain(err).find_map(alert_in_text) {

@@ -1,5 +1,6 @@
-//! Response framing that hyper accepts and we refuse: a body framed by both
-//! `Transfer-Encoding` and `Content-Length`, or by a transfer coding other than `chunked`.
+//! HTTP/1 response heads that hyper accepts and we refuse: a body framed by both
+//! `Transfer-Encoding` and `Content-Length`, by a transfer coding other than `chunked`, or
+//! a head over `max_response_header_size`.
 //!
 //! hyper reads a response with both headers as chunked and keeps the connection, and reads
 //! one whose codings don't end in `chunked` until the connection closes, handing over the
@@ -7,6 +8,11 @@
 //! error" (it is how request smuggling and response splitting look), and we decode no
 //! transfer coding but `chunked`, so both fail the request, and the connection they came
 //! on is retired: the next request never reads what the server sent after them.
+//!
+//! hyper bounds an HTTP/1 head by its read buffer (`max_buf_size`, which we set to the
+//! limit), but a head that arrives whole in a read larger than what is left of the buffer
+//! passes, so the bound is about twice the limit. The size check here makes the limit
+//! exact; the buffer keeps the memory bounded. h2 enforces its header list limit itself.
 
 use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Version};
@@ -16,9 +22,19 @@ use url::Url;
 use crate::conn::{Record, RecordExtra};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Fails a response whose body framing we refuse, and retires its connection.
-pub(crate) fn check(response: &http::Response<Incoming>, method: &Method, url: &Url) -> Result<()> {
-    let Some(problem) = problem(response, method) else {
+/// Fails an HTTP/1 response whose head we refuse, and retires its connection.
+pub(crate) fn check(
+    response: &http::Response<Incoming>,
+    method: &Method,
+    url: &Url,
+    max_head: usize,
+) -> Result<()> {
+    if response.version() > Version::HTTP_11 {
+        // h2 has no transfer codings (the h2 crate refuses the header), and enforces the
+        // header list limit itself.
+        return Ok(());
+    }
+    let Some(problem) = too_large(response, max_head).or_else(|| framing(response, method)) else {
         return Ok(());
     };
     if let Some(RecordExtra(record)) = response.extensions().get::<RecordExtra>() {
@@ -29,9 +45,25 @@ pub(crate) fn check(response: &http::Response<Incoming>, method: &Method, url: &
     Err(Error::new(ErrorKind::Request, problem).with_url(url))
 }
 
-fn problem(response: &http::Response<Incoming>, method: &Method) -> Option<String> {
-    // h2 has no transfer codings (the h2 crate refuses the header), and a response that
-    // can't have a body is read without looking at them.
+/// The head's size as sent: a status line (counted as 17 bytes, "HTTP/1.1 200 OK" and its
+/// CRLF) and one `name: value` line per field.
+fn too_large(response: &http::Response<Incoming>, max_head: usize) -> Option<String> {
+    let fields: usize = response
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    let size = 17 + fields;
+    (size > max_head).then(|| {
+        format!(
+            "the response head is too large: {size} bytes, over max_response_header_size \
+             ({max_head})"
+        )
+    })
+}
+
+fn framing(response: &http::Response<Incoming>, method: &Method) -> Option<String> {
+    // A response that can't have a body is read without looking at its framing.
     let status = response.status();
     if response.version() != Version::HTTP_11
         || status.is_informational()

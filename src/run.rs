@@ -22,6 +22,12 @@ use crate::retry::{self, Replay};
 pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> Result<Response> {
     // The request itself is the hop: redirects rewrite it in place.
     let mut hop = request?;
+    if client.https_only && hop.url.scheme() != "https" {
+        return Err(Error::builder(
+            "refusing an http URL: the client is https_only (use an https URL)",
+        )
+        .with_url(&hop.url));
+    }
     let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
     let own_pool = match &hop.tls {
         None => None,
@@ -75,7 +81,12 @@ async fn follow(
             to_http(client, &mut again)
         })
         .await?;
-        crate::framing::check(&response, &hop.method, &hop.url)?;
+        crate::framing::check(
+            &response,
+            &hop.method,
+            &hop.url,
+            client.max_response_header_size,
+        )?;
         if !response.status().is_redirection() {
             return Ok(response);
         }
@@ -91,6 +102,13 @@ async fn follow(
         let Some(next) = next else {
             return Ok(response);
         };
+        if client.https_only && next.url.scheme() != "https" {
+            return Err(Error::redirect(format!(
+                "refusing the redirect to {}: the client is https_only",
+                next.url
+            ))
+            .with_url(&hop.url));
+        }
         // The redirect's own body is not read: dropping it closes that connection unless
         // it was already complete, which bounds what a hostile server can make us read.
         drop(response);

@@ -37,6 +37,8 @@ pub enum Step {
     ReadFor(Duration),
     /// Write these bytes.
     Write(Vec<u8>),
+    /// Write these bytes this many times (a large stream without a large script).
+    Repeat(Vec<u8>, usize),
     /// Write these bytes one at a time, pausing this long before each.
     Trickle(Vec<u8>, Duration),
     /// Do nothing for this long.
@@ -245,6 +247,13 @@ impl Conn {
                 Step::Write(bytes) => {
                     if !self.write(&bytes).await {
                         return;
+                    }
+                }
+                Step::Repeat(bytes, times) => {
+                    for _ in 0..times {
+                        if !self.write(&bytes).await {
+                            return;
+                        }
                     }
                 }
                 Step::Trickle(bytes, every) => {
