@@ -134,7 +134,7 @@ impl FaultServer {
         self.stats.accepts.load(Ordering::SeqCst)
     }
 
-    /// Connections the client closed while their script waited for it.
+    /// Connections the client closed while their script waited for it or wrote to it.
     pub fn closed_by_client(&self) -> usize {
         self.stats.closed_by_client.load(Ordering::SeqCst)
     }
@@ -291,13 +291,18 @@ impl Conn {
         self.wait_for_client_close().await;
     }
 
+    /// Writes `bytes`; false (counted as the client's close) when the client is gone.
     async fn write(&mut self, bytes: &[u8]) -> bool {
         let wrote = tokio::time::timeout(CLIENT_BOUND, async {
             self.stream.write_all(bytes).await?;
             self.stream.flush().await
         })
         .await;
-        matches!(wrote, Ok(Ok(())))
+        let ok = matches!(wrote, Ok(Ok(())));
+        if !ok {
+            self.stats.closed_by_client.fetch_add(1, Ordering::SeqCst);
+        }
+        ok
     }
 
     /// Reads and discards until the client closes (counted) or the bound passes.
