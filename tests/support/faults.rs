@@ -96,6 +96,12 @@ impl FaultServer {
         FaultServer::listen(None, script).await
     }
 
+    /// Plain TCP on another loopback address (`"127.0.0.2:0"`), for a second origin
+    /// with another host; every connection plays `script`.
+    pub async fn start_on(bind: &str, script: Vec<Step>) -> FaultServer {
+        FaultServer::listen_on(bind, None, move |_| script.clone()).await
+    }
+
     /// TLS with the test PKI's valid leaf and ALPN http/1.1 only; every connection plays
     /// `script` over the TLS stream.
     pub async fn tls(script: Vec<Step>) -> FaultServer {
@@ -110,7 +116,15 @@ impl FaultServer {
         tls: Option<TlsAcceptor>,
         script: impl Fn(usize) -> Vec<Step> + Send + Sync + 'static,
     ) -> FaultServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        FaultServer::listen_on("127.0.0.1:0", tls, script).await
+    }
+
+    async fn listen_on(
+        bind: &str,
+        tls: Option<TlsAcceptor>,
+        script: impl Fn(usize) -> Vec<Step> + Send + Sync + 'static,
+    ) -> FaultServer {
+        let listener = TcpListener::bind(bind).await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let stats = Arc::new(Stats::default());
         let is_tls = tls.is_some();
