@@ -170,7 +170,10 @@ impl fmt::Debug for Client {
     /// Shows the settings, never the values of default headers that carry credentials.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("default_headers", &self.inner.default_headers)
+            .field(
+                "default_headers",
+                &crate::redact::Headers(&self.inner.default_headers),
+            )
             .field("redirect", &self.inner.redirect)
             .field("timeout", &self.inner.timeout)
             .finish_non_exhaustive()
@@ -636,15 +639,19 @@ impl ClientBuilder {
 
     /// Headers sent with every request unless the request sets the same name. They
     /// replace the defaults of the same name (`user-agent`, `accept`, and the
-    /// `accept-encoding` that decompression adds).
+    /// `accept-encoding` that decompression adds). Credential values (`Authorization`,
+    /// `Proxy-Authorization`, `Cookie`) are marked sensitive and never printed.
     pub fn default_headers(mut self, headers: HeaderMap) -> ClientBuilder {
         let mut last_name = None;
-        for (name, value) in headers {
+        for (name, mut value) in headers {
             if let Some(name) = name {
                 self.default_headers.remove(&name);
                 last_name = Some(name);
             }
             if let Some(name) = &last_name {
+                if crate::redact::is_credential(name) {
+                    value.set_sensitive(true);
+                }
                 self.default_headers.append(name.clone(), value);
             }
         }

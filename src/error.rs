@@ -416,8 +416,9 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
             if h.is_timeout() {
                 return (ErrorKind::Timeout, innermost(cause));
             }
-            if h.is_parse_too_large() {
-                // hyper says only "message head is too large"; name the limit and the fix.
+            // `is_parse_too_large` exists only with hyper's server feature; its message is
+            // "message head is too large". Name the limit and the fix instead.
+            if h.is_parse() && h.to_string().contains("too large") {
                 return (
                     fallback,
                     "the response head is too large: over max_response_header_size \

@@ -131,6 +131,7 @@ mod framing;
 mod into_url;
 mod pacing;
 mod pools;
+mod redact;
 pub mod redirect;
 mod request;
 mod response;

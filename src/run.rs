@@ -22,6 +22,18 @@ use crate::retry::{self, Replay};
 pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> Result<Response> {
     // The request itself is the hop: redirects rewrite it in place.
     let mut hop = request?;
+    if !hop.url.username().is_empty() || hop.url.password().is_some() {
+        // A `Request` made by hand (`Request::new`, `url_mut`) skipped the builder, which
+        // turns a URL's user and password into basic auth; do it here, so the password
+        // is neither sent in h2's :authority nor written in a log or an error.
+        let (url, auth) = crate::request::check_url(hop.url.clone())?;
+        hop.url = url;
+        if let Some(auth) = auth {
+            hop.headers
+                .entry(http::header::AUTHORIZATION)
+                .or_insert(auth);
+        }
+    }
     if client.https_only && hop.url.scheme() != "https" {
         return Err(Error::builder(
             "refusing an http URL: the client is https_only (use an https URL)",
@@ -139,5 +151,8 @@ fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body
             headers.insert(name.clone(), value.clone());
         }
     }
+    // Whoever set them (`Request::headers_mut` takes values as they are): credentials
+    // are never indexed by h2's HPACK, nor printed by a Debug of the request.
+    crate::redact::mark_credentials(headers);
     Ok(request)
 }
