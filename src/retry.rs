@@ -9,6 +9,13 @@
 //! again, and, when some of the request was written, only for a request that is safe to
 //! repeat (GET, HEAD, OPTIONS, TRACE, or one carrying an `Idempotency-Key`). Once, on
 //! another connection.
+//!
+//! Over h2 the server says itself which requests it never processed (RFC 9113 §8.7): a
+//! stream it reset with REFUSED_STREAM, or one above the last stream id of a GOAWAY. Those
+//! are sent again once, whatever the method, if the body can be sent again. The h2 crate
+//! fails a stream with the remote GOAWAY error only when it was above that id (or never
+//! left); streams the server may have processed fail with the connection's end instead
+//! ("broken pipe"), and are not retried, whatever the GOAWAY's code.
 
 use std::future::Future;
 
@@ -99,6 +106,20 @@ fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
     })
 }
 
+/// Whether an h2 stream failed because the server, by its own word, did not process it:
+/// reset with REFUSED_STREAM, or above the last stream id of a GOAWAY (h2 gives such a
+/// stream the remote GOAWAY error itself; see the module docs). Our own resets and
+/// GOAWAYs don't count.
+fn unprocessed_h2(err: &hyper_util::client::legacy::Error) -> bool {
+    crate::error::chain(err)
+        .filter_map(|cause| cause.downcast_ref::<h2::Error>())
+        .any(|h2| {
+            h2.is_remote()
+                && (h2.is_go_away()
+                    || (h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM)))
+        })
+}
+
 /// Sends `request` through the pool, and once more with `again()` if it failed on a stale
 /// pooled connection and `replay` allows it.
 pub(crate) async fn send(
@@ -114,13 +135,19 @@ pub(crate) async fn send(
         Ok(response) => return Ok(response),
         Err(err) => err,
     };
-    if !seen(&err).is_some_and(|seen| should_retry(replay, seen)) {
+    if unprocessed_h2(&err) {
+        if !replay.possible() {
+            return Err(Error::from_send(err, url));
+        }
+        tracing::debug!(%url, "the server did not process the h2 stream ({err}); sending again");
+    } else if seen(&err).is_some_and(|seen| should_retry(replay, seen)) {
+        tracing::debug!(
+            %url,
+            "the pooled connection closed before answering ({err:?}); sending again on another"
+        );
+    } else {
         return Err(Error::from_send(err, url));
     }
-    tracing::debug!(
-        %url,
-        "the pooled connection closed before answering ({err:?}); sending again on another"
-    );
     attempt(client, pool, again()?, url)
         .await?
         .map_err(|e| Error::from_send(e, url))
