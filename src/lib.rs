@@ -49,10 +49,15 @@
 //! - **Decompression**: gzip, deflate, brotli and zstd bodies are decoded as they are read
 //!   (see below).
 //! - **Stale connections**: a request that meets a pooled connection the server closed
-//!   while idle is sent again once, when that is safe (see below).
+//!   while idle, or an h2 stream the server refused, is sent again once, when that is safe
+//!   (see below).
 //! - **Typed errors**: [`Error::kind`] and the `is_*` methods.
+//! - **Limits on what a server can make us do**: response heads of 64 KiB at most
+//!   ([`ClientBuilder::max_response_header_size`]), and no plain HTTP at all with
+//!   [`ClientBuilder::https_only`] (see below).
 //!
-//! The guides in `docs/` cover TLS configuration in depth.
+//! The guides in `docs/` cover TLS configuration ([`guide::tls`]) and reliability
+//! ([`guide::reliability`]) in depth.
 //!
 //! ## Decompression
 //! Every request asks for `Accept-Encoding: gzip, deflate, br, zstd` unless it sets its own
@@ -115,7 +120,29 @@
 //! response arrived, only with a body that is bytes (not a stream), and, since the server
 //! may have seen it, only for GET, HEAD, OPTIONS and TRACE or a request carrying an
 //! `Idempotency-Key` header. Anything else is returned as an
-//! [`is_request`](Error::is_request) error.
+//! [`is_request`](Error::is_request) error. Over h2 the server tells which requests it
+//! never processed (a stream reset with `REFUSED_STREAM`, or above the last stream id of
+//! a `GOAWAY`); those are sent again once, whatever the method, if the body is bytes.
+//!
+//! ## Broken and hostile servers
+//! A response head over [`max_response_header_size`](ClientBuilder::max_response_header_size)
+//! (64 KiB by default; HTTP/1 heads may also have at most 100 fields) fails the request
+//! after reading no more than that. A response framed by both `Transfer-Encoding` and
+//! `Content-Length`, or by a transfer coding other than `chunked`, is refused and its
+//! connection closed, never reused: that is how request smuggling and response splitting
+//! look. Conflicting `Content-Length`s, malformed heads and HTTP/0.9 are refused too; these
+//! are [`is_request`](Error::is_request) errors. A body cut short (by a close, a reset, bad
+//! chunking, or a TLS close without `close_notify` where only the close ends the body) is
+//! an [`is_body`](Error::is_body) error, never a short success. Interim responses (100,
+//! 102–199) are skipped; an unrequested 101 is returned as the response.
+//!
+//! Over h2, a request the server says it never processed (`REFUSED_STREAM`, or a stream
+//! above a `GOAWAY`'s last id) is sent again once, whatever its method, if its body is
+//! bytes. [`ClientBuilder::https_only`] refuses `http://` URLs and redirects to them before
+//! anything is sent. The `Debug` output of requests, clients and responses never shows
+//! `Authorization`, `Proxy-Authorization`, `Cookie` or `Set-Cookie` values, nor a URL's
+//! password, and wireline never logs them. [`guide::reliability`] has the fault matrix the
+//! tests play, with each choice and limit.
 //!
 //! ## Runtime
 //! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this).
@@ -172,4 +199,7 @@ pub async fn get<U: IntoUrl>(url: U) -> Result<Response> {
 pub mod guide {
     #[doc = include_str!("../docs/tls.md")]
     pub mod tls {}
+
+    #[doc = include_str!("../docs/reliability.md")]
+    pub mod reliability {}
 }

@@ -272,6 +272,9 @@ async fn f06_transfer_codings_other_than_chunked_are_refused() {
         "gzip",
         "chunked, chunked",
         "identity, chunked",
+        "",
+        // hyper reads the last element only: this is not chunked to it.
+        "chunked,",
     ] {
         let server = FaultServer::start(vec![
             Step::Read,
@@ -289,6 +292,18 @@ async fn f06_transfer_codings_other_than_chunked_are_refused() {
         assert!(started.elapsed() < PROMPT, "{te}");
         drop(client);
         assert_no_leak(server.addr, 0).await;
+    }
+    // Spelling and spacing don't matter.
+    for te in [" Chunked ", "CHUNKED"] {
+        let server = FaultServer::start(vec![
+            Step::Read,
+            write(format!(
+                "HTTP/1.1 200 OK\r\ntransfer-encoding:{te}\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            )),
+        ])
+        .await;
+        let body = fetch(&Client::new(), &server.url("/")).await.unwrap();
+        assert_eq!(&body[..], b"hello", "{te:?}");
     }
 }
 
