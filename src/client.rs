@@ -591,10 +591,11 @@ impl ClientBuilder {
     /// Over HTTP/1 it is the status line and all the header lines, as sent; over h2 the
     /// header list as RFC 9113 counts it (each name and value, plus 32 bytes per field).
     /// A larger head fails the request with an [`is_request`](Error::is_request) error
-    /// saying so, after reading at most this much of it: a server can't make us buffer
-    /// more. HTTP/1 heads are also limited to 100 header fields. Each redirect's head has
-    /// its own allowance. [`build`](ClientBuilder::build) fails with a builder error below
-    /// 8 KiB, the smallest read buffer hyper works with.
+    /// saying so, after reading at most about twice this much of it: a server can't make
+    /// us buffer more. HTTP/1 heads are also limited to 100 header fields. Each redirect's
+    /// head has its own allowance. Over HTTP/1 this is also the largest read buffer, so
+    /// bodies are read in pieces of at most this size. [`build`](ClientBuilder::build)
+    /// fails with a builder error below 8 KiB, the smallest read buffer hyper works with.
     ///
     /// ```
     /// # fn run() -> wireline::Result<()> {

@@ -71,7 +71,9 @@ pub enum ErrorKind {
     Redirect,
     /// The server answered with this error status (from `error_for_status`).
     Status(StatusCode),
-    /// The connection failed while sending the request or waiting for the response head.
+    /// The connection failed while sending the request or waiting for the response head,
+    /// or the head was refused: malformed, over `max_response_header_size`, or framed by
+    /// both `Transfer-Encoding` and `Content-Length` (see the reliability guide).
     Request,
     /// Reading the response body failed: the connection closed early, a body shorter than
     /// its `Content-Length`, broken chunked framing.
@@ -296,7 +298,8 @@ impl Error {
         matches!(self.inner.kind, ErrorKind::Status(_))
     }
 
-    /// True when sending the request failed after the connection was open.
+    /// True when sending the request failed after the connection was open, or the
+    /// response head was refused (malformed, too large, or with ambiguous framing).
     pub fn is_request(&self) -> bool {
         self.inner.kind == ErrorKind::Request
     }

@@ -16,6 +16,10 @@ pub(crate) fn is_credential(name: &HeaderName) -> bool {
 /// there (`Request::headers_mut` takes any value as it is).
 pub(crate) fn mark_credentials(headers: &mut HeaderMap) {
     for name in [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE] {
+        // `entry` reserves room for an insert, which can grow a full map: look first.
+        if !headers.contains_key(&name) {
+            continue;
+        }
         if let http::header::Entry::Occupied(mut entry) = headers.entry(name) {
             for value in entry.iter_mut() {
                 value.set_sensitive(true);
