@@ -10,6 +10,11 @@ use http_body::{Frame, SizeHint};
 
 use crate::error::BoxError;
 
+/// How much of a file is read at a time when it is sent. tokio reads files on its blocking
+/// pool, one hand-off per read: 64 KiB keeps those few (16 per MiB) while the memory
+/// held per upload stays small.
+const FILE_CHUNK: usize = 64 * 1024;
+
 /// A request body.
 ///
 /// Made from bytes or strings (`Vec<u8>`, `String`, `&'static str`, `Bytes`…), which can be
@@ -63,6 +68,17 @@ impl Body {
             .map_err(Into::into);
         Body {
             kind: Kind::Streaming(Box::pin(http_body_util::StreamBody::new(frames))),
+        }
+    }
+
+    /// A stream body from any `http_body::Body` of ours (multipart forms).
+    #[cfg_attr(not(feature = "multipart"), allow(dead_code))]
+    pub(crate) fn from_http_body<B>(body: B) -> Body
+    where
+        B: http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static,
+    {
+        Body {
+            kind: Kind::Streaming(Box::pin(body)),
         }
     }
 
@@ -159,5 +175,34 @@ impl From<&'static str> for Body {
 impl From<&'static [u8]> for Body {
     fn from(s: &'static [u8]) -> Body {
         Body::from(Bytes::from_static(s))
+    }
+}
+
+impl From<tokio::fs::File> for Body {
+    /// A body read from the file while it is sent, 64 KiB at a time, in constant memory
+    /// whatever the file's size; like any stream it can't be replayed for a 307/308
+    /// redirect.
+    ///
+    /// Its length is not known in advance, so HTTP/1.1 sends it with chunked encoding.
+    /// For a server that wants a `Content-Length`, set that header to the file's size
+    /// (from its metadata). That many bytes are then sent: if the file has shrunk by
+    /// the time they are read, the request fails; if it has grown, the rest is not sent.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let file = tokio::fs::File::open("backup.tar").await?;
+    /// let size = file.metadata().await?.len();
+    /// let resp = wireline::Client::new()
+    ///     .put("https://example.com/backups/today.tar")
+    ///     .header("content-length", size)
+    ///     .body(file)
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    fn from(file: tokio::fs::File) -> Body {
+        Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
+            file, FILE_CHUNK,
+        ))
     }
 }

@@ -9,6 +9,8 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderValue, ACCEPT, ACCEPT_ENCODING, USER_AGENT};
 use http::Method;
 
+#[cfg(feature = "cookies")]
+use crate::cookie::{CookieStore, Jar};
 use crate::decode::Decoding;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::into_url::IntoUrl;
@@ -17,6 +19,7 @@ use crate::pools::{OptionPools, Pool, PoolShape};
 use crate::redirect;
 use crate::request::{Request, RequestBuilder};
 use crate::response::Response;
+use crate::retry::{self, Retrying};
 use crate::tls::{
     Certificate, CertificateRevocationList, Identity, RootSource, TlsConfig, TlsSettings,
     TlsVersion, Verification,
@@ -25,7 +28,7 @@ use crate::tls::{
 /// How long an idle pooled connection is kept. Below the keep-alive of common servers
 /// (nginx 75 s, cloud load balancers 60 s) so we close first and rarely write into a
 /// connection the server is closing; reqwest's 90 s invites that race. Servers with
-/// shorter timeouts (Node's 5 s) still close first: `crate::retry` covers that race.
+/// shorter timeouts (Node's 5 s) still close first: `crate::retry::stale` covers that race.
 const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
 /// The largest response head accepted by default: ureq's and Python's 64 KiB. hyper's own
@@ -67,6 +70,12 @@ pub(crate) struct ClientInner {
     pub(crate) decoding: Decoding,
     /// `None` when neither `read_timeout` nor `low_speed_limit` is set.
     pub(crate) pacing: Option<Pacing>,
+    /// `None` without a retry policy (or with `max_retries(0)`): requests skip it.
+    pub(crate) retry: Option<Retrying>,
+    /// `None` unless cookies were asked for: then the request loop skips them for one
+    /// check per hop.
+    #[cfg(feature = "cookies")]
+    pub(crate) cookie_store: Option<Arc<dyn CookieStore>>,
 }
 
 impl Client {
@@ -176,6 +185,7 @@ impl fmt::Debug for Client {
             )
             .field("redirect", &self.inner.redirect)
             .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry.as_ref().map(|r| &r.policy))
             .finish_non_exhaustive()
     }
 }
@@ -209,6 +219,9 @@ pub struct ClientBuilder {
     default_headers: HeaderMap,
     pub(crate) decoding: Decoding,
     pub(crate) pacing: Pacing,
+    retry: Option<retry::Policy>,
+    #[cfg(feature = "cookies")]
+    cookie_store: Option<Arc<dyn CookieStore>>,
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
 }
@@ -238,6 +251,9 @@ impl ClientBuilder {
             default_headers,
             decoding: Decoding::default(),
             pacing: Pacing::default(),
+            retry: None,
+            #[cfg(feature = "cookies")]
+            cookie_store: None,
             error: None,
         }
     }
@@ -261,6 +277,10 @@ impl ClientBuilder {
                 self.max_response_header_size
             )));
         }
+        let retry = match self.retry {
+            Some(policy) => policy.build()?,
+            None => None,
+        };
         if let Some(accept) = self.decoding.accept_encoding() {
             self.default_headers
                 .entry(ACCEPT_ENCODING)
@@ -293,6 +313,9 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 decoding: self.decoding,
                 pacing,
+                retry,
+                #[cfg(feature = "cookies")]
+                cookie_store: self.cookie_store,
             }),
         })
     }
@@ -508,6 +531,24 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether new connections resume earlier TLS sessions with the same server (default
+    /// `true`): a resumed handshake skips the certificate exchange and verification, so
+    /// it costs a fraction of a full one. The session cache is shared by the client's
+    /// connections (256 sessions). Turn it off to make every handshake a full one, for
+    /// instance to measure or test certificate verification.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder()
+    ///     .tls_session_resumption(false)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_session_resumption(mut self, enable: bool) -> ClientBuilder {
+        self.tls.resumption = enable;
+        self
+    }
+
     /// Writes the TLS session secrets to the file named by the `SSLKEYLOGFILE` environment
     /// variable, in the NSS key log format that Wireshark reads to decrypt captured traffic
     /// (default `false`). The variable is read by [`build`](ClientBuilder::build); when it
@@ -638,6 +679,92 @@ impl ClientBuilder {
         self
     }
 
+    /// Retries requests that fail for passing reasons (connection failures, 429, 502,
+    /// 503, 504…) under `policy`: with exponential backoff and jitter, `Retry-After`
+    /// honoured up to a cap, only for requests safe to send twice, and within a retry
+    /// budget the client's requests share. Default: no retries. See [`crate::retry`].
+    ///
+    /// [`build`](ClientBuilder::build) fails with a builder error for an invalid policy
+    /// (a backoff base longer than its max, a budget refill outside 0–1).
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// use std::time::Duration;
+    /// use wireline::retry::Policy;
+    ///
+    /// let client = wireline::Client::builder()
+    ///     .retry(Policy::default().max_retries(3))
+    ///     .timeout(Duration::from_secs(10)) // bounds every attempt and wait together
+    ///     .build()?;
+    /// // A 503 is retried up to 3 times; the last response is returned if it persists.
+    /// let resp = client.get("https://example.com/").send().await?.error_for_status()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn retry(mut self, policy: retry::Policy) -> ClientBuilder {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Keeps cookies in a jar of this client's own (default `false`): the `Set-Cookie`
+    /// headers of every response, redirect responses included, are stored in a
+    /// [`Jar`], and every request and redirect hop carries the cookies
+    /// it has for that hop's URL, by RFC 6265's Domain, Path, Secure and expiry rules
+    /// (see [`Jar`] for what it enforces).
+    ///
+    /// A `Cookie` header set on a request by hand is sent instead of the jar's for the
+    /// hops it reaches (it is dropped at a redirect to another origin, where the jar's
+    /// cookies for that origin are sent). Clones of the client share the jar; another
+    /// client built with `cookie_store(true)` has its own. To share one between clients,
+    /// or to fill it first, use [`cookie_provider`](ClientBuilder::cookie_provider).
+    /// `false` removes any store set before.
+    ///
+    /// Available with the `cookies` Cargo feature.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder().cookie_store(true).build()?;
+    /// client
+    ///     .post("https://example.com/login")
+    ///     .form(&[("user", "ada"), ("password", "…")])
+    ///     .send()
+    ///     .await?;
+    /// // The session cookie the login set goes with this one:
+    /// let me = client.get("https://example.com/me").send().await?.text().await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "cookies")]
+    pub fn cookie_store(mut self, enable: bool) -> ClientBuilder {
+        self.cookie_store = if enable {
+            Some(Arc::new(Jar::default()))
+        } else {
+            None
+        };
+        self
+    }
+
+    /// Keeps cookies in `store`, which other clients and your own code may share: what
+    /// one client receives, the others send. Use a [`Jar`] or your own
+    /// [`CookieStore`]. Replaces [`cookie_store`](ClientBuilder::cookie_store)'s jar, and is
+    /// replaced by a later `cookie_store(true)`.
+    ///
+    /// Available with the `cookies` Cargo feature.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wireline::cookie::Jar;
+    ///
+    /// # fn run() -> wireline::Result<()> {
+    /// let jar = Arc::new(Jar::default());
+    /// jar.add_cookie_str("consent=yes", &"https://example.com/".parse().unwrap());
+    /// let client = wireline::Client::builder().cookie_provider(jar.clone()).build()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "cookies")]
+    pub fn cookie_provider<C: CookieStore + 'static>(mut self, store: Arc<C>) -> ClientBuilder {
+        self.cookie_store = Some(store);
+        self
+    }
+
     /// Headers sent with every request unless the request sets the same name. They
     /// replace the defaults of the same name (`user-agent`, `accept`, and the
     /// `accept-encoding` that decompression adds). Credential values (`Authorization`,
@@ -706,6 +833,7 @@ impl fmt::Debug for ClientBuilder {
             .field("redirect", &self.redirect)
             .field("decoding", &self.decoding)
             .field("pacing", &self.pacing)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }

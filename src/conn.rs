@@ -27,8 +27,9 @@ pub(crate) struct Conn {
 /// What a connection records for the requests that fail on it; hyper-util hands it back
 /// through the failed request's `connect_info()` extras. One record per connection, as
 /// hyper-util copies each extra into every response (an allocation each): HTTP/1
-/// connections count their use for `crate::retry`, h2 ones keep the TLS error that broke
-/// them (HTTP/1 gets that error with the failed request itself).
+/// connections count their use for `crate::retry::stale` (and so for the retry policy),
+/// h2 ones keep the TLS error that broke them (HTTP/1 gets that error with the failed
+/// request itself).
 #[derive(Debug)]
 pub(crate) enum Record {
     Http1(Usage),
@@ -41,7 +42,7 @@ pub(crate) struct RecordExtra(pub(crate) Arc<Record>);
 
 /// What an HTTP/1 connection has carried, as its reads and writes show it, so that a
 /// request that failed on it can tell whether the connection was reused and whether any of
-/// the response arrived (see `crate::retry`).
+/// the response arrived (see `crate::retry::stale`).
 ///
 /// An HTTP/1 client writes a request, then reads its response, and writes the next request
 /// only once that response is complete, so an exchange starts at the first write after

@@ -155,6 +155,17 @@ impl Error {
         self
     }
 
+    /// Adds a remark in parentheses to the message, such as how many attempts were made.
+    pub(crate) fn noted(mut self, note: impl fmt::Display) -> Error {
+        let message = &mut self.inner.message;
+        *message = if message.is_empty() {
+            format!("({note})")
+        } else {
+            format!("{message} ({note})")
+        };
+        self
+    }
+
     pub(crate) fn builder(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Builder, message)
     }

@@ -51,10 +51,16 @@
 //! - **Stale connections**: a request that meets a pooled connection the server closed
 //!   while idle, or an h2 stream the server refused, is sent again once, when that is safe
 //!   (see below).
+//! - **Retries**, opt-in: [`ClientBuilder::retry`] with a [`retry::Policy`] retries
+//!   failed connections and 429/502/503/504 with jittered backoff, `Retry-After`, and a
+//!   budget (see below).
 //! - **Typed errors**: [`Error::kind`] and the `is_*` methods.
 //! - **Limits on what a server can make us do**: response heads of 64 KiB at most
 //!   ([`ClientBuilder::max_response_header_size`]), and no plain HTTP at all with
 //!   [`ClientBuilder::https_only`] (see below).
+//! - **Cookies** (the `cookies` feature, off by default): see [below](#cookies).
+//! - **Uploads**: multipart forms (the `multipart` feature, on by default) and file
+//!   bodies, streamed from disk: see [below](#uploads).
 //!
 //! The guides in `docs/` cover TLS configuration ([`guide::tls`]) and reliability
 //! ([`guide::reliability`]) in depth.
@@ -120,14 +126,155 @@
 //! response arrived, only with a body that is bytes (not a stream), and, since the server
 //! may have seen it, only for GET, HEAD, OPTIONS and TRACE or a request carrying an
 //! `Idempotency-Key` header. Anything else is returned as an
-//! [`is_request`](Error::is_request) error. Over h2 the server tells which requests it
-//! never processed (a stream reset with `REFUSED_STREAM`, or above the last stream id of
-//! a `GOAWAY`); those are sent again once, whatever the method, if the body is bytes.
+//! [`is_request`](Error::is_request) error, unless a retry policy retries it (below).
+//! Over h2 the server tells which requests it never processed (a stream reset with
+//! `REFUSED_STREAM`, or above the last stream id of a `GOAWAY`); those are sent again
+//! once, whatever the method, if the body is bytes.
+//!
+//! ## Retries
+//! A client retries nothing unless given a [`retry::Policy`] (the stale-connection resend
+//! above aside). With one, a request is sent again when it could not connect, when its
+//! connection was lost before any byte of the response, or when the response's status is
+//! in the policy's list (429, 502, 503 and 504 by default), up to
+//! [`max_retries`](retry::Policy::max_retries) times (default 2):
+//!
+//! - **Only what is safe to send twice**: once the server may have seen a request, it is
+//!   retried only for GET, HEAD, OPTIONS, TRACE, PUT and DELETE, or with an
+//!   `Idempotency-Key` header, or with
+//!   [`retry_non_idempotent(true)`](retry::Policy::retry_non_idempotent). A request that
+//!   never left (connection refused, DNS failure, `connect_timeout`) is retried whatever
+//!   its method. A streamed body is never sent twice.
+//! - **Waits that spread out**: exponential backoff with full jitter, a random wait up
+//!   to 100 ms, 200 ms, 400 ms… (at most 20 s; [`backoff`](retry::Policy::backoff)).
+//!   A 429 or 503 with `Retry-After` (seconds or an HTTP date) sets the wait instead, cut
+//!   to [`max_retry_after`](retry::Policy::max_retry_after) (30 s).
+//! - **Within the timeout**: [`ClientBuilder::timeout`] bounds all attempts and waits
+//!   together; a retry that could not start before it is not made, and the last
+//!   response or error is returned at once.
+//! - **Within a budget**: the client's requests share a token bucket
+//!   ([`retry::Budget`]; 10 tokens, one per retry, 0.2 back per success), so when a
+//!   server fails everyone, retries add about 20% to its load instead of tripling it.
+//! - **The last word is the server's**: when the retries run out on a status, the last
+//!   response is returned, not an error (as urllib3 with `raise_on_status=False`); call
+//!   [`Response::error_for_status`] for an error. When they run out on a failure, the
+//!   error says how many attempts were made and why no other was.
+//!
+//! ```no_run
+//! # async fn run() -> wireline::Result<()> {
+//! use std::time::Duration;
+//! use wireline::retry::{Budget, Policy};
+//!
+//! let client = wireline::Client::builder()
+//!     .retry(
+//!         Policy::default()
+//!             .max_retries(3)
+//!             .backoff(Duration::from_millis(250), Duration::from_secs(10))
+//!             .budget(Budget::new(20, 0.1)),
+//!     )
+//!     .timeout(Duration::from_secs(30))
+//!     .build()?;
+//! let resp = client.get("https://example.com/api").send().await?;
+//! if resp.status() == wireline::StatusCode::SERVICE_UNAVAILABLE {
+//!     // Still unavailable after the retries: the server's last answer, headers and all.
+//!     eprintln!("retry after {:?}", resp.headers().get("retry-after"));
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! reqwest's retries have no backoff and don't read `Retry-After`; requests leaves
+//! retries to urllib3, whose backoff is off by default and which has no budget. The
+//! [`retry`] module compares them in detail.
+//!
+//! ## Cookies
+//! With the `cookies` Cargo feature (off by default, as in reqwest), a client built with
+//! [`ClientBuilder::cookie_store`][cookie_store]`(true)` keeps the cookies servers set and
+//! sends them back, by RFC 6265's Domain, Path, Secure and expiry rules
+//! ([`cookie::Jar`][jar] lists what it enforces). `Set-Cookie` on a redirect response is
+//! stored too, and each hop of a redirect gets the cookies for its own URL. To share a jar
+//! between clients, or fill it before the first request, pass it to
+//! [`ClientBuilder::cookie_provider`][cookie_provider].
+//!
+// Without the feature these items don't exist: the links point at this section instead.
+#![cfg_attr(
+    feature = "cookies",
+    doc = "[cookie_store]: ClientBuilder::cookie_store"
+)]
+#![cfg_attr(
+    feature = "cookies",
+    doc = "[cookie_provider]: ClientBuilder::cookie_provider"
+)]
+#![cfg_attr(feature = "cookies", doc = "[jar]: cookie::Jar")]
+#![cfg_attr(not(feature = "cookies"), doc = "[cookie_store]: #cookies")]
+#![cfg_attr(not(feature = "cookies"), doc = "[cookie_provider]: #cookies")]
+#![cfg_attr(not(feature = "cookies"), doc = "[jar]: #cookies")]
+//!
+//! ```toml
+//! wireline = { version = "0.1", features = ["cookies"] }
+//! ```
+//!
+#![cfg_attr(feature = "cookies", doc = "```no_run")]
+#![cfg_attr(not(feature = "cookies"), doc = "```ignore")]
+//! # async fn run() -> wireline::Result<()> {
+//! use std::sync::Arc;
+//! use wireline::cookie::Jar;
+//!
+//! let jar = Arc::new(Jar::default());
+//! jar.add_cookie_str("consent=yes; Domain=example.com", &"https://example.com/".parse().unwrap());
+//! let client = wireline::Client::builder().cookie_provider(jar.clone()).build()?;
+//!
+//! client.post("https://example.com/login").form(&[("user", "ada")]).send().await?;
+//! // Sent with consent=yes and whatever session cookie the login set:
+//! let me = client.get("https://example.com/me").send().await?.text().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! A `Cookie` header you set on a request is sent instead of the jar's on the hops it
+//! reaches; like `Authorization`, it never follows a redirect to another origin. Without
+//! a cookie store a client keeps nothing and pays nothing for cookies.
+//!
+//! ## Uploads
+//! A file given as a body, or as a part of a multipart form, is read while the request is
+//! sent, so its size doesn't matter: uploading a 1 GiB file raises the process's peak
+//! memory by under 2 MiB (the `upload` test measures it).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = wireline::Client::new();
+//!
+//! // The file as the whole body (chunked, unless you set Content-Length):
+//! let file = tokio::fs::File::open("disk.img").await?;
+//! client.put("https://example.com/images/disk.img").body(file).send().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! A [`multipart::Form`] ([`RequestBuilder::multipart`]) carries text fields, bytes and
+//! files; file parts get their name and a MIME type guessed from the extension, and the
+//! request gets a `Content-Length` whenever every part's length is known. A form that is
+//! all in memory is one buffer, sent again if a 307/308 redirect asks.
+//!
+#![cfg_attr(feature = "multipart", doc = "```no_run")]
+#![cfg_attr(not(feature = "multipart"), doc = "```ignore")]
+//! # async fn run() -> wireline::Result<()> {
+//! use wireline::multipart::{Form, Part};
+//!
+//! let form = Form::new()
+//!     .text("album", "2024")
+//!     .part("cover", Part::bytes(std::fs::read("cover.jpg").unwrap()).file_name("cover.jpg"))
+//!     .file("track", "01-intro.flac")
+//!     .await?;
+//! wireline::Client::new()
+//!     .post("https://example.com/albums")
+//!     .multipart(form)
+//!     .send()
+//!     .await?
+//!     .error_for_status()?;
+//! # Ok(()) }
+//! ```
 //!
 //! ## Broken and hostile servers
 //! A response head over [`max_response_header_size`](ClientBuilder::max_response_header_size)
 //! (64 KiB by default; HTTP/1 heads may also have at most 100 fields) fails the request
-//! after reading no more than that. A response framed by both `Transfer-Encoding` and
+//! after reading no more than about twice that. A response framed by both `Transfer-Encoding` and
 //! `Content-Length`, or by a transfer coding other than `chunked`, is refused and its
 //! connection closed, never reused: that is how request smuggling and response splitting
 //! look. Conflicting `Content-Length`s, malformed heads and HTTP/0.9 are refused too; these
@@ -151,18 +298,22 @@ mod body;
 mod client;
 mod conn;
 mod connect;
+#[cfg(feature = "cookies")]
+pub mod cookie;
 mod decode;
 mod dns;
 mod error;
 mod framing;
 mod into_url;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 mod pacing;
 mod pools;
 mod redact;
 pub mod redirect;
 mod request;
 mod response;
-mod retry;
+pub mod retry;
 mod run;
 mod tls;
 
@@ -202,4 +353,7 @@ pub mod guide {
 
     #[doc = include_str!("../docs/reliability.md")]
     pub mod reliability {}
+
+    #[doc = include_str!("../docs/coming-from-requests.md")]
+    pub mod coming_from_requests {}
 }

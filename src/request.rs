@@ -362,6 +362,43 @@ impl RequestBuilder {
         })
     }
 
+    /// Sets a `multipart/form-data` body: `Content-Type` with the form's boundary (replacing
+    /// any set before, since the boundary must match), and `Content-Length` when every
+    /// part's length is known. Files in the form are read while the request is sent.
+    ///
+    /// Available with the `multipart` Cargo feature (on by default).
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// use wireline::multipart::Form;
+    ///
+    /// let form = Form::new()
+    ///     .text("description", "build log")
+    ///     .file("log", "target/build.log")
+    ///     .await?;
+    /// let resp = wireline::Client::new()
+    ///     .post("https://example.com/logs")
+    ///     .multipart(form)
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "multipart")]
+    pub fn multipart(self, form: crate::multipart::Form) -> RequestBuilder {
+        self.edit(|request| {
+            request.headers.insert(CONTENT_TYPE, form.content_type());
+            let (body, len) = form.into_body();
+            match len {
+                Some(len) => request
+                    .headers
+                    .insert(http::header::CONTENT_LENGTH, HeaderValue::from(len)),
+                None => request.headers.remove(http::header::CONTENT_LENGTH),
+            };
+            request.body = Some(body);
+            Ok(())
+        })
+    }
+
     /// Sets `Authorization: Basic …`; the value is marked sensitive and never printed.
     pub fn basic_auth<U: fmt::Display, P: fmt::Display>(
         self,

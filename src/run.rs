@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
-use http::Uri;
+use http::header::HeaderMap;
+use http::{Method, Uri};
 use hyper::body::Incoming;
+use tokio::time::Instant;
+use url::Url;
 
 use crate::body::Body;
 use crate::client::ClientInner;
@@ -12,7 +15,8 @@ use crate::pools::Pool;
 use crate::redirect;
 use crate::request::Request;
 use crate::response::{Deadline, Response};
-use crate::retry::{self, Replay};
+use crate::retry::stale::{self, Replay};
+use crate::retry::Retries;
 
 /// Sends `request` (or reports the error made while building it) and follows redirects,
 /// all under one deadline.
@@ -24,8 +28,8 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
     let mut hop = request?;
     if !hop.url.username().is_empty() || hop.url.password().is_some() {
         // A `Request` made by hand (`Request::new`, `url_mut`) skipped the builder, which
-        // turns a URL's user and password into basic auth; do it here, so the password
-        // is neither sent in h2's :authority nor written in a log or an error.
+        // turns a URL's user and password into basic auth; do it here too, so the
+        // password is sent the same way and never written in a log or an error.
         let (url, auth) = crate::request::check_url(hop.url.clone())?;
         hop.url = url;
         if let Some(auth) = auth {
@@ -50,9 +54,9 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
     };
     let pool = own_pool.as_deref().unwrap_or(&client.pool);
     let response = match &deadline {
-        None => follow(&client, pool, &mut hop).await?,
+        None => follow(&client, pool, &mut hop, None).await?,
         Some(deadline) => {
-            let following = follow(&client, pool, &mut hop);
+            let following = follow(&client, pool, &mut hop, Some(deadline.instant()));
             match tokio::time::timeout_at(deadline.instant(), following).await {
                 Ok(result) => result?,
                 Err(_) => return Err(Error::timeout(deadline.limit()).with_url(&hop.url)),
@@ -63,18 +67,21 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
 }
 
 /// Sends `hop` and follows redirects, updating `hop` to the request that got the final
-/// response.
+/// response; retries under the client's policy, if it has one, end before `deadline`.
 async fn follow(
     client: &ClientInner,
     pool: &Pool,
     hop: &mut Request,
+    deadline: Option<Instant>,
 ) -> Result<http::Response<Incoming>> {
     let follows = client.redirect.follows();
     let mut hops_done = 0;
+    let mut retries = client.retry.as_ref().map(|r| Retries::new(r, deadline));
     loop {
         let replayable = hop.body.as_ref().is_none_or(|b| b.as_bytes().is_some());
         let replay = Replay::of(&hop.method, &hop.headers, replayable);
-        // Kept only when a redirect or a retry could need them again; a request with no
+        // Kept only when a redirect or a retry could need them again (a retry policy
+        // retries only what `replay` allows to be sent twice); a request with no
         // headers of its own copies nothing (the client's defaults are added per hop).
         let (headers_again, mut body_again) = if follows || replay.possible() {
             let headers = (!hop.headers.is_empty()).then(|| hop.headers.clone());
@@ -86,19 +93,26 @@ async fn follow(
         // Captured by `&mut`, as `&Body` would make this future !Send (Body isn't Sync).
         let (method, url, body) = (&hop.method, &hop.url, &mut body_again);
         let headers = &headers_again;
-        let response = retry::send(client, pool, request, url, replay, move || {
-            let mut again = Request::new(method.clone(), url.clone());
-            again.headers = headers.clone().unwrap_or_default();
-            again.body = body.as_ref().and_then(Body::try_clone);
-            to_http(client, &mut again)
-        })
-        .await?;
+        let again = move || to_http_again(client, method, url, headers, body);
+        let response = match &mut retries {
+            None => stale::send(client, pool, request, url, replay, again).await?,
+            // Boxed: a client without a policy keeps the smaller future.
+            Some(retries) => {
+                Box::pin(retries.send(client, pool, request, url, replay, again)).await?
+            }
+        };
+        // Before anything is taken from it (cookies included): a refused response counts
+        // for nothing.
         crate::framing::check(
             &response,
             &hop.method,
             &hop.url,
             client.max_response_header_size,
         )?;
+        #[cfg(feature = "cookies")]
+        if let Some(store) = &client.cookie_store {
+            crate::cookie::store_response_cookies(store.as_ref(), response.headers(), &hop.url);
+        }
         if !response.status().is_redirection() {
             return Ok(response);
         }
@@ -134,8 +148,22 @@ async fn follow(
     }
 }
 
+/// The hyper request for a hop once more, from the copies kept of its headers and body.
+fn to_http_again(
+    client: &ClientInner,
+    method: &Method,
+    url: &Url,
+    headers: &Option<HeaderMap>,
+    body: &Option<Body>,
+) -> Result<http::Request<Body>> {
+    let mut again = Request::new(method.clone(), url.clone());
+    again.headers = headers.clone().unwrap_or_default();
+    again.body = body.as_ref().and_then(Body::try_clone);
+    to_http(client, &mut again)
+}
+
 /// The hyper request for `hop`: its headers and body move in; the client's default headers
-/// fill in names the request did not set.
+/// fill in names the request did not set, then the cookie store its cookies for this URL.
 fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body>> {
     let uri: Uri = hop.url.as_str().parse().map_err(|e| {
         Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
@@ -151,8 +179,14 @@ fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body
             headers.insert(name.clone(), value.clone());
         }
     }
-    // Whoever set them (`Request::headers_mut` takes values as they are): credentials
-    // are never indexed by h2's HPACK, nor printed by a Debug of the request.
+    // Added here, after `headers_again` was copied: the jar decides again for each hop.
+    #[cfg(feature = "cookies")]
+    if let Some(store) = &client.cookie_store {
+        crate::cookie::add_request_cookies(store.as_ref(), headers, &hop.url);
+    }
+    // Whoever set them (`Request::headers_mut` takes values as they are, and the jar's
+    // `Cookie` is new): credentials are never indexed by h2's HPACK, nor printed by a
+    // Debug of the request.
     crate::redact::mark_credentials(headers);
     Ok(request)
 }

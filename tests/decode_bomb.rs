@@ -31,7 +31,7 @@ impl Bits {
     }
 
     fn bit(&mut self, bit: u32) {
-        if self.used % 8 == 0 {
+        if self.used.is_multiple_of(8) {
             self.out.push(0);
         }
         *self.out.last_mut().unwrap() |= (bit as u8) << (self.used % 8);

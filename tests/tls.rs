@@ -409,24 +409,45 @@ async fn sni_is_sent_for_names_and_not_for_ip_addresses() {
     );
 }
 
+/// (handshakes, resumed handshakes) the server saw for three requests, each on a new
+/// connection, under `versions`.
+async fn three_new_connections(versions: Versions, resumption: bool) -> (usize, usize) {
+    let server = https_server(ServerOptions {
+        versions,
+        ..ServerOptions::default()
+    })
+    .await;
+    let client = trusting_test_ca()
+        .pool_max_idle_per_host(0)
+        .tls_session_resumption(resumption)
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let resp = get(&client, &server.url("/")).await.unwrap();
+        resp.bytes().await.unwrap();
+    }
+    (server.handshakes(), server.handshakes_resumed())
+}
+
 #[tokio::test]
 async fn new_connections_resume_the_tls_session() {
     for versions in [Versions::Tls13Only, Versions::Tls12Only] {
-        let server = https_server(ServerOptions {
-            versions,
-            ..ServerOptions::default()
-        })
-        .await;
-        let client = trusting_test_ca()
-            .pool_max_idle_per_host(0)
-            .build()
-            .unwrap();
-        for _ in 0..3 {
-            let resp = get(&client, &server.url("/")).await.unwrap();
-            resp.bytes().await.unwrap();
-        }
-        assert_eq!(server.handshakes(), 3, "{versions:?}");
-        assert_eq!(server.handshakes_resumed(), 2, "{versions:?}");
+        assert_eq!(
+            three_new_connections(versions, true).await,
+            (3, 2),
+            "{versions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_session_resumption_every_handshake_is_full() {
+    for versions in [Versions::Tls13Only, Versions::Tls12Only] {
+        assert_eq!(
+            three_new_connections(versions, false).await,
+            (3, 0),
+            "{versions:?}"
+        );
     }
 }
 

@@ -15,6 +15,7 @@ pub mod runner;
 pub mod rusage;
 pub mod scenario;
 pub mod server;
+pub mod soak;
 
 /// The error type of the benchmark: anything that can be shown, sent across threads.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -17,10 +17,21 @@ Options:
   -d, --data DATA|@FILE    send a form body (repeats are joined with '&');
                            @FILE sends the file's bytes unchanged
       --json DATA|@FILE    send a JSON body, with Content-Type and Accept JSON
-  -o, --output FILE        write the body to FILE instead of stdout
+  -o, --output FILE        write the body to FILE instead of stdout (with a progress
+                           bar on stderr when it is a terminal)
+      --compressed         ask for a compressed response and decode it (wireline's
+                           default: accepted for curl compatibility)
+  -s, --silent             no progress bar
   -i, --include            write the response head before the body
   -I, --head               send HEAD and write the response head only
       --max-redirects N    follow up to N redirects (default 10; 0 = don't follow)
+      --retry N            retry up to N times on curl's transient statuses (408,
+                           429, 500, 502, 503, 504), on failures to connect (unlike
+                           curl, a refused connection too) and on connections lost
+                           before the response; waits with jittered exponential
+                           backoff (up to 0.1 s, 0.2 s, 0.4 s...) or as Retry-After
+                           asks (30 s at most); POST and PATCH only with an
+                           Idempotency-Key header; --timeout bounds all attempts
       --cacert FILE        trust only the CA certificates in this PEM file
       --crlfile FILE       refuse certificates revoked by the CRLs in this PEM file
       --pinnedpubkey 'sha256//HASH[;sha256//HASH…]'
@@ -55,6 +66,8 @@ pub(crate) struct Args {
     pub(crate) include: bool,
     pub(crate) head: bool,
     pub(crate) max_redirects: usize,
+    /// `--retry N`: 0 means no retries.
+    pub(crate) retry: u32,
     pub(crate) cacert: Option<PathBuf>,
     pub(crate) crlfile: Option<PathBuf>,
     /// The base64 hashes of `--pinnedpubkey`, without their `sha256//` prefix.
@@ -68,6 +81,7 @@ pub(crate) struct Args {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) fail: bool,
     pub(crate) verbose: bool,
+    pub(crate) silent: bool,
 }
 
 /// A request body: its parts, read later so parsing stays free of I/O.
@@ -199,6 +213,12 @@ fn apply(
                 .parse()
                 .map_err(|_| format!("--max-redirects needs a whole number, not {text:?}"))?;
         }
+        "--retry" => {
+            let text = value()?;
+            args.retry = text
+                .parse()
+                .map_err(|_| format!("--retry needs a whole number, not {text:?}"))?;
+        }
         "--cacert" => args.cacert = Some(PathBuf::from(value()?)),
         "--crlfile" => args.crlfile = Some(PathBuf::from(value()?)),
         "--pinnedpubkey" => args.pinned_keys = pinned_keys(&value()?)?,
@@ -216,6 +236,9 @@ fn apply(
         "--connect-timeout" => args.connect_timeout = Some(seconds(name, &value()?)?),
         "-f" | "--fail" => args.fail = true,
         "-v" | "--verbose" => args.verbose = true,
+        "-s" | "--silent" => args.silent = true,
+        // Decompression is on by default; curl needs the flag to ask for it.
+        "--compressed" => {}
         _ => return Err(format!("unknown option {name}")),
     }
     Ok(())

@@ -5,6 +5,7 @@
 //! cargo run --example fetch -- --cacert ca.pem -d @form.txt https://127.0.0.1:8443/post
 //! cargo run --example fetch -- --cacert ca.pem --cert client.crt --key client.key https://127.0.0.1:8443/
 //! cargo run --example fetch -- --pinnedpubkey 'sha256//BASE64' --crlfile ca.crl https://127.0.0.1:8443/
+//! cargo run --example fetch -- --retry 3 --timeout 30 https://example.com/
 //! ```
 
 mod args;
@@ -18,7 +19,8 @@ use std::process::ExitCode;
 
 use wireline::header::{HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
 use wireline::redirect::Policy;
-use wireline::{Client, Method, Request};
+use wireline::retry::{self, Budget};
+use wireline::{Client, Method, Request, StatusCode};
 
 use args::{Args, Command, PayloadKind, Source};
 use exit::Failure;
@@ -114,6 +116,9 @@ fn client(args: &Args) -> Result<Client, Failure> {
     if let Some(limit) = args.connect_timeout {
         builder = builder.connect_timeout(limit);
     }
+    if args.retry > 0 {
+        builder = builder.retry(retry_policy(args.retry));
+    }
     builder.build().map_err(|err| {
         // With our settings only the CA file, the client identity and the pins can make
         // build() fail with a builder error; curl has its own code for the first two, and
@@ -130,6 +135,23 @@ fn client(args: &Args) -> Result<Client, Failure> {
         }
         failure
     })
+}
+
+/// `--retry N`: curl's list of transient statuses, and every retry asked for. The budget
+/// guards a service's many requests against a failing server; one command line makes
+/// one request, whose retries the user counted.
+fn retry_policy(retries: u32) -> retry::Policy {
+    retry::Policy::default()
+        .max_retries(retries)
+        .retry_on_status([
+            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::GATEWAY_TIMEOUT,
+        ])
+        .budget(Budget::unlimited())
 }
 
 /// Every CRL of the `--crlfile` PEM file.
@@ -254,10 +276,39 @@ async fn write_response(
     if args.include || args.head {
         show::response_head(out, resp).map_err(write_failure)?;
     }
+    let progress = progress_bar(args, resp.content_length());
     while let Some(chunk) = resp.chunk().await? {
         out.write_all(&chunk).map_err(write_failure)?;
+        if let Some(bar) = &progress {
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish();
     }
     Ok(())
+}
+
+/// curl's progress meter, for `-o` only and only on a terminal (it would corrupt a body
+/// written to stdout, and garble a log).
+fn progress_bar(args: &Args, length: Option<u64>) -> Option<indicatif::ProgressBar> {
+    if args.output.is_none() || args.silent || args.verbose || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match length {
+        Some(total) => indicatif::ProgressBar::new(total).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .expect("a valid template"),
+        ),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec}")
+                .expect("a valid template"),
+        ),
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    Some(bar)
 }
 
 fn write_failure(err: io::Error) -> Failure {

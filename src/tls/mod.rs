@@ -63,6 +63,8 @@ pub(crate) struct TlsSettings {
     pub(crate) versions: VersionRange,
     /// Send the host name in the ClientHello (SNI); never sent for IP addresses.
     pub(crate) sni: bool,
+    /// Resume earlier sessions (tickets or IDs) from the config's session cache.
+    pub(crate) resumption: bool,
     /// ALPN offers only http/1.1 instead of h2 then http/1.1.
     pub(crate) http1_only: bool,
     /// Write session secrets to the file named by SSLKEYLOGFILE, for Wireshark.
@@ -91,6 +93,7 @@ impl PartialEq for TlsSettings {
             && self.accept_invalid_hostnames == other.accept_invalid_hostnames
             && self.versions == other.versions
             && self.sni == other.sni
+            && self.resumption == other.resumption
             && self.http1_only == other.http1_only
             && self.keylog == other.keylog
             && self.pins == other.pins
@@ -107,6 +110,7 @@ impl Default for TlsSettings {
             accept_invalid_hostnames: false,
             versions: VersionRange::default(),
             sni: true,
+            resumption: true,
             http1_only: false,
             keylog: false,
             identity: None,
@@ -132,6 +136,7 @@ impl TlsSettings {
             && !self.accept_invalid_hostnames
             && self.versions == VersionRange::default()
             && self.sni
+            && self.resumption
             && !self.http1_only
             && !self.keylog
             && self.identity.is_none()
@@ -207,6 +212,9 @@ impl TlsSettings {
             }
         };
         config.enable_sni = self.sni;
+        if !self.resumption {
+            config.resumption = rustls::client::Resumption::disabled();
+        }
         if self.keylog {
             // Reads SSLKEYLOGFILE now; unset or unwritable, nothing is logged.
             config.key_log = Arc::new(rustls::KeyLogFile::new());

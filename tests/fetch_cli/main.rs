@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use fixtures::{arg, fetch, fetch_with_env, mirror_server};
 use support::{
-    binary_body, echo_router, http_server, https_server, pki, silent_server, temp_path, write_temp,
-    CrlSigner, Leaf, ServerOptions, Versions,
+    binary_body, echo_router, http_server, https_server, pki, scripted, silent_server, temp_path,
+    write_temp, CrlSigner, Leaf, Reply, ServerOptions, Versions,
 };
 
 /// Bytes served by `/binary/N` in the byte-for-byte tests: several reads' worth.
@@ -40,6 +40,8 @@ async fn bad_usage_is_2() {
         &["--timeout", "soon", "http://127.0.0.1:1/"],
         &["-H", "no colon", "http://127.0.0.1:1/"],
         &["http://127.0.0.1:1/", "http://127.0.0.1:2/"],
+        &["--retry", "many", "http://127.0.0.1:1/"],
+        &["--retry", "-1", "http://127.0.0.1:1/"],
     ] {
         let run = fetch(args).await;
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
@@ -244,6 +246,86 @@ async fn a_revoked_certificate_is_60_and_a_bad_crl_file_is_82() {
     }
 }
 
+// ---- retries ----
+
+#[tokio::test]
+async fn retry_resends_on_curls_transient_statuses() {
+    let server = http_server(scripted(vec![
+        Reply::status(503),
+        Reply::status(500),
+        Reply::status(408),
+        Reply::status(200).body("ok"),
+    ]))
+    .await;
+    let run = fetch(&["--retry", "3", &server.url("/")]).await;
+    run.assert_code(0);
+    assert_eq!(run.stdout, b"ok");
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn retry_gives_up_with_the_last_response() {
+    let server = http_server(scripted(vec![Reply::status(503).body("busy")])).await;
+    let url = server.url("/");
+    // Without --retry: one attempt.
+    let run = fetch(&[&url]).await;
+    run.assert_code(0);
+    assert_eq!(server.requests().len(), 1);
+    // The last 503 is the transfer's result, as in curl: its body without -f, 22 with it.
+    let run = fetch(&["--retry", "2", &url]).await;
+    run.assert_code(0);
+    assert_eq!(run.stdout, b"busy");
+    assert_eq!(server.requests().len(), 4);
+    let run = fetch(&["--retry", "1", "-f", &url]).await;
+    run.assert_code(22);
+    assert!(run.stderr.contains("503"), "{}", run.stderr);
+    assert_eq!(server.requests().len(), 6);
+}
+
+#[tokio::test]
+async fn retry_leaves_a_404_and_a_post_alone() {
+    let server = http_server(scripted(vec![Reply::status(404), Reply::status(200)])).await;
+    let run = fetch(&["--retry", "3", &server.url("/")]).await;
+    run.assert_code(0);
+    assert_eq!(server.requests().len(), 1);
+
+    let unavailable_once = || scripted(vec![Reply::status(503), Reply::status(200)]);
+    let server = http_server(unavailable_once()).await;
+    let run = fetch(&["--retry", "3", "-d", "a=1", &server.url("/")]).await;
+    run.assert_code(0);
+    assert_eq!(server.requests().len(), 1, "a POST may have been acted on");
+
+    let server = http_server(unavailable_once()).await;
+    let url = server.url("/");
+    let keyed = [
+        "--retry",
+        "3",
+        "-H",
+        "Idempotency-Key: k1",
+        "-d",
+        "a=1",
+        &url,
+    ];
+    fetch(&keyed).await.assert_code(0);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].body, "a=1");
+}
+
+#[tokio::test]
+async fn retry_on_a_refused_connection_is_still_7() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    drop(listener);
+    let run = fetch(&["--retry", "2", &format!("http://{addr}/")]).await;
+    run.assert_code(7);
+    assert!(
+        run.stderr.contains("gave up after 3 attempts"),
+        "{}",
+        run.stderr
+    );
+}
+
 // ---- output ----
 
 #[tokio::test]
@@ -263,6 +345,33 @@ async fn output_file_gets_the_body_and_stdout_nothing() {
     run.assert_code(0);
     assert!(run.stdout.is_empty());
     assert!(std::fs::read(&out).expect("-o file") == binary_body(BINARY_LEN));
+}
+
+#[tokio::test]
+async fn compressed_and_silent_are_accepted_and_the_body_is_decoded() {
+    use tokio::io::AsyncReadExt;
+    let gzipped = {
+        let mut out = Vec::new();
+        async_compression::tokio::bufread::GzipEncoder::new(&b"plain text, once gzipped"[..])
+            .read_to_end(&mut out)
+            .await
+            .unwrap();
+        out
+    };
+    let server = http_server(support::handler(move |_| {
+        let body = gzipped.clone();
+        async move { support::response(200, &[("content-encoding", "gzip")], body) }
+    }))
+    .await;
+    let out = temp_path("decoded.txt");
+    let run = fetch(&["--compressed", "-s", "-o", arg(&out), &server.url("/")]).await;
+    run.assert_code(0);
+    assert_eq!(
+        std::fs::read(&out).expect("-o file"),
+        b"plain text, once gzipped"
+    );
+    // Not a terminal: no progress bar on stderr.
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
 mod client;
+mod discard;
 mod echo;
 mod faults;
 mod fds;
@@ -15,12 +16,14 @@ mod h2_faults;
 mod handler;
 mod pki;
 mod raw;
+mod scripted;
 mod server;
 mod temp;
 mod tls_faults;
 mod tls_server;
 
 pub use client::{bounded, trusting_test_ca, BOUND};
+pub use discard::{discard_server, DiscardServer};
 pub use echo::{binary_body, echo_router};
 pub use faults::{pause_ms, write, FaultServer, Step};
 pub use fds::{assert_no_leak, client_sockets, open_fds, sockets_settle};
@@ -28,6 +31,8 @@ pub use h2_faults::{H2Fault, H2FaultServer};
 pub use handler::{handler, response, Handler, HandlerFuture};
 pub use pki::{pki, CrlSigner, Leaf, Pki};
 pub use raw::{h1_response, raw_server, read_request_from, silent_server, RawConn, RawServer};
+
+pub use scripted::{scripted, Reply};
 pub use server::{http_server, RecordedRequest, TestServer};
 pub use temp::{temp_path, write_temp};
 pub use tls_faults::{old_tls_server_hello, read_tls_record, tls_alert_server};

@@ -53,11 +53,9 @@ impl Library for Wireline {
     type Client = Wl;
 
     fn build(settings: &Settings) -> Result<Option<Wl>, BoxError> {
-        if !settings.resumption {
-            // wireline has no setting to turn TLS session resumption off.
-            return Ok(None);
-        }
-        let mut builder = wireline::Client::builder().ca_file(&settings.ca_path);
+        let mut builder = wireline::Client::builder()
+            .ca_file(&settings.ca_path)
+            .tls_session_resumption(settings.resumption);
         if settings.http == Http::One {
             builder = builder.http1_only();
         }

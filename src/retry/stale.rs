@@ -1,4 +1,6 @@
-//! One retry for a request that met a pooled connection the server had closed while idle.
+//! One send through the pool, sent once more if it met a pooled connection the server had
+//! closed while idle, or an h2 server did not process it; a failure says how far the send
+//! got.
 //!
 //! hyper-util already resends a request that was never written because the idle connection
 //! it was given turned out closed (`retry_canceled_requests`, on by default). What it can't
@@ -120,6 +122,75 @@ fn unprocessed_h2(err: &hyper_util::client::legacy::Error) -> bool {
         })
 }
 
+/// How far a failed send got, so a retry policy can tell whether the server may have seen
+/// the request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Progress {
+    /// Failed while opening a connection: nothing was sent.
+    Connecting,
+    /// The connection was open, but no byte of the request was written.
+    Unwritten,
+    /// Some of the request may have reached the server, and no byte of the response had
+    /// arrived (on h2, where streams interleave, the response head had not arrived).
+    Sent,
+    /// Some of the response had arrived.
+    Answering,
+    /// Not a failure of the connection (the request could not be made again).
+    Other,
+}
+
+/// A failed send: the error for the caller, and how far the send got.
+#[derive(Debug)]
+pub(crate) struct Failed {
+    pub(crate) error: Error,
+    pub(crate) progress: Progress,
+}
+
+impl Failed {
+    fn sending(err: hyper_util::client::legacy::Error, url: &Url) -> Failed {
+        let progress = if err.is_connect() {
+            Progress::Connecting
+        } else if unprocessed_h2(&err) {
+            // The server says it never acted on it: as good as unsent.
+            Progress::Unwritten
+        } else {
+            match seen(&err) {
+                Some(seen) if seen.response_started => Progress::Answering,
+                Some(seen) if seen.request_written => Progress::Sent,
+                Some(_) => Progress::Unwritten,
+                // h2, or no record of the connection: the head had not arrived.
+                None => Progress::Sent,
+            }
+        };
+        Failed {
+            error: Error::from_send(err, url),
+            progress,
+        }
+    }
+
+    /// The pace rules ran out while waiting for the head: whether any of it had arrived
+    /// is unknown, but the head was not complete.
+    fn waiting(error: Error) -> Failed {
+        Failed {
+            error,
+            progress: Progress::Sent,
+        }
+    }
+
+    fn other(error: Error) -> Failed {
+        Failed {
+            error,
+            progress: Progress::Other,
+        }
+    }
+}
+
+impl From<Failed> for Error {
+    fn from(failed: Failed) -> Error {
+        failed.error
+    }
+}
+
 /// Sends `request` through the pool, and once more with `again()` if it failed on a stale
 /// pooled connection and `replay` allows it.
 pub(crate) async fn send(
@@ -129,15 +200,15 @@ pub(crate) async fn send(
     url: &Url,
     replay: Replay,
     again: impl FnOnce() -> Result<http::Request<Body>>,
-) -> Result<http::Response<Incoming>> {
-    let first = attempt(client, pool, request, url).await?;
-    let err = match first {
-        Ok(response) => return Ok(response),
-        Err(err) => err,
+) -> std::result::Result<http::Response<Incoming>, Failed> {
+    let err = match attempt(client, pool, request, url).await {
+        Ok(Ok(response)) => return Ok(response),
+        Ok(Err(err)) => err,
+        Err(waited) => return Err(Failed::waiting(waited)),
     };
     if unprocessed_h2(&err) {
         if !replay.possible() {
-            return Err(Error::from_send(err, url));
+            return Err(Failed::sending(err, url));
         }
         tracing::debug!(%url, "the server did not process the h2 stream ({err}); sending again");
     } else if seen(&err).is_some_and(|seen| should_retry(replay, seen)) {
@@ -146,11 +217,14 @@ pub(crate) async fn send(
             "the pooled connection closed before answering ({err:?}); sending again on another"
         );
     } else {
-        return Err(Error::from_send(err, url));
+        return Err(Failed::sending(err, url));
     }
-    attempt(client, pool, again()?, url)
-        .await?
-        .map_err(|e| Error::from_send(e, url))
+    let request = again().map_err(Failed::other)?;
+    match attempt(client, pool, request, url).await {
+        Ok(Ok(response)) => Ok(response),
+        Ok(Err(err)) => Err(Failed::sending(err, url)),
+        Err(waited) => Err(Failed::waiting(waited)),
+    }
 }
 
 /// One send, under the pace rules for the head.
