@@ -32,6 +32,14 @@ use crate::tls::{
 /// shorter timeouts (Node's 5 s) still close first: `crate::retry::stale` covers that race.
 const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
+/// The largest response head accepted by default: ureq's and Python's 64 KiB. hyper's own
+/// defaults differ by protocol (about 400 KiB for HTTP/1, 16 KiB for h2); one number is
+/// easier to reason about, and proxies such as nginx refuse heads far smaller (8 KiB).
+const DEFAULT_MAX_RESPONSE_HEADER_SIZE: usize = 64 * 1024;
+
+/// hyper's smallest HTTP/1 read buffer; it panics on a smaller maximum.
+const MIN_MAX_RESPONSE_HEADER_SIZE: usize = 8 * 1024;
+
 static DEFAULT_USER_AGENT: &str = concat!("wireline/", env!("CARGO_PKG_VERSION"));
 
 /// An HTTP client with a connection pool. Cheap to clone: clones share the pool, the TLS
@@ -55,6 +63,10 @@ pub(crate) struct ClientInner {
     pub(crate) option_pools: OptionPools,
     pub(crate) default_headers: HeaderMap,
     pub(crate) redirect: redirect::Policy,
+    /// Refuse `http://` URLs, redirects included.
+    pub(crate) https_only: bool,
+    /// The largest response head accepted, checked exactly for HTTP/1 by `framing.rs`.
+    pub(crate) max_response_header_size: usize,
     pub(crate) timeout: Option<Duration>,
     pub(crate) decoding: Decoding,
     /// `None` when neither `read_timeout` nor `low_speed_limit` is set.
@@ -171,7 +183,10 @@ impl fmt::Debug for Client {
     /// Shows the settings, never the values of default headers that carry credentials.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("default_headers", &self.inner.default_headers)
+            .field(
+                "default_headers",
+                &crate::redact::Headers(&self.inner.default_headers),
+            )
             .field("redirect", &self.inner.redirect)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry.as_ref().map(|r| &r.policy))
@@ -202,6 +217,8 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     pool_max_idle_per_host: usize,
     pool_idle_timeout: Option<Duration>,
+    max_response_header_size: usize,
+    https_only: bool,
     tls_info: bool,
     redirect: redirect::Policy,
     default_headers: HeaderMap,
@@ -235,6 +252,8 @@ impl ClientBuilder {
             connect_timeout: None,
             pool_max_idle_per_host: usize::MAX,
             pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
+            max_response_header_size: DEFAULT_MAX_RESPONSE_HEADER_SIZE,
+            https_only: false,
             tls_info: false,
             redirect: redirect::Policy::default(),
             default_headers,
@@ -262,6 +281,12 @@ impl ClientBuilder {
         }
         self.decoding.check()?;
         let pacing = self.pacing.build()?;
+        if self.max_response_header_size < MIN_MAX_RESPONSE_HEADER_SIZE {
+            return Err(Error::builder(format!(
+                "max_response_header_size({}) is below the smallest allowed, {MIN_MAX_RESPONSE_HEADER_SIZE} bytes",
+                self.max_response_header_size
+            )));
+        }
         let retry = match self.retry {
             Some(policy) => policy.build()?,
             None => None,
@@ -286,6 +311,7 @@ impl ClientBuilder {
             idle_timeout: self.pool_idle_timeout,
             max_idle_per_host: self.pool_max_idle_per_host,
             proxies: proxies.clone(),
+            max_header_size: self.max_response_header_size,
         };
         let pool = shape.pool(tls, &self.tls);
         Ok(Client {
@@ -294,6 +320,8 @@ impl ClientBuilder {
                 option_pools: OptionPools::new(self.tls, shape),
                 default_headers: self.default_headers,
                 redirect: self.redirect,
+                https_only: self.https_only,
+                max_response_header_size: self.max_response_header_size,
                 timeout: self.timeout,
                 decoding: self.decoding,
                 pacing,
@@ -612,6 +640,46 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest response head accepted, in bytes (default 64 KiB, at least 8 KiB).
+    ///
+    /// Over HTTP/1 it is the status line and all the header lines, as sent; over h2 the
+    /// header list as RFC 9113 counts it (each name and value, plus 32 bytes per field).
+    /// A larger head fails the request with an [`is_request`](Error::is_request) error
+    /// saying so, after reading at most about twice this much of it: a server can't make
+    /// us buffer more. HTTP/1 heads are also limited to 100 header fields. Each redirect's
+    /// head has its own allowance. Over HTTP/1 this is also the largest read buffer, so
+    /// bodies are read in pieces of at most this size. [`build`](ClientBuilder::build)
+    /// fails with a builder error below 8 KiB, the smallest read buffer hyper works with.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder()
+    ///     .max_response_header_size(256 * 1024) // a server with very large cookies
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn max_response_header_size(mut self, bytes: usize) -> ClientBuilder {
+        self.max_response_header_size = bytes;
+        self
+    }
+
+    /// Refuses to send a request over plain HTTP (default `false`): an `http://` URL
+    /// fails with an [`is_builder`](Error::is_builder) error before any connection is
+    /// made, and a redirect from https to http with an [`is_redirect`](Error::is_redirect)
+    /// error before anything is sent to the http URL.
+    ///
+    /// ```
+    /// # async fn run() {
+    /// let client = wireline::Client::builder().https_only(true).build().unwrap();
+    /// let err = client.get("http://example.com/").send().await.unwrap_err();
+    /// assert!(err.is_builder());
+    /// # }
+    /// ```
+    pub fn https_only(mut self, enable: bool) -> ClientBuilder {
+        self.https_only = enable;
+        self
+    }
+
     /// Offers only HTTP/1.1 in ALPN (by default h2 is offered first, then HTTP/1.1).
     pub fn http1_only(mut self) -> ClientBuilder {
         self.tls.http1_only = true;
@@ -750,15 +818,19 @@ impl ClientBuilder {
 
     /// Headers sent with every request unless the request sets the same name. They
     /// replace the defaults of the same name (`user-agent`, `accept`, and the
-    /// `accept-encoding` that decompression adds).
+    /// `accept-encoding` that decompression adds). Credential values (`Authorization`,
+    /// `Proxy-Authorization`, `Cookie`) are marked sensitive and never printed.
     pub fn default_headers(mut self, headers: HeaderMap) -> ClientBuilder {
         let mut last_name = None;
-        for (name, value) in headers {
+        for (name, mut value) in headers {
             if let Some(name) = name {
                 self.default_headers.remove(&name);
                 last_name = Some(name);
             }
             if let Some(name) = &last_name {
+                if crate::redact::is_credential(name) {
+                    value.set_sensitive(true);
+                }
                 self.default_headers.append(name.clone(), value);
             }
         }
@@ -807,6 +879,8 @@ impl fmt::Debug for ClientBuilder {
             .field("tls_info", &self.tls_info)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("max_response_header_size", &self.max_response_header_size)
+            .field("https_only", &self.https_only)
             .field("redirect", &self.redirect)
             .field("decoding", &self.decoding)
             .field("pacing", &self.pacing)

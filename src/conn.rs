@@ -60,6 +60,10 @@ pub(crate) struct Usage {
     written: AtomicBool,
     /// Whether the current exchange has read any byte of its response.
     read: AtomicBool,
+    /// Set when a response on this connection had framing we refuse (see
+    /// `crate::framing`): from then on the connection reads as closed and takes no write,
+    /// so hyper closes it instead of handing it to the next request.
+    retired: AtomicBool,
 }
 
 impl Usage {
@@ -101,6 +105,20 @@ impl Usage {
     pub(crate) fn response_started(&self) -> bool {
         self.read.load(Relaxed)
     }
+
+    /// Never use this connection again. Its current response is abandoned: it is only
+    /// called on a response we refuse and drop unread.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Relaxed);
+    }
+}
+
+/// What a retired connection answers a write with.
+fn retired_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "connection retired after a response with invalid framing",
+    )
 }
 
 /// The TLS error seen on a connection after its handshake (a client certificate refused
@@ -183,6 +201,11 @@ impl Read for Conn {
                 return Poll::Ready(polled);
             }
         };
+        if usage.retired.load(Relaxed) {
+            // End of stream: an idle hyper connection closes at once, and one still
+            // reading the refused response ends it (nobody reads that body).
+            return Poll::Ready(Ok(()));
+        }
         // Read through a `ReadBuf` of our own over the caller's unfilled space, to learn
         // how many bytes came (the cursor can't tell once handed on).
         // SAFETY: `as_mut` is only written to by the inner reader, through `inner`, which
@@ -208,6 +231,9 @@ impl Write for Conn {
         let Record::Http1(usage) = &*this.record else {
             return Pin::new(&mut this.stream).poll_write(cx, buf);
         };
+        if usage.retired.load(Relaxed) {
+            return Poll::Ready(Err(retired_error()));
+        }
         usage.writing();
         let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = polled {
@@ -241,6 +267,9 @@ impl Write for Conn {
         let Record::Http1(usage) = &*this.record else {
             return Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
         };
+        if usage.retired.load(Relaxed) {
+            return Poll::Ready(Err(retired_error()));
+        }
         usage.writing();
         let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = polled {

@@ -81,7 +81,9 @@ pub enum ErrorKind {
     Redirect,
     /// The server answered with this error status (from `error_for_status`).
     Status(StatusCode),
-    /// The connection failed while sending the request or waiting for the response head.
+    /// The connection failed while sending the request or waiting for the response head,
+    /// or the head was refused: malformed, over `max_response_header_size`, or framed by
+    /// both `Transfer-Encoding` and `Content-Length` (see the reliability guide).
     Request,
     /// Reading the response body failed: the connection closed early, a body shorter than
     /// its `Content-Length`, broken chunked framing.
@@ -344,7 +346,8 @@ impl Error {
         matches!(self.inner.kind, ErrorKind::Status(_))
     }
 
-    /// True when sending the request failed after the connection was open.
+    /// True when sending the request failed after the connection was open, or the
+    /// response head was refused (malformed, too large, or with ambiguous framing).
     pub fn is_request(&self) -> bool {
         self.inner.kind == ErrorKind::Request
     }
@@ -467,6 +470,30 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
         if let Some(h) = cause.downcast_ref::<hyper::Error>() {
             if h.is_timeout() {
                 return (ErrorKind::Timeout, innermost(cause));
+            }
+            // `is_parse_too_large` exists only with hyper's server feature; its message is
+            // "message head is too large". Name the limit and the fix instead.
+            if h.is_parse() && h.to_string().contains("too large") {
+                return (
+                    fallback,
+                    "the response head is too large: over max_response_header_size \
+                     (64 KiB unless set), or more than 100 header fields"
+                        .to_owned(),
+                );
+            }
+        }
+        if let Some(h2) = cause.downcast_ref::<h2::Error>() {
+            if h2.is_library() && h2.reason() == Some(h2::Reason::PROTOCOL_ERROR) {
+                // h2 resets a stream this way for any malformed response, a header list
+                // over our limit included, and then says no more than "protocol error".
+                return (
+                    fallback,
+                    format!(
+                        "{}: the server's HTTP/2 response was malformed, or its header list \
+                         is over max_response_header_size (64 KiB unless set)",
+                        describe_chain(err)
+                    ),
+                );
             }
         }
     }

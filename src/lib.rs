@@ -49,18 +49,23 @@
 //! - **Decompression**: gzip, deflate, brotli and zstd bodies are decoded as they are read
 //!   (see below).
 //! - **Stale connections**: a request that meets a pooled connection the server closed
-//!   while idle is sent again once, when that is safe (see below).
+//!   while idle, or an h2 stream the server refused, is sent again once, when that is safe
+//!   (see below).
 //! - **Retries**, opt-in: [`ClientBuilder::retry`] with a [`retry::Policy`] retries
 //!   failed connections and 429/502/503/504 with jittered backoff, `Retry-After`, and a
 //!   budget (see below).
 //! - **Proxies**: HTTP proxies from the environment (`HTTPS_PROXY` and the rest) or from
 //!   [`ClientBuilder::proxy`], with `CONNECT` tunnels for https (see below).
 //! - **Typed errors**: [`Error::kind`] and the `is_*` methods.
+//! - **Limits on what a server can make us do**: response heads of 64 KiB at most
+//!   ([`ClientBuilder::max_response_header_size`]), and no plain HTTP at all with
+//!   [`ClientBuilder::https_only`] (see below).
 //! - **Cookies** (the `cookies` feature, off by default): see [below](#cookies).
 //! - **Uploads**: multipart forms (the `multipart` feature, on by default) and file
 //!   bodies, streamed from disk: see [below](#uploads).
 //!
-//! The guides in `docs/` cover TLS configuration in depth.
+//! The guides in `docs/` cover TLS configuration ([`guide::tls`]) and reliability
+//! ([`guide::reliability`]) in depth.
 //!
 //! ## Decompression
 //! Every request asks for `Accept-Encoding: gzip, deflate, br, zstd` unless it sets its own
@@ -124,6 +129,9 @@
 //! may have seen it, only for GET, HEAD, OPTIONS and TRACE or a request carrying an
 //! `Idempotency-Key` header. Anything else is returned as an
 //! [`is_request`](Error::is_request) error, unless a retry policy retries it (below).
+//! Over h2 the server tells which requests it never processed (a stream reset with
+//! `REFUSED_STREAM`, or above the last stream id of a `GOAWAY`); those are sent again
+//! once, whatever the method, if the body is bytes.
 //!
 //! ## Retries
 //! A client retries nothing unless given a [`retry::Policy`] (the stale-connection resend
@@ -311,6 +319,25 @@
 //! (407 when it wants credentials or refused them). [`Error::is_proxy`] tells both from
 //! the server's own failures. An `http://` request gets the proxy's refusal as its
 //! response, as with curl. [`Response::remote_addr`] is the proxy's address.
+//! ## Broken and hostile servers
+//! A response head over [`max_response_header_size`](ClientBuilder::max_response_header_size)
+//! (64 KiB by default; HTTP/1 heads may also have at most 100 fields) fails the request
+//! after reading no more than about twice that. A response framed by both `Transfer-Encoding` and
+//! `Content-Length`, or by a transfer coding other than `chunked`, is refused and its
+//! connection closed, never reused: that is how request smuggling and response splitting
+//! look. Conflicting `Content-Length`s, malformed heads and HTTP/0.9 are refused too; these
+//! are [`is_request`](Error::is_request) errors. A body cut short (by a close, a reset, bad
+//! chunking, or a TLS close without `close_notify` where only the close ends the body) is
+//! an [`is_body`](Error::is_body) error, never a short success. Interim responses (100,
+//! 102–199) are skipped; an unrequested 101 is returned as the response.
+//!
+//! Over h2, a request the server says it never processed (`REFUSED_STREAM`, or a stream
+//! above a `GOAWAY`'s last id) is sent again once, whatever its method, if its body is
+//! bytes. [`ClientBuilder::https_only`] refuses `http://` URLs and redirects to them before
+//! anything is sent. The `Debug` output of requests, clients and responses never shows
+//! `Authorization`, `Proxy-Authorization`, `Cookie` or `Set-Cookie` values, nor a URL's
+//! password, and wireline never logs them. [`guide::reliability`] has the fault matrix the
+//! tests play, with each choice and limit.
 //!
 //! ## Runtime
 //! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this).
@@ -324,12 +351,14 @@ pub mod cookie;
 mod decode;
 mod dns;
 mod error;
+mod framing;
 mod into_url;
 #[cfg(feature = "multipart")]
 pub mod multipart;
 mod pacing;
 mod pools;
 mod proxy;
+mod redact;
 pub mod redirect;
 mod request;
 mod response;
@@ -371,6 +400,10 @@ pub async fn get<U: IntoUrl>(url: U) -> Result<Response> {
 pub mod guide {
     #[doc = include_str!("../docs/tls.md")]
     pub mod tls {}
+
+    #[doc = include_str!("../docs/reliability.md")]
+    pub mod reliability {}
+
     #[doc = include_str!("../docs/coming-from-requests.md")]
     pub mod coming_from_requests {}
 }

@@ -37,6 +37,8 @@ pub(crate) struct PoolShape {
     /// TLS settings (see `crate::proxy` on why that keeps proxied and direct connections
     /// apart).
     pub(crate) proxies: Option<Arc<Proxies>>,
+    /// The largest response head accepted, in bytes (`max_response_header_size`).
+    pub(crate) max_header_size: usize,
 }
 
 impl PoolShape {
@@ -54,6 +56,11 @@ impl PoolShape {
             .timer(TokioTimer::new())
             .pool_idle_timeout(self.idle_timeout)
             .pool_max_idle_per_host(self.max_idle_per_host)
+            // HTTP/1: the read buffer a head must fit in (hyper panics below 8 KiB, which
+            // `ClientBuilder::build` refuses). h2: the decoded header list, counted as
+            // RFC 9113 does (name + value + 32 per field).
+            .http1_max_buf_size(self.max_header_size)
+            .http2_max_header_list_size(u32::try_from(self.max_header_size).unwrap_or(u32::MAX))
             .build(connector)
     }
 }

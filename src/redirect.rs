@@ -93,6 +93,11 @@ pub(crate) fn next_hop(
     let Some(location) = headers.get(header::LOCATION) else {
         return Ok(None);
     };
+    // An empty Location names no target (resolved as a reference it is the current URL,
+    // a loop to nowhere): the 3xx goes to the caller, as when there is none.
+    if location.as_bytes().iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
     if hops_done >= max_hops {
         return Err(Error::redirect(format!(
             "too many redirects: stopped after {max_hops} (set redirect(Policy::limited(n)) to allow more)"
@@ -103,8 +108,10 @@ pub(crate) fn next_hop(
         .to_str()
         .map_err(|_| Error::redirect("the Location header is not valid text").with_url(current))?;
     let mut url = current.join(location).map_err(|e| {
+        // At most 200 characters of what the server sent.
+        let shown: String = location.chars().take(200).collect();
         Error::redirect(format!(
-            "the Location header {location:?} is not a valid URL: {e}"
+            "the Location header {shown:?} is not a valid URL: {e}"
         ))
         .with_url(current)
     })?;
@@ -149,6 +156,7 @@ pub(crate) fn headers_for_hop(headers: &mut HeaderMap, from: &Url, hop: &Hop) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     fn location(to: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -223,6 +231,41 @@ mod tests {
             assert_eq!(h.contains_key(header::AUTHORIZATION), kept, "{to}");
             assert_eq!(h.contains_key(header::COOKIE), kept, "{to}");
             assert_eq!(h.contains_key(header::PROXY_AUTHORIZATION), kept, "{to}");
+        }
+    }
+
+    #[test]
+    fn http_to_https_on_the_same_host_is_another_origin() {
+        // R03: requests keeps Authorization on this upgrade; we follow reqwest and curl,
+        // and the origin rule: the scheme is part of the origin.
+        let from = Url::parse("http://a.test/").unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "Basic x".parse().unwrap());
+        let hop = Hop {
+            url: Url::parse("https://a.test/").unwrap(),
+            method: Method::GET,
+            drop_body: false,
+        };
+        headers_for_hop(&mut h, &from, &hop);
+        assert!(!h.contains_key(header::AUTHORIZATION));
+    }
+
+    #[test]
+    fn an_empty_location_is_not_followed() {
+        for to in ["", "  "] {
+            let mut h = HeaderMap::new();
+            h.insert(header::LOCATION, HeaderValue::from_str(to).unwrap());
+            let from = Url::parse("https://a.test/x").unwrap();
+            let next = next_hop(
+                &Policy::default(),
+                StatusCode::FOUND,
+                &h,
+                &from,
+                &Method::GET,
+                0,
+                true,
+            );
+            assert!(next.unwrap().is_none(), "{to:?}");
         }
     }
 

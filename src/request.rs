@@ -15,6 +15,7 @@ use crate::body::Body;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::into_url::IntoUrl;
+use crate::redact;
 use crate::response::Response;
 use crate::tls::TlsOptions;
 
@@ -130,23 +131,16 @@ impl Request {
 }
 
 impl fmt::Debug for Request {
-    /// Credential headers print as `Sensitive`, and a URL password is not printed.
+    /// Credential headers (`Authorization`, `Proxy-Authorization`, `Cookie`) and values
+    /// marked sensitive print as `Sensitive`, and a URL password as `***`. The body is
+    /// not shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
             .field("method", &self.method)
-            .field("url", &redacted_url(&self.url))
-            .field("headers", &self.headers)
-            .finish()
+            .field("url", &redact::url(&self.url))
+            .field("headers", &redact::Headers(&self.headers))
+            .finish_non_exhaustive()
     }
-}
-
-fn redacted_url(url: &Url) -> String {
-    if url.password().is_none() {
-        return url.as_str().to_owned();
-    }
-    let mut shown = url.clone();
-    let _ = shown.set_password(Some("***"));
-    shown.to_string()
 }
 
 /// Parses a URL for a request; see [`check_url`].
@@ -201,13 +195,6 @@ pub(crate) fn basic_auth_value(user: &str, password: Option<&str>) -> HeaderValu
         .expect("base64 is always a valid header value");
     value.set_sensitive(true);
     value
-}
-
-/// Names whose values must never be printed.
-fn is_sensitive(name: &HeaderName) -> bool {
-    name == AUTHORIZATION
-        || name == http::header::COOKIE
-        || name == http::header::PROXY_AUTHORIZATION
 }
 
 /// Builds a [`Request`] step by step; errors wait until [`send`](RequestBuilder::send) or
@@ -289,7 +276,7 @@ impl RequestBuilder {
                     "invalid value for header {name}: {e} (CR, LF, NUL and other control characters are not allowed)"
                 ))
             })?;
-            if is_sensitive(&name) {
+            if redact::is_credential(&name) {
                 value.set_sensitive(true);
             }
             request.headers.append(name, value);
@@ -307,7 +294,7 @@ impl RequestBuilder {
                     last_name = Some(name);
                 }
                 let name = last_name.clone().expect("the first entry has a name");
-                if is_sensitive(&name) {
+                if redact::is_credential(&name) {
                     value.set_sensitive(true);
                 }
                 request.headers.append(name, value);

@@ -356,12 +356,14 @@ impl Stream for BytesStream {
 }
 
 impl fmt::Debug for Response {
+    /// `Set-Cookie` values print as `Sensitive`: they are session credentials as much as
+    /// the `Cookie` a request sends back. Read them with [`Response::headers`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response")
             .field("url", &self.body.url.as_str())
             .field("status", &self.status)
             .field("version", &self.version)
-            .field("headers", &self.headers)
+            .field("headers", &crate::redact::Headers(&self.headers))
             .finish()
     }
 }

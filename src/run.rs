@@ -26,6 +26,24 @@ use crate::retry::Retries;
 pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> Result<Response> {
     // The request itself is the hop: redirects rewrite it in place.
     let mut hop = request?;
+    if !hop.url.username().is_empty() || hop.url.password().is_some() {
+        // A `Request` made by hand (`Request::new`, `url_mut`) skipped the builder, which
+        // turns a URL's user and password into basic auth; do it here too, so the
+        // password is sent the same way and never written in a log or an error.
+        let (url, auth) = crate::request::check_url(hop.url.clone())?;
+        hop.url = url;
+        if let Some(auth) = auth {
+            hop.headers
+                .entry(http::header::AUTHORIZATION)
+                .or_insert(auth);
+        }
+    }
+    if client.https_only && hop.url.scheme() != "https" {
+        return Err(Error::builder(
+            "refusing an http URL: the client is https_only (use an https URL)",
+        )
+        .with_url(&hop.url));
+    }
     let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
     let own_pool = match &hop.tls {
         None => None,
@@ -83,6 +101,14 @@ async fn follow(
                 Box::pin(retries.send(client, pool, request, url, replay, again)).await?
             }
         };
+        // Before anything is taken from it (cookies included): a refused response counts
+        // for nothing.
+        crate::framing::check(
+            &response,
+            &hop.method,
+            &hop.url,
+            client.max_response_header_size,
+        )?;
         #[cfg(feature = "cookies")]
         if let Some(store) = &client.cookie_store {
             crate::cookie::store_response_cookies(store.as_ref(), response.headers(), &hop.url);
@@ -102,6 +128,13 @@ async fn follow(
         let Some(next) = next else {
             return Ok(response);
         };
+        if client.https_only && next.url.scheme() != "https" {
+            return Err(Error::redirect(format!(
+                "refusing the redirect to {}: the client is https_only",
+                next.url
+            ))
+            .with_url(&hop.url));
+        }
         // The redirect's own body is not read: dropping it closes that connection unless
         // it was already complete, which bounds what a hostile server can make us read.
         drop(response);
@@ -154,12 +187,17 @@ fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body
     if let Some(store) = &client.cookie_store {
         crate::cookie::add_request_cookies(store.as_ref(), headers, &hop.url);
     }
+    // Whoever set them (`Request::headers_mut` takes values as they are, and the jar's
+    // `Cookie` is new): credentials are never indexed by h2's HPACK, nor printed by a
+    // Debug of the request.
+    crate::redact::mark_credentials(headers);
     if let Some(proxies) = &client.proxies {
         if let Some(auth) = proxies.forward_auth(request.uri()) {
             request
                 .headers_mut()
                 .entry(PROXY_AUTHORIZATION)
-                .or_insert(auth);
+                .or_insert(auth)
+                .set_sensitive(true);
         }
     }
     Ok(request)

@@ -1,5 +1,6 @@
 //! One send through the pool, sent once more if it met a pooled connection the server had
-//! closed while idle; a failure says how far the send got.
+//! closed while idle, or an h2 server did not process it; a failure says how far the send
+//! got.
 //!
 //! hyper-util already resends a request that was never written because the idle connection
 //! it was given turned out closed (`retry_canceled_requests`, on by default). What it can't
@@ -10,6 +11,13 @@
 //! again, and, when some of the request was written, only for a request that is safe to
 //! repeat (GET, HEAD, OPTIONS, TRACE, or one carrying an `Idempotency-Key`). Once, on
 //! another connection.
+//!
+//! Over h2 the server says itself which requests it never processed (RFC 9113 §8.7): a
+//! stream it reset with REFUSED_STREAM, or one above the last stream id of a GOAWAY. Those
+//! are sent again once, whatever the method, if the body can be sent again. The h2 crate
+//! fails a stream with the remote GOAWAY error only when it was above that id (or never
+//! left); streams the server may have processed fail with the connection's end instead
+//! ("broken pipe"), and are not retried, whatever the GOAWAY's code.
 
 use std::future::Future;
 
@@ -100,6 +108,20 @@ fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
     })
 }
 
+/// Whether an h2 stream failed because the server, by its own word, did not process it:
+/// reset with REFUSED_STREAM, or above the last stream id of a GOAWAY (h2 gives such a
+/// stream the remote GOAWAY error itself; see the module docs). Our own resets and
+/// GOAWAYs don't count.
+fn unprocessed_h2(err: &hyper_util::client::legacy::Error) -> bool {
+    crate::error::chain(err)
+        .filter_map(|cause| cause.downcast_ref::<h2::Error>())
+        .any(|h2| {
+            h2.is_remote()
+                && (h2.is_go_away()
+                    || (h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM)))
+        })
+}
+
 /// How far a failed send got, so a retry policy can tell whether the server may have seen
 /// the request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +150,9 @@ impl Failed {
     fn sending(err: hyper_util::client::legacy::Error, url: &Url) -> Failed {
         let progress = if err.is_connect() {
             Progress::Connecting
+        } else if unprocessed_h2(&err) {
+            // The server says it never acted on it: as good as unsent.
+            Progress::Unwritten
         } else {
             match seen(&err) {
                 Some(seen) if seen.response_started => Progress::Answering,
@@ -181,13 +206,19 @@ pub(crate) async fn send(
         Ok(Err(err)) => err,
         Err(waited) => return Err(Failed::waiting(waited)),
     };
-    if !seen(&err).is_some_and(|seen| should_retry(replay, seen)) {
+    if unprocessed_h2(&err) {
+        if !replay.possible() {
+            return Err(Failed::sending(err, url));
+        }
+        tracing::debug!(%url, "the server did not process the h2 stream ({err}); sending again");
+    } else if seen(&err).is_some_and(|seen| should_retry(replay, seen)) {
+        tracing::debug!(
+            %url,
+            "the pooled connection closed before answering ({err:?}); sending again on another"
+        );
+    } else {
         return Err(Failed::sending(err, url));
     }
-    tracing::debug!(
-        %url,
-        "the pooled connection closed before answering ({err:?}); sending again on another"
-    );
     let request = again().map_err(Failed::other)?;
     match attempt(client, pool, request, url).await {
         Ok(Ok(response)) => Ok(response),

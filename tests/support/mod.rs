@@ -1,5 +1,6 @@
 //! Shared by every integration test: an rcgen PKI, real HTTPS and HTTP servers (hyper on
-//! tokio-rustls), raw TCP servers for crafted bytes and TLS faults, and a recording proxy.
+//! tokio-rustls), raw TCP servers for crafted bytes and TLS faults, the scripted fault
+//! server, socket leak checks, and a recording proxy.
 //!
 //! Each `tests/*.rs` binary compiles its own copy with `mod support;` and uses only part of
 //! it, so unused items and re-exports are expected. The module is private to each test binary: `pub` here
@@ -9,6 +10,9 @@
 mod client;
 mod discard;
 mod echo;
+mod faults;
+mod fds;
+mod h2_faults;
 mod handler;
 mod pki;
 mod proxy;
@@ -22,10 +26,13 @@ mod tls_server;
 pub use client::{bounded, trusting_test_ca, BOUND};
 pub use discard::{discard_server, DiscardServer};
 pub use echo::{binary_body, echo_router};
+pub use faults::{pause_ms, write, FaultServer, Step};
+pub use fds::{assert_no_leak, client_sockets, open_fds, sockets_settle};
+pub use h2_faults::{H2Fault, H2FaultServer};
 pub use handler::{handler, response, Handler, HandlerFuture};
 pub use pki::{pki, CrlSigner, Leaf, Pki};
 pub use proxy::{basic, proxy_server, ProxiedRequest, ProxyOptions, ProxyServer};
-pub use raw::{h1_response, raw_server, silent_server, RawConn, RawServer};
+pub use raw::{h1_response, raw_server, read_request_from, silent_server, RawConn, RawServer};
 pub use scripted::{scripted, Reply};
 pub use server::{http_server, RecordedRequest, TestServer};
 pub use temp::{temp_path, write_temp};

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -64,27 +64,7 @@ impl RawConn {
     /// Reads one HTTP/1.x request: the head up to the blank line, then a Content-Length
     /// or chunked body. Records and returns its bytes; `None` on EOF, error or timeout.
     pub async fn read_request(&mut self) -> Option<Vec<u8>> {
-        let head_len = loop {
-            if let Some(at) = find(&self.buffered, b"\r\n\r\n") {
-                break at + 4;
-            }
-            if self.buffered.len() > MAX_HEAD || !self.fill().await {
-                return None;
-            }
-        };
-        let head = String::from_utf8_lossy(&self.buffered[..head_len]).to_ascii_lowercase();
-        let mut len = head_len;
-        if header(&head, "transfer-encoding").is_some_and(|te| te.contains("chunked")) {
-            len = self.chunked_end(head_len).await?;
-        } else if let Some(cl) = header(&head, "content-length") {
-            len += cl.parse::<usize>().ok()?;
-            while self.buffered.len() < len {
-                if !self.fill().await {
-                    return None;
-                }
-            }
-        }
-        let request: Vec<u8> = self.buffered.drain(..len).collect();
+        let request = read_request_from(&mut self.stream, &mut self.buffered).await?;
         self.record(&request);
         Some(request)
     }
@@ -132,53 +112,96 @@ impl RawConn {
 
     /// Reads more into `buffered`; false on EOF, error or timeout.
     async fn fill(&mut self) -> bool {
-        let mut chunk = [0u8; 8192];
-        match tokio::time::timeout(READ_BOUND, self.stream.read(&mut chunk)).await {
-            Ok(Ok(n)) if n > 0 => {
-                self.buffered.extend_from_slice(&chunk[..n]);
-                true
-            }
-            _ => false,
-        }
+        fill(&mut self.stream, &mut self.buffered).await
     }
+}
 
-    /// The offset just past a chunked body starting at `at`.
-    async fn chunked_end(&mut self, mut at: usize) -> Option<usize> {
-        loop {
-            let line_end = self.line_end(at).await?;
-            let size_field = String::from_utf8_lossy(&self.buffered[at..line_end - 2]).into_owned();
-            let size_hex = size_field.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size_hex, 16).ok()?;
-            at = line_end;
-            if size == 0 {
-                // Trailer fields, then the empty line.
-                loop {
-                    let end = self.line_end(at).await?;
-                    let empty = end - at == 2;
-                    at = end;
-                    if empty {
-                        return Some(at);
-                    }
-                }
-            }
-            at += size + 2;
-            while self.buffered.len() < at {
-                if !self.fill().await {
-                    return None;
-                }
-            }
+/// Reads one HTTP/1.x request from `stream` (after what `buffered` already holds): the
+/// head up to the blank line, then a Content-Length or chunked body. Returns its bytes and
+/// leaves anything after it in `buffered`; `None` on EOF, error or timeout.
+pub async fn read_request_from<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buffered: &mut Vec<u8>,
+) -> Option<Vec<u8>> {
+    let head_len = loop {
+        if let Some(at) = find(buffered, b"\r\n\r\n") {
+            break at + 4;
         }
-    }
-
-    /// The offset just past the CRLF ending the line that starts at `at`.
-    async fn line_end(&mut self, at: usize) -> Option<usize> {
-        loop {
-            if let Some(i) = find(&self.buffered[at..], b"\r\n") {
-                return Some(at + i + 2);
-            }
-            if !self.fill().await {
+        if buffered.len() > MAX_HEAD || !fill(stream, buffered).await {
+            return None;
+        }
+    };
+    let head = String::from_utf8_lossy(&buffered[..head_len]).to_ascii_lowercase();
+    let mut len = head_len;
+    if header(&head, "transfer-encoding").is_some_and(|te| te.contains("chunked")) {
+        len = chunked_end(stream, buffered, head_len).await?;
+    } else if let Some(cl) = header(&head, "content-length") {
+        len += cl.parse::<usize>().ok()?;
+        while buffered.len() < len {
+            if !fill(stream, buffered).await {
                 return None;
             }
+        }
+    }
+    Some(buffered.drain(..len).collect())
+}
+
+/// Reads more from `stream` into `buffered`; false on EOF, error or timeout.
+async fn fill<S: AsyncRead + Unpin>(stream: &mut S, buffered: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 8192];
+    match tokio::time::timeout(READ_BOUND, stream.read(&mut chunk)).await {
+        Ok(Ok(n)) if n > 0 => {
+            buffered.extend_from_slice(&chunk[..n]);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The offset just past a chunked body starting at `at`.
+async fn chunked_end<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buffered: &mut Vec<u8>,
+    mut at: usize,
+) -> Option<usize> {
+    loop {
+        let size_line_end = line_end(stream, buffered, at).await?;
+        let size_field = String::from_utf8_lossy(&buffered[at..size_line_end - 2]).into_owned();
+        let size_hex = size_field.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(size_hex, 16).ok()?;
+        at = size_line_end;
+        if size == 0 {
+            // Trailer fields, then the empty line.
+            loop {
+                let end = line_end(stream, buffered, at).await?;
+                let empty = end - at == 2;
+                at = end;
+                if empty {
+                    return Some(at);
+                }
+            }
+        }
+        at += size + 2;
+        while buffered.len() < at {
+            if !fill(stream, buffered).await {
+                return None;
+            }
+        }
+    }
+}
+
+/// The offset just past the CRLF ending the line that starts at `at`.
+async fn line_end<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buffered: &mut Vec<u8>,
+    at: usize,
+) -> Option<usize> {
+    loop {
+        if let Some(i) = find(&buffered[at..], b"\r\n") {
+            return Some(at + i + 2);
+        }
+        if !fill(stream, buffered).await {
+            return None;
         }
     }
 }

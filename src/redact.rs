@@ -1,0 +1,97 @@
+//! Keeping secrets out of `Debug` output and off the wire's compression tables: which
+//! header values are credentials, and how maps and URLs holding them are shown.
+
+use std::fmt;
+
+use http::header::{HeaderMap, HeaderName, AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION, SET_COOKIE};
+use url::Url;
+
+/// Names whose values are credentials: never printed, and marked sensitive (so h2's HPACK
+/// never indexes them either).
+pub(crate) fn is_credential(name: &HeaderName) -> bool {
+    name == AUTHORIZATION || name == PROXY_AUTHORIZATION || name == COOKIE
+}
+
+/// Marks the values of every credential header in `headers` sensitive, whoever put them
+/// there (`Request::headers_mut` takes any value as it is).
+pub(crate) fn mark_credentials(headers: &mut HeaderMap) {
+    for name in [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE] {
+        // `entry` reserves room for an insert, which can grow a full map: look first.
+        if !headers.contains_key(&name) {
+            continue;
+        }
+        if let http::header::Entry::Occupied(mut entry) = headers.entry(name) {
+            for value in entry.iter_mut() {
+                value.set_sensitive(true);
+            }
+        }
+    }
+}
+
+/// A header map as `Debug` shows it, with the value of every credential header, every
+/// `Set-Cookie` and every value marked sensitive replaced by `Sensitive`.
+pub(crate) struct Headers<'a>(pub(crate) &'a HeaderMap);
+
+impl fmt::Debug for Headers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.0 {
+            if value.is_sensitive() || is_credential(name) || name == SET_COOKIE {
+                map.entry(name, &format_args!("Sensitive"));
+            } else {
+                map.entry(name, value);
+            }
+        }
+        map.finish()
+    }
+}
+
+/// The URL as `Debug` output shows it: a password becomes `***`.
+pub(crate) fn url(url: &Url) -> String {
+    if url.password().is_none() {
+        return url.as_str().to_owned();
+    }
+    let mut shown = url.clone();
+    let _ = shown.set_password(Some("***"));
+    shown.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_and_set_cookie_are_hidden_whatever_their_spelling() {
+        let mut headers = HeaderMap::new();
+        headers.insert("AuThOrIzAtIoN", "Bearer s3cret".parse().unwrap());
+        headers.append("cookie", "a=c00kie".parse().unwrap());
+        headers.append("cookie", "b=c00kie".parse().unwrap());
+        headers.insert("proxy-authorization", "Basic pr0xy".parse().unwrap());
+        headers.insert("set-cookie", "id=t0ken; HttpOnly".parse().unwrap());
+        let mut marked = http::HeaderValue::from_static("k3y");
+        marked.set_sensitive(true);
+        headers.insert("x-api-key", marked);
+        headers.insert("x-plain", "shown".parse().unwrap());
+        let shown = format!("{:?}", Headers(&headers));
+        for secret in ["s3cret", "c00kie", "pr0xy", "t0ken", "k3y"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains("shown") && shown.contains("set-cookie"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn marking_covers_every_value() {
+        let mut headers = HeaderMap::new();
+        headers.append("cookie", "a=1".parse().unwrap());
+        headers.append("cookie", "b=2".parse().unwrap());
+        headers.insert("authorization", "x".parse().unwrap());
+        headers.insert("x-other", "y".parse().unwrap());
+        mark_credentials(&mut headers);
+        assert!(headers.get_all("cookie").iter().all(|v| v.is_sensitive()));
+        assert!(headers["authorization"].is_sensitive());
+        assert!(!headers["x-other"].is_sensitive());
+    }
+}
