@@ -260,6 +260,10 @@ pub fn render(report: &Report) -> String {
     } else {
         "without pinning (taskset or a second core was missing), so the numbers are noisier"
     };
+    let _ = writeln!(
+        md,
+        "\n## Where wireline's instructions go\n\nA callgrind profile of `seq` over HTTP/1.1, function by function against raw hyper, is in [performance-profile.md](performance-profile.md) (written by hand from the profiler's output, not by this run)."
+    );
     let _ = writeln!(md, "\n## How it is measured\n");
     let m = report.mode;
     for line in [
@@ -269,7 +273,7 @@ pub fn render(report: &Report) -> String {
         format!("Each round runs every scenario for every client, interleaved (A B C, then B C A, then C A B, so no client always runs first); {} rounds.", m.rounds),
         format!("`seq`: small GETs (13-byte body) one after another on one kept-alive connection, {} s per run. `concurrent`: 64 tasks sharing one client, {} s. Both warm up first (one request, or 64 at once) so connections are open before the clock starts.", m.duration, m.duration),
         format!("`download`: {} × 100 MiB per run, read chunk by chunk; the server streams 64 KiB frames from a static buffer. `upload`: {} × 64 MiB per run, a streamed body of 64 KiB chunks with Content-Length set. MB = 10⁶ bytes.", m.transfers, m.transfers),
-        format!("`newconn`: every request on a new TCP + TLS connection (`pool_max_idle_per_host(0)`), {} s; TLS 1.3 sessions resumed from the shared client config. `newconn-noresume`: the same with resumption disabled (`Resumption::disabled()`; reqwest through `tls_backend_preconfigured`); wireline has no such setting, so n/a.", m.duration),
+        format!("`newconn`: every request on a new TCP + TLS connection (`pool_max_idle_per_host(0)`), {} s; TLS 1.3 sessions resumed from the shared client config. `newconn-noresume`: the same with resumption disabled (`Resumption::disabled()` for raw hyper, reqwest through `tls_backend_preconfigured`, wireline's `tls_session_resumption(false)`).", m.duration),
         format!("`client-new`: the first `Client::new()` in a process, then the median of {} more; system roots through SSL_CERT_FILE (SSL_CERT_DIR unset, so the file is the whole store), once a one-certificate bundle (the bench CA, and one request proves the default client trusts it), once the machine's bundle. raw hyper's `Client::new()` is what one writes by hand: load the native roots, build the config, connector and pool.", m.client_new_calls),
         "Other work: /proc/stat's busy time over the run, less the server's and the client's own CPU, as a share of one core. Above 10% the run is repeated once the machine is quiet again (up to three attempts, the least disturbed kept); each round also waits for a quiet machine first.".to_owned(),
         "Client CPU is user + system time of the client process over the timed loop only (`getrusage(RUSAGE_SELF)` before and after); peak RSS is `ru_maxrss` from `wait4()`, and RSS growth is that peak minus the resident set once the client was built (`/proc/self/statm`), before any request: what 64 requests in flight add, without the binary's own pages.".to_owned(),
