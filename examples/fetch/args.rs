@@ -17,6 +17,11 @@ Options:
   -d, --data DATA|@FILE    send a form body (repeats are joined with '&');
                            @FILE sends the file's bytes unchanged
       --json DATA|@FILE    send a JSON body, with Content-Type and Accept JSON
+  -F, --form NAME=VALUE|NAME=@FILE[;type=MIME]
+                           send a multipart/form-data body (repeatable); @FILE parts
+                           are streamed from disk with the file's name
+  -b, --cookie 'N=V[; N2=V2]'
+                           send these cookies (curl's cookie files are not read)
   -o, --output FILE        write the body to FILE instead of stdout (with a progress
                            bar on stderr when it is a terminal)
       --compressed         ask for a compressed response and decode it (wireline's
@@ -97,6 +102,19 @@ pub(crate) struct Args {
     pub(crate) fail: bool,
     pub(crate) verbose: bool,
     pub(crate) silent: bool,
+    /// `-F` fields in command-line order: (name, value or file).
+    pub(crate) form: Vec<FormField>,
+    /// `-b`: the `Cookie` header value.
+    pub(crate) cookie: Option<String>,
+}
+
+/// One `-F` field.
+#[derive(Debug)]
+pub(crate) struct FormField {
+    pub(crate) name: String,
+    pub(crate) value: Source,
+    /// `;type=MIME` after a file.
+    pub(crate) mime: Option<String>,
 }
 
 /// A request body: its parts, read later so parsing stays free of I/O.
@@ -177,8 +195,11 @@ pub(crate) fn parse(raw: impl IntoIterator<Item = OsString>) -> Result<Command, 
     if args.key.is_some() && args.cert.is_none() {
         return Err("--key needs --cert (the certificate the key belongs to)".into());
     }
-    if args.head && args.payload.is_some() {
-        return Err("-I/--head sends no body, so it can't be used with -d or --json".into());
+    if args.head && (args.payload.is_some() || !args.form.is_empty()) {
+        return Err("-I/--head sends no body, so it can't be used with -d, --json or -F".into());
+    }
+    if args.payload.is_some() && !args.form.is_empty() {
+        return Err("-F can't be combined with -d or --json".into());
     }
     Ok(Command::Fetch(Box::new(args)))
 }
@@ -199,7 +220,7 @@ fn split_short(word: &str) -> Vec<(String, Option<String>)> {
     let mut options = Vec::new();
     for (at, letter) in word.char_indices().skip(1) {
         let name = format!("-{letter}");
-        if matches!(letter, 'X' | 'H' | 'd' | 'o' | 'E' | 'x') {
+        if matches!(letter, 'X' | 'H' | 'd' | 'o' | 'E' | 'x' | 'F' | 'b') {
             let rest = &word[at + letter.len_utf8()..];
             options.push((name, (!rest.is_empty()).then(|| rest.to_owned())));
             break;
@@ -253,6 +274,16 @@ fn apply(
         "--noproxy" => args.noproxy = Some(value()?),
         "-f" | "--fail" => args.fail = true,
         "-v" | "--verbose" => args.verbose = true,
+        "-F" | "--form" => args.form.push(form_field(&value()?)?),
+        "-b" | "--cookie" => {
+            let text = value()?;
+            if !text.contains('=') {
+                return Err(format!(
+                    "-b {text:?}: fetch reads no cookie files; give the cookies as 'name=value; other=value'"
+                ));
+            }
+            args.cookie = Some(text);
+        }
         "-s" | "--silent" => args.silent = true,
         // Decompression is on by default; curl needs the flag to ask for it.
         "--compressed" => {}
@@ -291,6 +322,30 @@ fn source(text: String) -> Source {
         Some(path) => Source::File(PathBuf::from(path)),
         None => Source::Inline(text),
     }
+}
+
+/// `NAME=VALUE`, or `NAME=@FILE` with an optional `;type=MIME`, as curl's `-F` reads them.
+fn form_field(text: &str) -> Result<FormField, String> {
+    let (name, value) = text
+        .split_once('=')
+        .filter(|(name, _)| !name.is_empty())
+        .ok_or_else(|| format!("-F needs NAME=VALUE or NAME=@FILE, not {text:?}"))?;
+    let Some(file) = value.strip_prefix('@') else {
+        return Ok(FormField {
+            name: name.to_owned(),
+            value: Source::Inline(value.to_owned()),
+            mime: None,
+        });
+    };
+    let (path, mime) = match file.split_once(";type=") {
+        Some((path, mime)) => (path, Some(mime.to_owned())),
+        None => (file, None),
+    };
+    Ok(FormField {
+        name: name.to_owned(),
+        value: Source::File(PathBuf::from(path)),
+        mime,
+    })
 }
 
 fn add_part(args: &mut Args, kind: PayloadKind, part: Source) -> Result<(), String> {

@@ -19,7 +19,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use wireline::header::{HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
+use wireline::header::{HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE, USER_AGENT};
 use wireline::redirect::Policy;
 use wireline::retry::{self, Budget};
 use wireline::{Client, Method, Request, StatusCode};
@@ -64,7 +64,7 @@ async fn run(args: Args) -> Result<(), Failure> {
             .init();
     }
     let client = client(&args)?;
-    let request = request(&client, &args)?;
+    let request = request(&client, &args).await?;
     if args.verbose {
         show::request_trace(&request);
     }
@@ -193,15 +193,22 @@ fn identity(cert: &Path, key: Option<&Path>) -> Result<wireline::Identity, Failu
 /// The request with curl's defaults: `-d` means POST, `-I` HEAD; `-H` headers win over
 /// the content type, `Accept` and `User-Agent` we would set. They are set on the request
 /// rather than the client so that `-v` can show every header we send.
-fn request(client: &Client, args: &Args) -> Result<Request, Failure> {
-    let method = match (&args.method, &args.payload) {
-        (Some(name), _) => Method::from_bytes(name.as_bytes())
+async fn request(client: &Client, args: &Args) -> Result<Request, Failure> {
+    let has_body = args.payload.is_some() || !args.form.is_empty();
+    let method = match &args.method {
+        Some(name) => Method::from_bytes(name.as_bytes())
             .map_err(|_| Failure::new(exit::USAGE, format!("{name:?} is not a valid method")))?,
-        (None, _) if args.head => Method::HEAD,
-        (None, Some(_)) => Method::POST,
-        (None, None) => Method::GET,
+        None if args.head => Method::HEAD,
+        None if has_body => Method::POST,
+        None => Method::GET,
     };
     let mut builder = client.request(method, &args.url);
+    if !args.form.is_empty() {
+        builder = builder.multipart(form(&args.form).await?);
+    }
+    if let Some(cookie) = &args.cookie {
+        builder = builder.header(COOKIE, cookie.as_str());
+    }
     for (name, value) in &args.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
@@ -227,6 +234,28 @@ fn request(client: &Client, args: &Args) -> Result<Request, Failure> {
         *request.body_mut() = Some(read_payload(payload)?.into());
     }
     Ok(request)
+}
+
+/// The `-F` fields as a multipart form; file parts are read from disk while sending.
+async fn form(fields: &[args::FormField]) -> Result<wireline::multipart::Form, Failure> {
+    use wireline::multipart::{Form, Part};
+    let mut form = Form::new();
+    for field in fields {
+        let part = match &field.value {
+            Source::Inline(text) => Part::text(text.clone()),
+            Source::File(path) => Part::file(path)
+                .await
+                .map_err(|e| Failure::new(exit::READ_ERROR, e.to_string()))?,
+        };
+        let part = match &field.mime {
+            Some(mime) => part
+                .mime_str(mime)
+                .map_err(|e| Failure::new(exit::USAGE, format!("-F ;type={mime}: {e}")))?,
+            None => part,
+        };
+        form = form.part(field.name.clone(), part);
+    }
+    Ok(form)
 }
 
 /// The body bytes: `-d` parts joined with `&` as curl does, `--json` parts concatenated.

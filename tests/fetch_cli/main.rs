@@ -475,6 +475,55 @@ async fn data_from_a_file_posts_its_exact_bytes() {
 }
 
 #[tokio::test]
+async fn form_fields_and_files_go_as_multipart_and_cookies_as_a_header() {
+    let server = mirror_server().await;
+    let file = write_temp("notes.txt", "file contents\n");
+    let file_field = format!("upload=@{};type=text/plain", file.display());
+    let run = fetch(&[
+        "-F",
+        "name=value",
+        "-F",
+        &file_field,
+        "-b",
+        "session=abc; theme=dark",
+        &format!("http://{}/post", server.addr),
+    ])
+    .await;
+    run.assert_code(0);
+    let text = run.stdout_text();
+    assert!(text.starts_with("POST /post HTTP/1.1\r\n"), "{text}");
+    assert!(
+        text.contains("\r\ncookie: session=abc; theme=dark\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\r\ncontent-type: multipart/form-data; boundary="),
+        "{text}"
+    );
+    for part in [
+        "content-disposition: form-data; name=\"name\"\r\n\r\nvalue\r\n",
+        "content-disposition: form-data; name=\"upload\"; filename=\"notes.txt\"\r\n",
+        "content-type: text/plain\r\n\r\nfile contents\n\r\n",
+    ] {
+        assert!(
+            text.to_lowercase().contains(&part.to_lowercase()),
+            "{part:?} missing in {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn form_with_data_a_cookie_file_or_a_missing_file_are_refused() {
+    let url = "http://127.0.0.1:9/";
+    fetch(&["-F", "a=1", "-d", "b=2", url]).await.assert_code(2);
+    fetch(&["-F", "no-equals-sign", url]).await.assert_code(2);
+    fetch(&["-b", "cookies.txt", url]).await.assert_code(2);
+    let missing = temp_path("not-there.bin");
+    let field = format!("f=@{}", missing.display());
+    fetch(&["-F", &field, url]).await.assert_code(26);
+}
+
+#[tokio::test]
 async fn headers_repeat_and_json_sets_its_types() {
     let server = mirror_server().await;
     let run = fetch(&[
