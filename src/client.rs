@@ -194,6 +194,8 @@ pub struct ClientBuilder {
     pub(crate) pacing: Pacing,
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
+    #[cfg(feature = "fuzzing")]
+    pub(crate) transport: Option<crate::fuzzing::Transport>,
 }
 
 #[derive(PartialEq)]
@@ -220,6 +222,8 @@ impl ClientBuilder {
             decoding: Decoding::default(),
             pacing: Pacing::default(),
             error: None,
+            #[cfg(feature = "fuzzing")]
+            transport: None,
         }
     }
 
@@ -254,6 +258,8 @@ impl ClientBuilder {
             tls_info: self.tls_info,
             idle_timeout: self.pool_idle_timeout,
             max_idle_per_host: self.pool_max_idle_per_host,
+            #[cfg(feature = "fuzzing")]
+            transport: self.transport,
         };
         let pool = shape.pool(tls, &self.tls);
         Ok(Client {

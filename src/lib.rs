@@ -127,6 +127,9 @@ mod connect;
 mod decode;
 mod dns;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod into_url;
 mod pacing;
 mod pools;

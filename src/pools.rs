@@ -32,12 +32,16 @@ pub(crate) struct PoolShape {
     pub(crate) tls_info: bool,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) max_idle_per_host: usize,
+    #[cfg(feature = "fuzzing")]
+    pub(crate) transport: Option<crate::fuzzing::Transport>,
 }
 
 impl PoolShape {
     /// A pool whose connections use `tls`.
     pub(crate) fn pool(&self, tls: TlsConfig, settings: &TlsSettings) -> Pool {
         let connector = Connector::new(tls, self.connect_timeout, settings.versions, self.tls_info);
+        #[cfg(feature = "fuzzing")]
+        let connector = connector.with_transport(self.transport.clone());
         PooledClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
