@@ -578,7 +578,9 @@ impl ClientBuilder {
 
     /// Headers sent with every request unless the request sets the same name. They
     /// replace the defaults of the same name (`user-agent`, `accept`, and the
-    /// `accept-encoding` that decompression adds).
+    /// `accept-encoding` that decompression adds). Credentials among them
+    /// (`Authorization`, `Cookie`, `Proxy-Authorization`) are treated like a request's
+    /// own: once a redirect goes to another origin, they stay behind.
     pub fn default_headers(mut self, headers: HeaderMap) -> ClientBuilder {
         let mut last_name = None;
         for (name, value) in headers {

@@ -53,6 +53,9 @@ async fn follow(
 ) -> Result<http::Response<Incoming>> {
     let follows = client.redirect.follows();
     let mut hops_done = 0;
+    // The client's default credentials go only to the first request's origin, like the
+    // request's own: once a redirect leaves it, they stay behind for every later hop.
+    let mut default_credentials = Credentials::Send;
     loop {
         let replayable = hop.body.as_ref().is_none_or(|b| b.as_bytes().is_some());
         let replay = Replay::of(&hop.method, &hop.headers, replayable);
@@ -64,7 +67,7 @@ async fn follow(
         } else {
             (None, None)
         };
-        let request = to_http(client, hop)?;
+        let request = to_http(client, hop, default_credentials)?;
         // Captured by `&mut`, as `&Body` would make this future !Send (Body isn't Sync).
         let (method, url, body) = (&hop.method, &hop.url, &mut body_again);
         let headers = &headers_again;
@@ -72,7 +75,7 @@ async fn follow(
             let mut again = Request::new(method.clone(), url.clone());
             again.headers = headers.clone().unwrap_or_default();
             again.body = body.as_ref().and_then(Body::try_clone);
-            to_http(client, &mut again)
+            to_http(client, &mut again, default_credentials)
         })
         .await?;
         if !response.status().is_redirection() {
@@ -94,7 +97,9 @@ async fn follow(
         // it was already complete, which bounds what a hostile server can make us read.
         drop(response);
         let mut headers = headers_again.unwrap_or_default();
-        redirect::headers_for_hop(&mut headers, &hop.url, &next);
+        if redirect::headers_for_hop(&mut headers, &hop.url, &next) {
+            default_credentials = Credentials::LeftBehind;
+        }
         hop.headers = headers;
         hop.body = if next.drop_body { None } else { body_again };
         hop.method = next.method;
@@ -103,9 +108,22 @@ async fn follow(
     }
 }
 
+/// Whether the client's default credential headers (`Authorization`, `Cookie`,
+/// `Proxy-Authorization`) still go with a request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    Send,
+    /// A redirect went to another origin.
+    LeftBehind,
+}
+
 /// The hyper request for `hop`: its headers and body move in; the client's default headers
-/// fill in names the request did not set.
-fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body>> {
+/// fill in names the request did not set, credentials only while `credentials` allows.
+fn to_http(
+    client: &ClientInner,
+    hop: &mut Request,
+    credentials: Credentials,
+) -> Result<http::Request<Body>> {
     let uri: Uri = hop.url.as_str().parse().map_err(|e| {
         Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
             .with_url(&hop.url)
@@ -116,6 +134,9 @@ fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body
     let headers = request.headers_mut();
     *headers = std::mem::take(&mut hop.headers);
     for (name, value) in &client.default_headers {
+        if credentials == Credentials::LeftBehind && redirect::is_credential(name) {
+            continue;
+        }
         if !headers.contains_key(name) {
             headers.insert(name.clone(), value.clone());
         }
