@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use support::{bounded, h1_response, raw_server, trusting_test_ca, RawServer};
 use wireline::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION};
 
@@ -81,4 +83,33 @@ async fn default_credentials_stay_behind_on_a_redirect_to_another_origin() {
     assert!(landed.starts_with("get /landed "), "{landed}");
     assert!(landed.contains("\r\nauthorization: bearer default-secret\r\n"));
     assert!(landed.contains("\r\ncookie: session=default\r\n"));
+}
+
+/// server_bytes target, `crash-huge-content-length-bytes`: `bytes()` reserved the whole
+/// announced Content-Length once a second piece of body arrived, so a server announcing
+/// 100 TB aborted the process on a failed allocation.
+#[tokio::test]
+async fn a_huge_content_length_is_not_reserved_up_front() {
+    let server = raw_server(|mut conn| async move {
+        conn.read_request().await;
+        conn.write(b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999\r\n\r\n01234")
+            .await;
+        // A separate read on the client's side: the second piece is what made it reserve.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        conn.write(b"56789").await;
+        conn.close().await;
+    })
+    .await;
+    let client = trusting_test_ca().build().unwrap();
+    let err = bounded(async {
+        client
+            .get(format!("http://{}/", server.addr))
+            .send()
+            .await?
+            .bytes()
+            .await
+    })
+    .await
+    .unwrap_err();
+    assert!(err.is_body(), "{err:?}");
 }
