@@ -100,7 +100,7 @@ fuzz_target!(|data: &[u8]| {
         );
         crossed |= by_origin || by_tuple;
         if hop == 1 {
-            check_location(&first, &f[3], &origin);
+            check_location(&first, f[3], &origin);
         }
         let Some(head) = check_head(written) else {
             continue;
