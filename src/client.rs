@@ -232,6 +232,8 @@ pub struct ClientBuilder {
     env_proxies: bool,
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
+    #[cfg(feature = "fuzzing")]
+    pub(crate) transport: Option<crate::fuzzing::Transport>,
 }
 
 #[derive(PartialEq)]
@@ -265,6 +267,8 @@ impl ClientBuilder {
             proxies: Vec::new(),
             env_proxies: true,
             error: None,
+            #[cfg(feature = "fuzzing")]
+            transport: None,
         }
     }
 
@@ -312,6 +316,8 @@ impl ClientBuilder {
             max_idle_per_host: self.pool_max_idle_per_host,
             proxies: proxies.clone(),
             max_header_size: self.max_response_header_size,
+            #[cfg(feature = "fuzzing")]
+            transport: self.transport,
         };
         let pool = shape.pool(tls, &self.tls);
         Ok(Client {
@@ -819,7 +825,9 @@ impl ClientBuilder {
     /// Headers sent with every request unless the request sets the same name. They
     /// replace the defaults of the same name (`user-agent`, `accept`, and the
     /// `accept-encoding` that decompression adds). Credential values (`Authorization`,
-    /// `Proxy-Authorization`, `Cookie`) are marked sensitive and never printed.
+    /// `Proxy-Authorization`, `Cookie`) are marked sensitive and never printed, and are
+    /// treated like a request's own: once a redirect goes to another origin, they stay
+    /// behind.
     pub fn default_headers(mut self, headers: HeaderMap) -> ClientBuilder {
         let mut last_name = None;
         for (name, mut value) in headers {

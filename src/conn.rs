@@ -17,7 +17,7 @@ use crate::tls::info::{TlsInfo, TlsInfoExtra};
 
 /// A plain or TLS connection, and its `TlsInfo` if the client was built with `tls_info(true)`.
 pub(crate) struct Conn {
-    stream: MaybeHttpsStream<TokioIo<TcpStream>>,
+    stream: Stream,
     /// `None` unless asked for, so a client without `tls_info` pays nothing per response.
     tls_info: Option<Arc<TlsInfo>>,
     /// What a request that fails on this connection may need to know about it.
@@ -147,16 +147,27 @@ impl Conn {
             Record::Http1(Usage::default())
         };
         Conn {
-            stream,
+            stream: Stream::Net(stream),
             tls_info: None,
             record: Arc::new(record),
             forwarded,
         }
     }
 
+    /// A plaintext HTTP/1 connection over the fuzz target's in-memory transport.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn memory(io: Box<dyn crate::fuzzing::MemoryIo>) -> Conn {
+        Conn {
+            stream: Stream::Memory(TokioIo::new(io)),
+            tls_info: None,
+            record: Arc::new(Record::Http1(Usage::default())),
+            forwarded: false,
+        }
+    }
+
     /// Reads the TLS parameters off the finished handshake (nothing for plain HTTP).
     pub(crate) fn with_tls_info(mut self) -> Conn {
-        if let MaybeHttpsStream::Https(tls) = &self.stream {
+        if let Stream::Net(MaybeHttpsStream::Https(tls)) = &self.stream {
             let (_, session) = tls.inner().get_ref();
             self.tls_info = Some(Arc::new(TlsInfo::of(session)));
         }
@@ -166,11 +177,12 @@ impl Conn {
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        let connected = self
-            .stream
-            .connected()
-            .proxy(self.forwarded)
-            .extra(RecordExtra(self.record.clone()));
+        let connected = match &self.stream {
+            Stream::Net(stream) => stream.connected().proxy(self.forwarded),
+            #[cfg(feature = "fuzzing")]
+            Stream::Memory(_) => Connected::new(),
+        };
+        let connected = connected.extra(RecordExtra(self.record.clone()));
         match &self.tls_info {
             // hyper-util copies the extra into the extensions of every response.
             Some(info) => connected.extra(TlsInfoExtra(info.clone())),
@@ -276,5 +288,78 @@ impl Write for Conn {
             usage.wrote(n);
         }
         polled
+    }
+}
+
+/// The bytes under a [`Conn`]: TCP or TLS, or with the `fuzzing` feature a fuzz target's
+/// in-memory transport. Without the feature the enum has one variant and every match on
+/// it compiles away.
+// The size difference only exists with the fuzzing feature, where it doesn't matter;
+// boxing the network stream would cost every real connection an indirection.
+#[cfg_attr(feature = "fuzzing", allow(clippy::large_enum_variant))]
+enum Stream {
+    Net(MaybeHttpsStream<TokioIo<TcpStream>>),
+    #[cfg(feature = "fuzzing")]
+    Memory(TokioIo<Box<dyn crate::fuzzing::MemoryIo>>),
+}
+
+/// Calls `$method` on whichever stream `$stream` (a `Pin<&mut Stream>`) holds.
+macro_rules! delegate {
+    ($stream:expr, $method:ident($($arg:expr),*)) => {
+        match $stream.get_mut() {
+            Stream::Net(s) => Pin::new(s).$method($($arg),*),
+            #[cfg(feature = "fuzzing")]
+            Stream::Memory(s) => Pin::new(s).$method($($arg),*),
+        }
+    };
+}
+
+impl Read for Stream {
+    #[inline]
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        delegate!(self, poll_read(cx, buf))
+    }
+}
+
+impl Write for Stream {
+    #[inline]
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        delegate!(self, poll_write(cx, buf))
+    }
+
+    #[inline]
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        delegate!(self, poll_flush(cx))
+    }
+
+    #[inline]
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        delegate!(self, poll_shutdown(cx))
+    }
+
+    #[inline]
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Stream::Net(s) => s.is_write_vectored(),
+            #[cfg(feature = "fuzzing")]
+            Stream::Memory(s) => s.is_write_vectored(),
+        }
+    }
+
+    #[inline]
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        delegate!(self, poll_write_vectored(cx, bufs))
     }
 }

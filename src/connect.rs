@@ -58,6 +58,9 @@ pub(crate) struct Connector {
     versions: VersionRange,
     /// Read each connection's `TlsInfo` after its handshake.
     tls_info: bool,
+    /// The fuzz target's in-memory connections, used instead of TCP and TLS when set.
+    #[cfg(feature = "fuzzing")]
+    transport: Option<crate::fuzzing::Transport>,
 }
 
 /// TCP then TLS, and the TLS configuration alone for handshakes through a proxy's tunnel.
@@ -94,7 +97,15 @@ impl Connector {
             connect_timeout,
             versions,
             tls_info,
+            #[cfg(feature = "fuzzing")]
+            transport: None,
         }
+    }
+
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn with_transport(mut self, transport: Option<crate::fuzzing::Transport>) -> Self {
+        self.transport = transport;
+        self
     }
 }
 
@@ -109,6 +120,11 @@ impl Service<Uri> for Connector {
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
+        #[cfg(feature = "fuzzing")]
+        if let Some(transport) = &self.transport {
+            let opened = transport.open(&dst);
+            return Box::pin(async move { Ok(Conn::memory(opened?)) });
+        }
         let host = dst.host().unwrap_or("").trim_matches(['[', ']']).to_owned();
         let is_https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
         let route = match &self.proxies {

@@ -352,6 +352,9 @@ mod decode;
 mod dns;
 mod error;
 mod framing;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod into_url;
 #[cfg(feature = "multipart")]
 pub mod multipart;

@@ -39,6 +39,8 @@ pub(crate) struct PoolShape {
     pub(crate) proxies: Option<Arc<Proxies>>,
     /// The largest response head accepted, in bytes (`max_response_header_size`).
     pub(crate) max_header_size: usize,
+    #[cfg(feature = "fuzzing")]
+    pub(crate) transport: Option<crate::fuzzing::Transport>,
 }
 
 impl PoolShape {
@@ -51,6 +53,8 @@ impl PoolShape {
             self.tls_info,
             self.proxies.clone(),
         );
+        #[cfg(feature = "fuzzing")]
+        let connector = connector.with_transport(self.transport.clone());
         PooledClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())

@@ -133,10 +133,17 @@ pub(crate) fn next_hop(
     }))
 }
 
+/// Whether `name` carries credentials that must not reach another origin.
+pub(crate) fn is_credential(name: &header::HeaderName) -> bool {
+    CREDENTIAL_HEADERS.contains(name)
+}
+
 /// Prepares the headers for the next hop: credentials stay behind when the origin
-/// (scheme, host, port) changes, and body headers go when the body does.
-pub(crate) fn headers_for_hop(headers: &mut HeaderMap, from: &Url, hop: &Hop) {
-    if from.origin() != hop.url.origin() {
+/// (scheme, host, port) changes, and body headers go when the body does. Returns whether
+/// the origin changed, so the caller leaves the client's default credentials behind too.
+pub(crate) fn headers_for_hop(headers: &mut HeaderMap, from: &Url, hop: &Hop) -> bool {
+    let crossed = from.origin() != hop.url.origin();
+    if crossed {
         for name in &CREDENTIAL_HEADERS {
             headers.remove(name);
         }
@@ -151,6 +158,7 @@ pub(crate) fn headers_for_hop(headers: &mut HeaderMap, from: &Url, hop: &Hop) {
             headers.remove(name);
         }
     }
+    crossed
 }
 
 #[cfg(test)]
@@ -227,7 +235,7 @@ mod tests {
                 method: Method::GET,
                 drop_body: false,
             };
-            headers_for_hop(&mut h, &from, &hop);
+            assert_eq!(headers_for_hop(&mut h, &from, &hop), !kept, "{to}");
             assert_eq!(h.contains_key(header::AUTHORIZATION), kept, "{to}");
             assert_eq!(h.contains_key(header::COOKIE), kept, "{to}");
             assert_eq!(h.contains_key(header::PROXY_AUTHORIZATION), kept, "{to}");

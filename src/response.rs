@@ -26,6 +26,9 @@ use crate::pacing::RawBody;
 use crate::tls::info::TlsInfoExtra;
 use crate::tls::TlsInfo;
 
+/// The most `bytes()` reserves up front for a body of announced length.
+const MAX_RESERVED_BODY: u64 = 8 * 1024 * 1024;
+
 /// A response whose head has arrived; the body is read on demand.
 ///
 /// ```
@@ -228,7 +231,9 @@ impl Response {
             // One frame: hand it over without copying.
             return Ok(first);
         };
-        let expected = self.content_length().unwrap_or(0) as usize;
+        // Content-Length is only the server's word: reserve up to a bound, then grow as
+        // bytes actually arrive, or a server announcing 100 TB would abort the process.
+        let expected = self.content_length().unwrap_or(0).min(MAX_RESERVED_BODY) as usize;
         let mut all = BytesMut::with_capacity(expected.max(first.len() + second.len()));
         all.extend_from_slice(&first);
         all.extend_from_slice(&second);

@@ -77,6 +77,9 @@ async fn follow(
     let follows = client.redirect.follows();
     let mut hops_done = 0;
     let mut retries = client.retry.as_ref().map(|r| Retries::new(r, deadline));
+    // The client's default credentials go only to the first request's origin, like the
+    // request's own: once a redirect leaves it, they stay behind for every later hop.
+    let mut default_credentials = Credentials::Send;
     loop {
         let replayable = hop.body.as_ref().is_none_or(|b| b.as_bytes().is_some());
         let replay = Replay::of(&hop.method, &hop.headers, replayable);
@@ -89,11 +92,11 @@ async fn follow(
         } else {
             (None, None)
         };
-        let request = to_http(client, hop)?;
+        let request = to_http(client, hop, default_credentials)?;
         // Captured by `&mut`, as `&Body` would make this future !Send (Body isn't Sync).
         let (method, url, body) = (&hop.method, &hop.url, &mut body_again);
         let headers = &headers_again;
-        let again = move || to_http_again(client, method, url, headers, body);
+        let again = move || to_http_again(client, method, url, headers, body, default_credentials);
         let response = match &mut retries {
             None => stale::send(client, pool, request, url, replay, again).await?,
             // Boxed: a client without a policy keeps the smaller future.
@@ -139,7 +142,9 @@ async fn follow(
         // it was already complete, which bounds what a hostile server can make us read.
         drop(response);
         let mut headers = headers_again.unwrap_or_default();
-        redirect::headers_for_hop(&mut headers, &hop.url, &next);
+        if redirect::headers_for_hop(&mut headers, &hop.url, &next) {
+            default_credentials = Credentials::LeftBehind;
+        }
         hop.headers = headers;
         hop.body = if next.drop_body { None } else { body_again };
         hop.method = next.method;
@@ -155,19 +160,34 @@ fn to_http_again(
     url: &Url,
     headers: &Option<HeaderMap>,
     body: &Option<Body>,
+    credentials: Credentials,
 ) -> Result<http::Request<Body>> {
     let mut again = Request::new(method.clone(), url.clone());
     again.headers = headers.clone().unwrap_or_default();
     again.body = body.as_ref().and_then(Body::try_clone);
-    to_http(client, &mut again)
+    to_http(client, &mut again, credentials)
+}
+
+/// Whether the client's default credential headers (`Authorization`, `Cookie`,
+/// `Proxy-Authorization`) still go with a request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    Send,
+    /// A redirect went to another origin.
+    LeftBehind,
 }
 
 /// The hyper request for `hop`: its headers and body move in; the client's default headers
-/// fill in names the request did not set, then the cookie store its cookies for this URL;
+/// fill in names the request did not set (credentials only while `credentials` allows),
+/// then the cookie store its cookies for this URL;
 /// an `http://` request sent to a proxy gets the proxy's credentials. Those are added
 /// here, per hop, and never to `hop.headers`, so a redirect can't carry them to another
 /// destination.
-fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body>> {
+fn to_http(
+    client: &ClientInner,
+    hop: &mut Request,
+    credentials: Credentials,
+) -> Result<http::Request<Body>> {
     let uri: Uri = hop.url.as_str().parse().map_err(|e| {
         Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
             .with_url(&hop.url)
@@ -178,6 +198,9 @@ fn to_http(client: &ClientInner, hop: &mut Request) -> Result<http::Request<Body
     let headers = request.headers_mut();
     *headers = std::mem::take(&mut hop.headers);
     for (name, value) in &client.default_headers {
+        if credentials == Credentials::LeftBehind && redirect::is_credential(name) {
+            continue;
+        }
         if !headers.contains_key(name) {
             headers.insert(name.clone(), value.clone());
         }
