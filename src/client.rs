@@ -618,6 +618,32 @@ impl ClientBuilder {
     }
 
     /// The most idle connections kept per host (default: no limit). `0` disables reuse.
+    ///
+    /// This bounds what stays open between requests, not what requests in flight use: as
+    /// in reqwest, each HTTP/1.1 request that finds no idle connection opens one, so 1,000
+    /// requests at once hold up to 1,000 sockets, and all but `max` are closed as they
+    /// finish. Over HTTP/2 they share one connection. To bound sockets, bound concurrency:
+    ///
+    /// ```no_run
+    /// # async fn run(urls: Vec<String>) -> wireline::Result<()> {
+    /// use std::sync::Arc;
+    /// use tokio::sync::Semaphore;
+    ///
+    /// let client = wireline::Client::builder().pool_max_idle_per_host(8).build()?;
+    /// let in_flight = Arc::new(Semaphore::new(8));
+    /// let mut tasks = tokio::task::JoinSet::new();
+    /// for url in urls {
+    ///     let (client, in_flight) = (client.clone(), in_flight.clone());
+    ///     tasks.spawn(async move {
+    ///         let _permit = in_flight.acquire_owned().await.expect("never closed");
+    ///         client.get(&url).send().await?.bytes().await
+    ///     });
+    /// }
+    /// while let Some(done) = tasks.join_next().await {
+    ///     done.expect("no panic")?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn pool_max_idle_per_host(mut self, max: usize) -> ClientBuilder {
         self.pool_max_idle_per_host = max;
         self
@@ -653,7 +679,10 @@ impl ClientBuilder {
     /// A larger head fails the request with an [`is_request`](Error::is_request) error
     /// saying so, after reading at most about twice this much of it: a server can't make
     /// us buffer more. HTTP/1 heads are also limited to 100 header fields. Each redirect's
-    /// head has its own allowance. Over HTTP/1 this is also the largest read buffer, so
+    /// head has its own allowance, and the heads of one redirect chain together (counted
+    /// as HTTP/1 lines) may take four times this, 256 KiB by default; past that the
+    /// request fails with an [`is_redirect`](Error::is_redirect) error (curl caps a
+    /// transfer's heads at 300 KiB). Over HTTP/1 this is also the largest read buffer, so
     /// bodies are read in pieces of at most this size. [`build`](ClientBuilder::build)
     /// fails with a builder error below 8 KiB, the smallest read buffer hyper works with.
     ///

@@ -80,6 +80,8 @@ async fn follow(
     // The client's default credentials go only to the first request's origin, like the
     // request's own: once a redirect leaves it, they stay behind for every later hop.
     let mut default_credentials = Credentials::Send;
+    // The heads of a redirect chain together, counted from its first redirect on.
+    let mut chain_heads = 0;
     loop {
         let replayable = hop.body.as_ref().is_none_or(|b| b.as_bytes().is_some());
         let replay = Replay::of(&hop.method, &hop.headers, replayable);
@@ -115,6 +117,15 @@ async fn follow(
         #[cfg(feature = "cookies")]
         if let Some(store) = &client.cookie_store {
             crate::cookie::store_response_cookies(store.as_ref(), response.headers(), &hop.url);
+        }
+        if hops_done > 0 || response.status().is_redirection() {
+            crate::framing::add_to_chain(
+                &mut chain_heads,
+                &response,
+                client.max_response_header_size,
+                hops_done + 1,
+                &hop.url,
+            )?;
         }
         if !response.status().is_redirection() {
             return Ok(response);

@@ -321,3 +321,66 @@ async fn r09_a_redirects_body_is_never_read() {
     assert_eq!(text, "landed");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+/// A server whose `/N` answers 302 to `/N+1` with a head of about `head_kib` KiB (six
+/// large fields), up to `/last`, which answers 200 "landed".
+async fn redirecting_with_big_heads(head_kib: usize, last: usize) -> support::TestServer {
+    support::http_server(handler(move |req| async move {
+        let n: usize = req.uri().path()[1..].parse().unwrap_or(0);
+        if n >= last {
+            return response(200, &[], "landed");
+        }
+        let filler = "x".repeat(head_kib * 1024 / 6);
+        let location = format!("/{}", n + 1);
+        let mut fields = vec![("location", location.as_str())];
+        let names = ["x-a", "x-b", "x-c", "x-d", "x-e", "x-f"];
+        fields.extend(names.iter().map(|name| (*name, filler.as_str())));
+        response(302, &fields, "")
+    }))
+    .await
+}
+
+#[tokio::test]
+async fn r10_a_redirect_chain_of_large_heads_stops_at_the_cumulative_cap() {
+    // 60 KiB heads each pass the 64 KiB cap on their own; together they pass the chain's
+    // 256 KiB (4 × 64 KiB) at the fifth response.
+    let server = redirecting_with_big_heads(60, 30).await;
+    let client = Client::builder()
+        .redirect(Policy::limited(30))
+        .build()
+        .unwrap();
+    let err = bounded(client.get(server.url("/0")).send())
+        .await
+        .unwrap_err();
+    assert!(err.is_redirect(), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("5 response heads") && message.contains("max_response_header_size"),
+        "{message}"
+    );
+    assert_eq!(server.requests().len(), 5, "no request after the cap");
+    assert_eq!(
+        err.url().map(|u| u.path().to_owned()).as_deref(),
+        Some("/4")
+    );
+
+    // A chain whose heads fit (10 × 20 KiB = 200 KiB) is followed to its end.
+    let server = redirecting_with_big_heads(20, 10).await;
+    let response = bounded(client.get(server.url("/0")).send()).await.unwrap();
+    assert_eq!(response.url().path(), "/10");
+    assert_eq!(server.requests().len(), 11);
+}
+
+#[tokio::test]
+async fn r10_the_chain_cap_follows_max_response_header_size() {
+    // Raising the per-head cap raises the chain's: 60 KiB heads × 11 responses fit in
+    // 4 × 200 KiB.
+    let server = redirecting_with_big_heads(60, 10).await;
+    let client = Client::builder()
+        .max_response_header_size(200 * 1024)
+        .build()
+        .unwrap();
+    let response = bounded(client.get(server.url("/0")).send()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(server.requests().len(), 11);
+}
