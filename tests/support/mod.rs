@@ -40,5 +40,7 @@ pub use scripted::{scripted, Reply};
 pub use server::{http_server, RecordedRequest, TestServer};
 pub use temp::{temp_path, write_temp};
 pub use tls_faults::{old_tls_server_hello, read_tls_record, tls_alert_server};
-pub use tls_server::{https_server, server_config, Alpn, ServerOptions, Versions};
+pub use tls_server::{
+    https_server, https_server_with_chain, server_config, Alpn, ServerOptions, Versions,
+};
 pub use usage::{rss_kib, thread_cpu};
