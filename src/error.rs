@@ -483,17 +483,8 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
             }
         }
         if let Some(h2) = cause.downcast_ref::<h2::Error>() {
-            if h2.is_library() && h2.reason() == Some(h2::Reason::PROTOCOL_ERROR) {
-                // h2 resets a stream this way for any malformed response, a header list
-                // over our limit included, and then says no more than "protocol error".
-                return (
-                    fallback,
-                    format!(
-                        "{}: the server's HTTP/2 response was malformed, or its header list \
-                         is over max_response_header_size (64 KiB unless set)",
-                        describe_chain(err)
-                    ),
-                );
+            if let Some(meaning) = h2_detected(h2) {
+                return (fallback, format!("{}: {meaning}", describe_chain(err)));
             }
         }
     }
@@ -505,6 +496,47 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
         _ => describe_chain(err),
     };
     (fallback, message)
+}
+
+/// What an error the h2 crate found in the server's frames means, where h2's own words
+/// ("unspecific protocol error", "excessive load generating behavior") don't say.
+fn h2_detected(h2: &h2::Error) -> Option<&'static str> {
+    use h2::Reason;
+    if !h2.is_library() {
+        return None;
+    }
+    // h2 names the limit a GOAWAY enforces only in its debug data, which it prints.
+    let text = h2.to_string();
+    let meaning = match h2.reason()? {
+        // A stream reset: h2 says no more than "protocol error" for any malformed
+        // response, a header list over our limit included.
+        Reason::PROTOCOL_ERROR if h2.is_reset() => {
+            "the server's HTTP/2 response was malformed, or its header list is over \
+             max_response_header_size (64 KiB unless set)"
+        }
+        Reason::PROTOCOL_ERROR => {
+            "the server broke the HTTP/2 protocol (for example a PUSH_PROMISE, which the \
+             client turns off, or DATA on a stream never opened); the connection was closed"
+        }
+        Reason::FRAME_SIZE_ERROR => {
+            "the server sent a frame larger than the client accepts (16 KiB); the \
+             connection was closed"
+        }
+        Reason::ENHANCE_YOUR_CALM if text.contains("too_many_continuations") => {
+            "the server split a response head into far more CONTINUATION frames than its \
+             size needs (a CONTINUATION flood); the connection was closed"
+        }
+        Reason::ENHANCE_YOUR_CALM if text.contains("header_list_way_too_large") => {
+            "the server's header list decodes to over four times max_response_header_size \
+             (an HPACK bomb); the connection was closed"
+        }
+        Reason::ENHANCE_YOUR_CALM if text.contains("too_many_data_frames") => {
+            "the server sent more empty or tiny DATA frames than the h2 crate accepts (100 \
+             empty ones on a connection); the connection was closed"
+        }
+        _ => return None,
+    };
+    Some(meaning)
 }
 
 /// The TLS error recorded on the connection a request failed on, if any.

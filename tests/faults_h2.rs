@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use h2::Reason;
-use support::{bounded, trusting_test_ca, H2Fault, H2FaultServer};
+use support::{bounded, thread_cpu, trusting_test_ca, H2Fault, H2FaultServer};
 use wireline::{Client, Version};
 
 fn client() -> Client {
@@ -134,15 +134,6 @@ async fn x02_a_goaway_with_an_error_mid_upload_fails_without_retry() {
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(server.accepts(), 1, "the server had processed it: no retry");
     assert_eq!(server.streams(), 1);
-}
-
-/// CPU time this thread has used (user + system), from /proc/thread-self/stat.
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
 }
 
 #[tokio::test]

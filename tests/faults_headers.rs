@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::{
-    assert_no_leak, bounded, h1_response, handler, https_server, pause_ms, response,
+    assert_no_leak, bounded, h1_response, handler, https_server, pause_ms, response, rss_kib,
     trusting_test_ca, write, FaultServer, ServerOptions, Step,
 };
 use wireline::Client;
@@ -47,13 +47,6 @@ fn head_with(header_lines: &str) -> Vec<Step> {
         )),
         Step::Close,
     ]
-}
-
-/// The resident set size of this process, in KiB.
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 // H01 -------------------------------------------------------------------------------

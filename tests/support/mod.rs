@@ -1,6 +1,6 @@
 //! Shared by every integration test: an rcgen PKI, real HTTPS and HTTP servers (hyper on
 //! tokio-rustls), raw TCP servers for crafted bytes and TLS faults, the scripted fault
-//! server, socket leak checks, and a recording proxy.
+//! server, a raw HTTP/2 frame writer, socket leak checks, and a recording proxy.
 //!
 //! Each `tests/*.rs` binary compiles its own copy with `mod support;` and uses only part of
 //! it, so unused items and re-exports are expected. The module is private to each test binary: `pub` here
@@ -13,6 +13,7 @@ mod echo;
 mod faults;
 mod fds;
 mod h2_faults;
+mod h2_raw;
 mod handler;
 mod pki;
 mod proxy;
@@ -22,6 +23,7 @@ mod server;
 mod temp;
 mod tls_faults;
 mod tls_server;
+mod usage;
 
 pub use client::{bounded, trusting_test_ca, BOUND};
 pub use discard::{discard_server, DiscardServer};
@@ -29,6 +31,7 @@ pub use echo::{binary_body, echo_router};
 pub use faults::{pause_ms, write, FaultServer, Step};
 pub use fds::{assert_no_leak, client_sockets, open_fds, sockets_settle};
 pub use h2_faults::{H2Fault, H2FaultServer};
+pub use h2_raw::{flag, hpack, kind, response_head, Frame, H2RawServer, Step as H2Step, MAX_FRAME};
 pub use handler::{handler, response, Handler, HandlerFuture};
 pub use pki::{pki, CrlSigner, Leaf, Pki};
 pub use proxy::{basic, proxy_server, ProxiedRequest, ProxyOptions, ProxyServer};
@@ -37,4 +40,7 @@ pub use scripted::{scripted, Reply};
 pub use server::{http_server, RecordedRequest, TestServer};
 pub use temp::{temp_path, write_temp};
 pub use tls_faults::{old_tls_server_hello, read_tls_record, tls_alert_server};
-pub use tls_server::{https_server, server_config, Alpn, ServerOptions, Versions};
+pub use tls_server::{
+    https_server, https_server_with_chain, server_config, Alpn, ServerOptions, Versions,
+};
+pub use usage::{rss_kib, thread_cpu};

@@ -7,6 +7,7 @@ use rustls::crypto::ring::{cipher_suite, default_provider};
 use rustls::server::WebPkiClientVerifier;
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ServerConfig, SupportedProtocolVersion};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -84,6 +85,28 @@ pub async fn https_server(opts: ServerOptions) -> TestServer {
     let listener = TcpListener::bind(bind).await.expect("bind");
     let acceptor = TlsAcceptor::from(server_config(&opts));
     start(listener, Some(acceptor), opts.handler)
+}
+
+/// An HTTPS server on 127.0.0.1:0 that presents `chain` (leaf first, sent as given) with
+/// `key`, answers with [`echo_router`] and offers h2 and http/1.1: for certificates a test
+/// makes itself rather than the shared PKI's.
+pub async fn https_server_with_chain(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> TestServer {
+    let mut config = ServerConfig::builder_with_provider(Arc::new(default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("the ring provider supports the default versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("leaf and key match");
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    start(
+        listener,
+        Some(TlsAcceptor::from(Arc::new(config))),
+        echo_router(),
+    )
 }
 
 /// The rustls configuration `https_server` uses for `opts`, always on the ring provider.

@@ -216,12 +216,63 @@ pub(crate) fn certificate(
             CertificateErrorKind::InvalidPurpose,
             format!("{who} is not allowed for server authentication (extended key usage)"),
         ),
+        CertificateError::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+            Some(path) => path_building(path, &who, leaf.as_ref(), intermediates.len()),
+            None => (
+                CertificateErrorKind::Other,
+                format!("{who} failed verification: {}", other.0),
+            ),
+        },
         other => (
             CertificateErrorKind::Other,
             format!("{who} failed verification: {other:?}"),
         ),
     };
     CertificateProblem { kind, message }
+}
+
+/// The path-building failures rustls passes on as webpki's own errors (which print as
+/// bare variant names, such as "NameConstraintViolation").
+fn path_building(
+    err: &webpki::Error,
+    who: &str,
+    leaf: Option<&Facts>,
+    sent: usize,
+) -> (CertificateErrorKind, String) {
+    use webpki::Error as E;
+    match err {
+        E::NameConstraintViolation => {
+            let names = leaf
+                .map(|f| f.names.join(", "))
+                .filter(|names| !names.is_empty())
+                .unwrap_or_else(|| "its names".to_owned());
+            (
+                CertificateErrorKind::Other,
+                format!(
+                    "{who} names {names}, which a CA of its chain may not certify: the CA's \
+                     name constraints (the names it is permitted or excluded from vouching \
+                     for) leave them out. The server needs a certificate from a CA allowed \
+                     to issue for these names"
+                ),
+            )
+        }
+        E::MaximumPathBuildCallsExceeded
+        | E::MaximumSignatureChecksExceeded
+        | E::MaximumPathDepthExceeded => (
+            CertificateErrorKind::UnknownIssuer,
+            format!(
+                "{who}: no chain to a trusted root could be built from the {sent} other \
+                 certificates the server sent before the search reached its limit ({err:?}: \
+                 at most 6 intermediates, 100 signature checks, 200,000 steps). A server \
+                 should send its leaf and the few intermediates leading to a trusted root; \
+                 this chain is broken or hostile"
+            ),
+        ),
+        other => (
+            CertificateErrorKind::Other,
+            format!("{who} failed verification: {other:?}"),
+        ),
+    }
 }
 
 /// Names the revoked certificate (the leaf, or an intermediate of its chain), its serial,

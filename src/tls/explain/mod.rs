@@ -8,7 +8,7 @@ mod certificate;
 use std::error::Error as StdError;
 use std::fmt;
 
-use rustls::{AlertDescription, CertificateError, PeerIncompatible};
+use rustls::{AlertDescription, CertificateError, InvalidMessage, PeerIncompatible};
 
 use crate::error::{CertificateErrorKind, ErrorKind, TlsErrorKind};
 use crate::tls::VersionRange;
@@ -135,6 +135,13 @@ pub(crate) fn rustls_error(
         rustls::Error::AlertReceived(alert) => tls(
             TlsErrorKind::AlertReceived,
             format!("{host} ended the TLS session with a {alert:?} alert"),
+        ),
+        rustls::Error::InvalidMessage(InvalidMessage::HandshakePayloadTooLarge) => tls(
+            TlsErrorKind::Protocol,
+            format!(
+                "{host} sent a TLS handshake message over 64 KiB, more than rustls accepts \
+                 (a certificate chain that long is broken or hostile)"
+            ),
         ),
         rustls::Error::InvalidMessage(_)
         | rustls::Error::InappropriateMessage { .. }
