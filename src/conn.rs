@@ -3,7 +3,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll};
 
@@ -12,6 +12,7 @@ use hyper_rustls::MaybeHttpsStream;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::sync::Notify;
 
 use crate::tls::info::{TlsInfo, TlsInfoExtra};
 
@@ -31,11 +32,105 @@ pub(crate) struct Conn {
 /// hyper-util copies each extra into every response (an allocation each): HTTP/1
 /// connections count their use for `crate::retry::stale` (and so for the retry policy),
 /// h2 ones keep the TLS error that broke them (HTTP/1 gets that error with the failed
-/// request itself).
+/// request itself). Both say when the connection is gone, for the watch on requests that
+/// hyper loses (see `crate::retry::stale`).
 #[derive(Debug)]
-pub(crate) enum Record {
+pub(crate) struct Record {
+    pub(crate) proto: Proto,
+    /// Set once the connection is dropped: hyper will never read or write it again.
+    closed: AtomicBool,
+    /// Wakes the requests watching this connection when it is dropped.
+    on_close: Notify,
+    /// The connections its pool is opening now, this one's own open included until the
+    /// connector hands it over.
+    dialing: Arc<Dialing>,
+}
+
+/// What a connection records, by protocol.
+#[derive(Debug)]
+pub(crate) enum Proto {
     Http1(Usage),
     H2(TlsFailure),
+}
+
+/// How many connections a pool's connector is opening right now (TCP, proxy tunnel and
+/// TLS; not hyper's own handshake, which follows). While one is, a request whose
+/// connection closed may still be waiting for it (hyper-util resends a request its dying
+/// connection handed back, on another connection).
+#[derive(Debug, Default)]
+pub(crate) struct Dialing(AtomicUsize);
+
+impl Dialing {
+    /// Counts one open until the guard is dropped.
+    pub(crate) fn start(self: &Arc<Self>) -> DialGuard {
+        self.0.fetch_add(1, SeqCst);
+        DialGuard(self.clone())
+    }
+
+    pub(crate) fn any(&self) -> bool {
+        self.0.load(SeqCst) > 0
+    }
+}
+
+/// One open in progress, counted in [`Dialing`] until dropped.
+pub(crate) struct DialGuard(Arc<Dialing>);
+
+impl Drop for DialGuard {
+    fn drop(&mut self) {
+        self.0 .0.fetch_sub(1, SeqCst);
+    }
+}
+
+impl Record {
+    fn new(proto: Proto, dialing: Arc<Dialing>) -> Record {
+        Record {
+            proto,
+            closed: AtomicBool::new(false),
+            on_close: Notify::new(),
+            dialing,
+        }
+    }
+
+    /// A record for tests, of an HTTP/1 connection in a pool counting with `dialing`.
+    #[cfg(test)]
+    pub(crate) fn for_test(dialing: Arc<Dialing>) -> Record {
+        Record::new(Proto::Http1(Usage::default()), dialing)
+    }
+
+    /// Whether the connection was dropped.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(SeqCst)
+    }
+
+    /// Resolves once the connection is dropped.
+    pub(crate) async fn closed(&self) {
+        let mut notified = std::pin::pin!(self.on_close.notified());
+        // Registered before the check: a close between the two still wakes us.
+        notified.as_mut().enable();
+        if self.is_closed() {
+            return;
+        }
+        notified.await;
+    }
+
+    /// The TLS error that broke an h2 connection, if one did.
+    pub(crate) fn tls_failure(&self) -> Option<rustls::Error> {
+        match &self.proto {
+            Proto::H2(failure) => failure.get().cloned(),
+            Proto::Http1(_) => None,
+        }
+    }
+
+    /// Whether its pool is opening any connection now.
+    pub(crate) fn pool_dialing(&self) -> bool {
+        self.dialing.any()
+    }
+
+    /// Marks the connection dropped and wakes its watchers.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, SeqCst);
+        self.on_close.notify_waiters();
+    }
 }
 
 /// The extra carrying a connection's [`Record`].
@@ -136,31 +231,36 @@ impl TlsFailure {
 
 impl Conn {
     /// `forwarded`: the stream goes to a proxy that takes requests in absolute form.
-    pub(crate) fn new(stream: MaybeHttpsStream<TokioIo<TcpStream>>, forwarded: bool) -> Conn {
+    /// `dialing`: the count of its pool's connector (see [`Dialing`]).
+    pub(crate) fn new(
+        stream: MaybeHttpsStream<TokioIo<TcpStream>>,
+        forwarded: bool,
+        dialing: Arc<Dialing>,
+    ) -> Conn {
         let h2 = match &stream {
             MaybeHttpsStream::Https(tls) => tls.inner().get_ref().1.alpn_protocol() == Some(b"h2"),
             MaybeHttpsStream::Http(_) => false,
         };
-        let record = if h2 {
-            Record::H2(TlsFailure::default())
+        let proto = if h2 {
+            Proto::H2(TlsFailure::default())
         } else {
-            Record::Http1(Usage::default())
+            Proto::Http1(Usage::default())
         };
         Conn {
             stream: Stream::Net(stream),
             tls_info: None,
-            record: Arc::new(record),
+            record: Arc::new(Record::new(proto, dialing)),
             forwarded,
         }
     }
 
     /// A plaintext HTTP/1 connection over the fuzz target's in-memory transport.
     #[cfg(feature = "fuzzing")]
-    pub(crate) fn memory(io: Box<dyn crate::fuzzing::MemoryIo>) -> Conn {
+    pub(crate) fn memory(io: Box<dyn crate::fuzzing::MemoryIo>, dialing: Arc<Dialing>) -> Conn {
         Conn {
             stream: Stream::Memory(TokioIo::new(io)),
             tls_info: None,
-            record: Arc::new(Record::Http1(Usage::default())),
+            record: Arc::new(Record::new(Proto::Http1(Usage::default()), dialing)),
             forwarded: false,
         }
     }
@@ -172,6 +272,12 @@ impl Conn {
             self.tls_info = Some(Arc::new(TlsInfo::of(session)));
         }
         self
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.record.close();
     }
 }
 
@@ -199,9 +305,9 @@ impl Read for Conn {
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        let usage = match &*this.record {
-            Record::Http1(usage) => usage,
-            Record::H2(failure) => {
+        let usage = match &this.record.proto {
+            Proto::Http1(usage) => usage,
+            Proto::H2(failure) => {
                 let polled = ready!(Pin::new(&mut this.stream).poll_read(cx, buf));
                 if let Err(e) = &polled {
                     if let Some(tls) =
@@ -240,7 +346,7 @@ impl Write for Conn {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        let Record::Http1(usage) = &*this.record else {
+        let Proto::Http1(usage) = &this.record.proto else {
             return Pin::new(&mut this.stream).poll_write(cx, buf);
         };
         if usage.retired.load(Relaxed) {
@@ -276,7 +382,7 @@ impl Write for Conn {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        let Record::Http1(usage) = &*this.record else {
+        let Proto::Http1(usage) = &this.record.proto else {
             return Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
         };
         if usage.retired.load(Relaxed) {

@@ -15,7 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::conn::Conn;
+use crate::conn::{Conn, Dialing};
 use crate::dns::Resolver;
 use crate::error::BoxError;
 use crate::proxy::{self, Proxies};
@@ -58,6 +58,8 @@ pub(crate) struct Connector {
     versions: VersionRange,
     /// Read each connection's `TlsInfo` after its handshake.
     tls_info: bool,
+    /// The opens in progress, shared by the clones of this connector (one per pool).
+    dialing: Arc<Dialing>,
     /// The fuzz target's in-memory connections, used instead of TCP and TLS when set.
     #[cfg(feature = "fuzzing")]
     transport: Option<crate::fuzzing::Transport>,
@@ -97,6 +99,7 @@ impl Connector {
             connect_timeout,
             versions,
             tls_info,
+            dialing: Arc::default(),
             #[cfg(feature = "fuzzing")]
             transport: None,
         }
@@ -123,8 +126,12 @@ impl Service<Uri> for Connector {
         #[cfg(feature = "fuzzing")]
         if let Some(transport) = &self.transport {
             let opened = transport.open(&dst);
-            return Box::pin(async move { Ok(Conn::memory(opened?)) });
+            let dialing = self.dialing.clone();
+            return Box::pin(async move { Ok(Conn::memory(opened?, dialing)) });
         }
+        // Counted from here until the connection is handed over, or the open fails or is
+        // dropped.
+        let dial = self.dialing.start();
         let host = dst.host().unwrap_or("").trim_matches(['[', ']']).to_owned();
         let is_https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
         let route = match &self.proxies {
@@ -166,7 +173,9 @@ impl Service<Uri> for Connector {
         let timeout = self.connect_timeout;
         let versions = self.versions;
         let tls_info = self.tls_info;
+        let dialing = self.dialing.clone();
         Box::pin(async move {
+            let _dial = dial;
             let result = match timeout {
                 Some(limit) => match tokio::time::timeout(limit, connecting).await {
                     Ok(result) => result,
@@ -175,7 +184,7 @@ impl Service<Uri> for Connector {
                 None => connecting.await,
             };
             let stream = result.map_err(|e| explain_handshake(e, &host, versions))?;
-            let conn = Conn::new(stream, forwarded);
+            let conn = Conn::new(stream, forwarded, dialing);
             Ok(if tls_info { conn.with_tls_info() } else { conn })
         })
     }

@@ -236,6 +236,20 @@ impl Error {
         error
     }
 
+    /// A request hyper never answered although its connection is gone (see
+    /// `crate::retry::stale::watched`): the TLS error that broke the connection if one
+    /// did, else what hyper says of a request whose connection closed under it.
+    pub(crate) fn lost(tls: Option<rustls::Error>, url: &Url) -> Error {
+        let (kind, message) = match tls {
+            Some(tls) => explain::rustls_error(&tls, url.host_str().unwrap_or(""), None),
+            None => (
+                ErrorKind::Request,
+                "connection closed before the request was answered".to_owned(),
+            ),
+        };
+        Error::new(kind, message).with_url(url)
+    }
+
     /// Maps a failure while reading the response body.
     pub(crate) fn from_body(err: hyper::Error, url: &Url) -> Error {
         let (kind, message) = classify(&err, url, ErrorKind::Body);
@@ -543,10 +557,7 @@ fn h2_detected(h2: &h2::Error) -> Option<&'static str> {
 fn tls_failure_of(err: &hyper_util::client::legacy::Error) -> Option<rustls::Error> {
     let mut extras = http::Extensions::new();
     err.connect_info()?.get_extras(&mut extras);
-    match &*extras.get::<crate::conn::RecordExtra>()?.0 {
-        crate::conn::Record::H2(failure) => failure.get().cloned(),
-        crate::conn::Record::Http1(_) => None,
-    }
+    extras.get::<crate::conn::RecordExtra>()?.0.tls_failure()
 }
 
 /// A TLS alert named only in an error's text. h2 keeps an io error's kind and message but

@@ -19,7 +19,7 @@ use http::{Method, StatusCode, Version};
 use hyper::body::Incoming;
 use url::Url;
 
-use crate::conn::{Record, RecordExtra};
+use crate::conn::{Proto, RecordExtra};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Fails an HTTP/1 response whose head we refuse, and retires its connection.
@@ -38,7 +38,7 @@ pub(crate) fn check(
         return Ok(());
     };
     if let Some(RecordExtra(record)) = response.extensions().get::<RecordExtra>() {
-        if let Record::Http1(usage) = &**record {
+        if let Proto::Http1(usage) = &record.proto {
             usage.retire();
         }
     }

@@ -18,17 +18,28 @@
 //! fails a stream with the remote GOAWAY error only when it was above that id (or never
 //! left); streams the server may have processed fail with the connection's end instead
 //! ("broken pipe"), and are not retried, whatever the GOAWAY's code.
+//!
+//! Every send is also watched for a request that hyper loses: one handed to a connection
+//! at the moment the connection's dispatch task ends can be left in the task's request
+//! channel, unanswered, for as long as the connection's senders live, and the request's
+//! own future holds one of them, so it would wait forever (see [`watched`]). A request
+//! still unanswered a while after its connection was dropped fails instead.
 
 use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
 
+use futures_util::future::{self, Either};
 use http::header::HeaderMap;
 use http::Method;
 use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 use url::Url;
 
 use crate::body::Body;
 use crate::client::ClientInner;
-use crate::conn::{Record, RecordExtra};
+use crate::conn::{Proto, Record, RecordExtra};
 use crate::error::{Error, Result};
 use crate::pacing;
 use crate::pools::Pool;
@@ -97,7 +108,7 @@ fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
     let connected = err.connect_info()?;
     let mut extras = http::Extensions::new();
     connected.get_extras(&mut extras);
-    let Record::Http1(usage) = &*extras.get::<RecordExtra>()?.0 else {
+    let Proto::Http1(usage) = &extras.get::<RecordExtra>()?.0.proto else {
         return None;
     };
     Some(Seen {
@@ -139,6 +150,15 @@ pub(crate) enum Progress {
     Other,
 }
 
+/// Why a send through the pool has no response.
+#[derive(Debug)]
+pub(crate) enum Unanswered {
+    /// hyper-util's error.
+    Pool(hyper_util::client::legacy::Error),
+    /// The connection the request went to was dropped, and hyper never answered it.
+    Lost(Arc<Record>),
+}
+
 /// A failed send: the error for the caller, and how far the send got.
 #[derive(Debug)]
 pub(crate) struct Failed {
@@ -165,6 +185,15 @@ impl Failed {
         Failed {
             error: Error::from_send(err, url),
             progress,
+        }
+    }
+
+    /// hyper lost the request when its connection closed. Whether any of it was written
+    /// is unknown (a lost request was not, but a late answer looks the same).
+    fn lost(record: &Record, url: &Url) -> Failed {
+        Failed {
+            error: Error::lost(record.tls_failure(), url),
+            progress: Progress::Sent,
         }
     }
 
@@ -203,7 +232,8 @@ pub(crate) async fn send(
 ) -> std::result::Result<http::Response<Incoming>, Failed> {
     let err = match attempt(client, pool, request, url).await {
         Ok(Ok(response)) => return Ok(response),
-        Ok(Err(err)) => err,
+        Ok(Err(Unanswered::Pool(err))) => err,
+        Ok(Err(Unanswered::Lost(record))) => return Err(Failed::lost(&record, url)),
         Err(waited) => return Err(Failed::waiting(waited)),
     };
     if unprocessed_h2(&err) {
@@ -222,28 +252,228 @@ pub(crate) async fn send(
     let request = again().map_err(Failed::other)?;
     match attempt(client, pool, request, url).await {
         Ok(Ok(response)) => Ok(response),
-        Ok(Err(err)) => Err(Failed::sending(err, url)),
+        Ok(Err(Unanswered::Pool(err))) => Err(Failed::sending(err, url)),
+        Ok(Err(Unanswered::Lost(record))) => Err(Failed::lost(&record, url)),
         Err(waited) => Err(Failed::waiting(waited)),
     }
 }
 
-/// One send, under the pace rules for the head.
+/// One send, under the pace rules for the head, watched for a request hyper loses.
 fn attempt<'a>(
     client: &'a ClientInner,
     pool: &'a Pool,
-    request: http::Request<Body>,
+    mut request: http::Request<Body>,
     url: &'a Url,
-) -> impl Future<
-    Output = Result<
-        std::result::Result<http::Response<Incoming>, hyper_util::client::legacy::Error>,
+) -> impl Future<Output = Result<std::result::Result<http::Response<Incoming>, Unanswered>>> + 'a {
+    let capture = capture_connection(&mut request);
+    let response = watched(pool.request(request), capture, LOST_AFTER);
+    pacing::head(client.pacing.as_ref(), url, response)
+}
+
+/// How long a request may stay unanswered once its connection was dropped, while its
+/// pool opens no other connection, before [`watched`] counts it as lost. An answer that
+/// exists comes as soon as the connection's tasks next run, so this only has to outlast
+/// scheduling delays.
+const LOST_AFTER: Duration = Duration::from_secs(1);
+
+/// `response`, or [`Unanswered::Lost`] once the connection that `capture` names was
+/// dropped, `lost_after` has passed, the request was not handed to another connection
+/// meanwhile, and its pool is opening no connection it could be waiting for.
+///
+/// Why a request can be lost: hyper hands each request to the connection's dispatch task
+/// through a tokio unbounded mpsc channel (`hyper::client::dispatch::UnboundedSender::
+/// try_send` for h2, `Sender::try_send` for HTTP/1), which hyper-util's
+/// `PoolClient::try_send_request` calls. tokio's `UnboundedSender::send` checks that the
+/// receiver is open, then pushes; the receiver's drop closes the channel, then drains it.
+/// When the dispatch task ends (its connection failed) between that check and the push,
+/// the message stays in the channel after the drain (tokio-rs/tokio#7714 describes the
+/// same gap for permits). The message holds the request's oneshot callback, the channel
+/// lives as long as a sender, and the request's own future holds one (hyper-util keeps
+/// the `Pooled` connection across `try_send_request(..).await`), as does the pool's idle
+/// list for h2: the callback is never dropped, and the request waits forever. Seen once
+/// in about 3,000 to 10,000 h2 requests to a server that refuses the client certificate
+/// after a TLS 1.3 handshake (the connection dies as the first request is sent).
+async fn watched<F>(
+    response: F,
+    mut capture: CaptureConnection,
+    lost_after: Duration,
+) -> std::result::Result<http::Response<Incoming>, Unanswered>
+where
+    F: Future<
+        Output = std::result::Result<http::Response<Incoming>, hyper_util::client::legacy::Error>,
     >,
-> + 'a {
-    pacing::head(client.pacing.as_ref(), url, pool.request(request))
+{
+    // hyper-util sets the capture once it has a connection for the request, before it
+    // sends the request there (and again if it resends it on another).
+    let chosen = async move {
+        drop(capture.wait_for_connection_metadata().await);
+        capture
+    };
+    match answer_or_loss(response, chosen, record_of, lost_after).await {
+        Ok(answer) => answer.map_err(Unanswered::Pool),
+        Err(record) => {
+            tracing::debug!(
+                "a request was never answered although its connection closed; failing it"
+            );
+            Err(Unanswered::Lost(record))
+        }
+    }
+}
+
+/// `response`'s output, or the record of the connection it was lost on: see [`watched`].
+/// `chosen` resolves, once the request has a connection, to what `current` reads the
+/// record of the request's connection from.
+async fn answer_or_loss<T, C>(
+    response: impl Future<Output = T>,
+    chosen: impl Future<Output = C>,
+    current: impl Fn(&C) -> Option<Arc<Record>>,
+    lost_after: Duration,
+) -> std::result::Result<T, Arc<Record>> {
+    let response = pin!(response);
+    let watch = pin!(async move {
+        let capture = chosen.await;
+        let Some(mut record) = current(&capture) else {
+            // Not one of our connections: nothing to watch.
+            return future::pending().await;
+        };
+        loop {
+            record.closed().await;
+            tokio::time::sleep(lost_after).await;
+            match current(&capture) {
+                // hyper-util resent it on another connection: watch that one.
+                Some(now) if !Arc::ptr_eq(&now, &record) => record = now,
+                // hyper-util may be resending it on a connection being opened.
+                _ if record.pool_dialing() => {}
+                _ => return record,
+            }
+        }
+    });
+    match future::select(response, watch).await {
+        Either::Left((answer, _)) => Ok(answer),
+        Either::Right((record, _)) => Err(record),
+    }
+}
+
+/// The record of the connection `capture` names, if it has one and it is ours.
+fn record_of(capture: &CaptureConnection) -> Option<Arc<Record>> {
+    let connected = capture.connection_metadata();
+    let mut extras = http::Extensions::new();
+    connected.as_ref()?.get_extras(&mut extras);
+    Some(extras.get::<RecordExtra>()?.0.clone())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+    use std::time::Instant;
+
     use super::*;
+    use crate::conn::Dialing;
+
+    const LOST_AFTER: Duration = Duration::from_millis(50);
+
+    /// The connection a test request went to, as hyper-util's capture would show it.
+    type Current = Arc<Mutex<Option<Arc<Record>>>>;
+
+    fn current_of(c: &Current) -> Option<Arc<Record>> {
+        c.lock().unwrap().clone()
+    }
+
+    fn connection(dialing: &Arc<Dialing>) -> (Arc<Record>, Current) {
+        let record = Arc::new(Record::for_test(dialing.clone()));
+        let current = Arc::new(Mutex::new(Some(record.clone())));
+        (record, current)
+    }
+
+    // The hang this guards against: hyper lost the request in the channel of a connection
+    // whose dispatch task ended, so its future never resolves.
+    #[tokio::test]
+    async fn a_request_never_answered_after_its_connection_closed_is_lost() {
+        let dialing = Arc::default();
+        let (record, current) = connection(&dialing);
+        let started = Instant::now();
+        let watched = answer_or_loss(
+            future::pending::<()>(),
+            future::ready(current),
+            current_of,
+            LOST_AFTER,
+        );
+        let closing = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            record.close();
+        };
+        let (lost, ()) = tokio::time::timeout(Duration::from_secs(5), async {
+            tokio::join!(watched, closing)
+        })
+        .await
+        .expect("the watch must end a lost request");
+        assert!(Arc::ptr_eq(&lost.unwrap_err(), &record));
+        assert!(started.elapsed() >= Duration::from_millis(20) + LOST_AFTER);
+    }
+
+    #[tokio::test]
+    async fn an_answer_wins_and_an_open_connection_is_never_lost() {
+        let dialing = Arc::default();
+        let (_record, current) = connection(&dialing);
+        let answered = answer_or_loss(
+            tokio::time::sleep(LOST_AFTER * 4),
+            future::ready(current),
+            current_of,
+            LOST_AFTER,
+        );
+        assert!(tokio::time::timeout(Duration::from_secs(5), answered)
+            .await
+            .unwrap()
+            .is_ok());
+        // A late answer after the close, within the grace, still wins.
+        let (record, current) = connection(&dialing);
+        record.close();
+        let late = answer_or_loss(
+            tokio::time::sleep(LOST_AFTER / 2),
+            future::ready(current),
+            current_of,
+            LOST_AFTER,
+        );
+        assert!(late.await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn not_lost_while_its_pool_opens_a_connection_or_after_a_resend() {
+        let dialing = Arc::<Dialing>::default();
+        let (record, current) = connection(&dialing);
+        record.close();
+        // hyper-util may be resending it on the connection being opened.
+        let dial = dialing.start();
+        let watched = answer_or_loss(
+            future::pending::<()>(),
+            future::ready(current.clone()),
+            current_of,
+            LOST_AFTER,
+        );
+        let mut watched = std::pin::pin!(watched);
+        assert!(
+            tokio::time::timeout(LOST_AFTER * 4, watched.as_mut())
+                .await
+                .is_err(),
+            "lost while its pool was opening a connection"
+        );
+        // It was resent on a new connection, still open: not lost either.
+        let (fresh, _) = connection(&dialing);
+        *current.lock().unwrap() = Some(fresh.clone());
+        drop(dial);
+        assert!(
+            tokio::time::timeout(LOST_AFTER * 4, watched.as_mut())
+                .await
+                .is_err(),
+            "lost although the new connection is open"
+        );
+        // Until that one closes too.
+        fresh.close();
+        let lost = tokio::time::timeout(Duration::from_secs(5), watched)
+            .await
+            .expect("the watch must end a lost request");
+        assert!(Arc::ptr_eq(&lost.unwrap_err(), &fresh));
+    }
 
     #[test]
     fn replay_follows_method_body_and_idempotency_key() {
