@@ -12,7 +12,6 @@ use hyper_rustls::MaybeHttpsStream;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 
 use crate::tls::info::{TlsInfo, TlsInfoExtra};
 
@@ -39,8 +38,6 @@ pub(crate) struct Record {
     pub(crate) proto: Proto,
     /// Set once the connection is dropped: hyper will never read or write it again.
     closed: AtomicBool,
-    /// Wakes the requests watching this connection when it is dropped.
-    on_close: Notify,
     /// The connections its pool is opening now, this one's own open included until the
     /// connector hands it over.
     dialing: Arc<Dialing>,
@@ -86,7 +83,6 @@ impl Record {
         Record {
             proto,
             closed: AtomicBool::new(false),
-            on_close: Notify::new(),
             dialing,
         }
     }
@@ -102,17 +98,6 @@ impl Record {
         self.closed.load(SeqCst)
     }
 
-    /// Resolves once the connection is dropped.
-    pub(crate) async fn closed(&self) {
-        let mut notified = std::pin::pin!(self.on_close.notified());
-        // Registered before the check: a close between the two still wakes us.
-        notified.as_mut().enable();
-        if self.is_closed() {
-            return;
-        }
-        notified.await;
-    }
-
     /// The TLS error that broke an h2 connection, if one did.
     pub(crate) fn tls_failure(&self) -> Option<rustls::Error> {
         match &self.proto {
@@ -126,10 +111,9 @@ impl Record {
         self.dialing.any()
     }
 
-    /// Marks the connection dropped and wakes its watchers.
+    /// Marks the connection dropped, for the requests that look (`crate::retry::stale`).
     pub(crate) fn close(&self) {
         self.closed.store(true, SeqCst);
-        self.on_close.notify_waiters();
     }
 }
 
