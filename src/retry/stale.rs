@@ -387,12 +387,7 @@ mod tests {
         let dialing = Arc::default();
         let (record, current) = connection(&dialing);
         let started = Instant::now();
-        let watched = answer_or_loss(
-            future::pending::<()>(),
-            current,
-            current_of,
-            LOST_AFTER,
-        );
+        let watched = answer_or_loss(future::pending::<()>(), current, current_of, LOST_AFTER);
         let closing = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
             record.close();

@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
-use super::tls_server::{server_config, ServerOptions};
+use super::tls_server::default_tls_listener;
 
 /// The longest a connection is kept when its client is gone or silent.
 const CONNECTION_BOUND: Duration = Duration::from_secs(20);
@@ -55,9 +55,7 @@ struct Stats {
 impl H2FaultServer {
     /// Connection `i` (0 for the first) behaves as `fault(i)`.
     pub async fn start(fault: impl Fn(usize) -> H2Fault + Send + Sync + 'static) -> H2FaultServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let acceptor = TlsAcceptor::from(server_config(&ServerOptions::default()));
+        let (listener, addr, acceptor) = default_tls_listener().await;
         let stats = Arc::new(Stats::default());
         let task = tokio::spawn(accept_loop(
             listener,

@@ -21,7 +21,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
-use super::tls_server::{server_config, ServerOptions};
+use super::tls_server::default_tls_listener;
 
 /// The longest a connection waits for its client (to send its request, to read, to
 /// close) before the server gives up on it.
@@ -254,9 +254,7 @@ impl H2RawServer {
     /// Every connection plays `script` once the client's request has arrived, then waits
     /// for the client to close.
     pub async fn start(script: Vec<Step>) -> H2RawServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let acceptor = TlsAcceptor::from(server_config(&ServerOptions::default()));
+        let (listener, addr, acceptor) = default_tls_listener().await;
         let stats = Arc::new(Stats::default());
         let task = tokio::spawn(accept_loop(
             listener,

@@ -79,6 +79,15 @@ impl Default for ServerOptions {
     }
 }
 
+/// A listener on 127.0.0.1 and an acceptor presenting the default test certificate (ALPN
+/// h2 and http/1.1): the start of the servers that script their own TLS connections.
+pub async fn default_tls_listener() -> (TcpListener, std::net::SocketAddr, TlsAcceptor) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    let acceptor = TlsAcceptor::from(server_config(&ServerOptions::default()));
+    (listener, addr, acceptor)
+}
+
 /// An HTTPS server (hyper behind tokio-rustls) on 127.0.0.1:0, or [::1]:0 with `ipv6`.
 pub async fn https_server(opts: ServerOptions) -> TestServer {
     let bind = if opts.ipv6 { "[::1]:0" } else { "127.0.0.1:0" };
