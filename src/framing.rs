@@ -66,7 +66,9 @@ pub(crate) fn add_to_chain(
         return Ok(());
     }
     Err(Error::redirect(format!(
-        "the {responses} response heads of this redirect chain total {total} bytes, over          {CHAIN_HEADS_FACTOR} × max_response_header_size ({cap}); the server redirects          with very large heads"
+        "the {responses} response heads of this redirect chain total {total} bytes, over \
+         {CHAIN_HEADS_FACTOR} × max_response_header_size ({cap}): the server redirects \
+         with very large heads (raise max_response_header_size if you trust it)"
     ))
     .with_url(url))
 }

@@ -355,7 +355,8 @@ async fn r10_a_redirect_chain_of_large_heads_stops_at_the_cumulative_cap() {
     assert!(err.is_redirect(), "{err:?}");
     let message = err.to_string();
     assert!(
-        message.contains("5 response heads") && message.contains("max_response_header_size"),
+        message.contains("the 5 response heads of this redirect chain total ")
+            && message.contains(" bytes, over 4 × max_response_header_size (262144): "),
         "{message}"
     );
     assert_eq!(server.requests().len(), 5, "no request after the cap");
