@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use support::{bounded, handler, http_server, response};
+use support::{bounded, handler, http_server, peak_rss_kib, response};
 use wireline::Client;
 
 /// Bits in DEFLATE order: values LSB first, Huffman codes MSB first (RFC 1951 §3.1.1).
@@ -74,13 +74,6 @@ fn crc32_of_zeros(len: usize) -> u32 {
         }
     }
     !crc
-}
-
-/// The peak resident set of this process so far, in KiB.
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 #[tokio::test]

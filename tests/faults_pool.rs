@@ -29,15 +29,6 @@ async fn text(client: &Client, url: &str) -> wireline::Result<String> {
     bounded(async { client.get(url).send().await?.text().await }).await
 }
 
-/// Waits until the server has seen the client close `n` connections (up to 5 s).
-async fn client_closed(server: &FaultServer, n: usize) {
-    let until = Instant::now() + Duration::from_secs(5);
-    while server.closed_by_client() < n && Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(server.closed_by_client(), n, "the client closed the socket");
-}
-
 #[tokio::test]
 async fn p04_connection_close_is_honoured() {
     let server = FaultServer::by_connection(|i| match i {
@@ -53,7 +44,7 @@ async fn p04_connection_close_is_honoured() {
     .await;
     let client = Client::new();
     assert_eq!(text(&client, &server.url("/")).await.unwrap(), "once");
-    client_closed(&server, 1).await;
+    server.assert_closed_by_client(1).await;
     assert_eq!(text(&client, &server.url("/")).await.unwrap(), "fresh");
     assert_eq!(server.accepts(), 2);
     assert_no_leak(server.addr, 1).await;
@@ -119,7 +110,7 @@ async fn p05_a_body_dropped_half_read_closes_its_connection() {
     let first = bounded(resp.chunk()).await.unwrap().unwrap();
     assert_eq!(&first[..], b"half.");
     drop(resp);
-    client_closed(&server, 1).await;
+    server.assert_closed_by_client(1).await;
     assert_no_leak(server.addr, 0).await;
     assert_eq!(text(&client, &server.url("/")).await.unwrap(), "fresh");
     assert_eq!(server.accepts(), 2);
@@ -146,7 +137,7 @@ async fn p07_a_pooled_connection_gone_silent_times_out_and_is_evicted() {
         took >= Duration::from_millis(450) && took < Duration::from_millis(2500),
         "{took:?}"
     );
-    client_closed(&server, 1).await;
+    server.assert_closed_by_client(1).await;
     assert_eq!(text(&client, &server.url("/")).await.unwrap(), "fresh");
     assert_eq!(server.accepts(), 2, "the silent connection was evicted");
     assert_no_leak(server.addr, 1).await;

@@ -19,15 +19,6 @@ fn around(took: Duration, at: Duration) {
     );
 }
 
-/// Waits until the server has seen the client close `n` connections (up to 5 s).
-async fn client_closed(server: &FaultServer, n: usize) {
-    let until = Instant::now() + Duration::from_secs(5);
-    while server.closed_by_client() < n && Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(server.closed_by_client(), n, "the client closed the socket");
-}
-
 #[tokio::test]
 async fn t01_a_server_that_never_answers_times_out_and_the_socket_is_closed() {
     let server = FaultServer::start(vec![Step::Read, Step::Silent]).await;
@@ -42,7 +33,7 @@ async fn t01_a_server_that_never_answers_times_out_and_the_socket_is_closed() {
     assert!(err.is_timeout(), "{err:?}");
     around(started.elapsed(), Duration::from_millis(500));
     // The client is still alive: its pool must not keep the connection.
-    client_closed(&server, 1).await;
+    server.assert_closed_by_client(1).await;
     assert_no_leak(server.addr, 0).await;
     assert_eq!(server.requests().len(), 1, "a timeout is never retried");
 }
@@ -67,7 +58,7 @@ async fn t02_a_tls_server_that_never_sends_its_hello_times_out_and_the_socket_is
         assert!(err.is_timeout(), "{err:?}");
         around(started.elapsed(), Duration::from_millis(400));
     }
-    client_closed(&server, 2).await;
+    server.assert_closed_by_client(2).await;
     assert_no_leak(server.addr, 0).await;
 }
 
@@ -109,7 +100,7 @@ async fn t03_a_trickled_head_is_bounded_by_read_timeout_or_the_total_timeout() {
         assert!(err.to_string().contains(rule), "{err}");
         around(started.elapsed(), at);
     }
-    client_closed(&server, 2).await;
+    server.assert_closed_by_client(2).await;
     assert_no_leak(server.addr, 0).await;
 }
 
@@ -135,6 +126,6 @@ async fn t04_a_body_that_stalls_fails_at_the_read_timeout() {
         took >= Duration::from_millis(300) && took < Duration::from_millis(1300),
         "{took:?}"
     );
-    client_closed(&server, 1).await;
+    server.assert_closed_by_client(1).await;
     assert_no_leak(server.addr, 0).await;
 }

@@ -6,7 +6,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{binary_body, bounded, discard_server, http_server, write_temp};
+use support::{
+    binary_body, bounded, discard_server, http_server, peak_rss_kib, reset_peak_rss, rss_kib,
+    write_temp,
+};
 use wireline::Client;
 
 #[tokio::test]
@@ -81,24 +84,6 @@ async fn a_declared_length_is_what_is_sent_and_a_short_file_fails() {
     assert_eq!(bounded(put(500)).await.unwrap(), "500");
 }
 
-/// VmRSS and VmHWM (peak RSS) of this process, in KiB.
-fn rss_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or_else(|| panic!("{name} in /proc/self/status"))
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-/// Starts a new peak-RSS window (Linux 4.0+: writing 5 to clear_refs resets VmHWM).
-fn reset_peak() {
-    std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak RSS");
-}
-
 /// Uploads a 1 GiB file to a server that discards it and reports how much the peak RSS
 /// of the process (client and server) grew. Not in the default run: it writes 1 GiB to
 /// the temp dir and takes seconds in release mode, minutes in debug.
@@ -129,8 +114,8 @@ async fn a_1_gib_file_upload_runs_in_constant_memory() {
 
     let mut report = Vec::new();
     for &upload in UPLOADS {
-        reset_peak();
-        let (before, _) = rss_kib();
+        reset_peak_rss();
+        let before = rss_kib();
         let started = Instant::now();
         let request = upload.request(&client, server.url("/"), &path).await;
         let declared = request.headers().get("content-length").cloned();
@@ -146,7 +131,7 @@ async fn a_1_gib_file_upload_runs_in_constant_memory() {
         .expect("upload within the limit")
         .unwrap();
         let elapsed = started.elapsed();
-        let (_, peak) = rss_kib();
+        let peak = peak_rss_kib();
         let expected = declared.map_or(SIZE.to_string(), |v| v.to_str().unwrap().to_owned());
         assert_eq!(received, expected, "{upload:?}");
         let growth = peak.saturating_sub(before);

@@ -153,6 +153,15 @@ impl FaultServer {
         self.stats.closed_by_client.load(Ordering::SeqCst)
     }
 
+    /// Waits until the client has closed `n` connections (up to 5 s), and asserts it did.
+    pub async fn assert_closed_by_client(&self, n: usize) {
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        while self.closed_by_client() < n && std::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(self.closed_by_client(), n, "the client closed the socket");
+    }
+
     /// Connections whose script has ended.
     pub fn finished(&self) -> usize {
         self.stats.finished.load(Ordering::SeqCst)

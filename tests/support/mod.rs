@@ -43,4 +43,4 @@ pub use tls_faults::{old_tls_server_hello, read_tls_record, tls_alert_server};
 pub use tls_server::{
     https_server, https_server_with_chain, server_config, Alpn, ServerOptions, Versions,
 };
-pub use usage::{rss_kib, thread_cpu};
+pub use usage::{peak_rss_kib, reset_peak_rss, rss_kib, thread_cpu};
