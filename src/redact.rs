@@ -6,10 +6,13 @@ use std::fmt;
 use http::header::{HeaderMap, HeaderName, AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION, SET_COOKIE};
 use url::Url;
 
-/// Names whose values are credentials: never printed, and marked sensitive (so h2's HPACK
-/// never indexes them either).
+/// The headers whose values are credentials: never printed, marked sensitive (so h2's
+/// HPACK never indexes them either), and never sent to another origin by a redirect.
+pub(crate) const CREDENTIAL_HEADERS: [HeaderName; 3] = [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION];
+
+/// Whether `name` is one of [`CREDENTIAL_HEADERS`].
 pub(crate) fn is_credential(name: &HeaderName) -> bool {
-    name == AUTHORIZATION || name == PROXY_AUTHORIZATION || name == COOKIE
+    CREDENTIAL_HEADERS.contains(name)
 }
 
 /// Marks the values of every credential header in `headers` sensitive, whoever put them

@@ -45,13 +45,6 @@ impl Default for Policy {
     }
 }
 
-/// The headers that carry credentials; they never reach another origin.
-const CREDENTIAL_HEADERS: [header::HeaderName; 3] = [
-    header::AUTHORIZATION,
-    header::COOKIE,
-    header::PROXY_AUTHORIZATION,
-];
-
 /// The request to make after a redirect response.
 #[derive(Debug)]
 pub(crate) struct Hop {
@@ -133,18 +126,13 @@ pub(crate) fn next_hop(
     }))
 }
 
-/// Whether `name` carries credentials that must not reach another origin.
-pub(crate) fn is_credential(name: &header::HeaderName) -> bool {
-    CREDENTIAL_HEADERS.contains(name)
-}
-
 /// Prepares the headers for the next hop: credentials stay behind when the origin
 /// (scheme, host, port) changes, and body headers go when the body does. Returns whether
 /// the origin changed, so the caller leaves the client's default credentials behind too.
 pub(crate) fn headers_for_hop(headers: &mut HeaderMap, from: &Url, hop: &Hop) -> bool {
     let crossed = from.origin() != hop.url.origin();
     if crossed {
-        for name in &CREDENTIAL_HEADERS {
+        for name in &crate::redact::CREDENTIAL_HEADERS {
             headers.remove(name);
         }
     }

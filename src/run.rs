@@ -209,7 +209,7 @@ fn to_http(
     let headers = request.headers_mut();
     *headers = std::mem::take(&mut hop.headers);
     for (name, value) in &client.default_headers {
-        if credentials == Credentials::LeftBehind && redirect::is_credential(name) {
+        if credentials == Credentials::LeftBehind && crate::redact::is_credential(name) {
             continue;
         }
         if !headers.contains_key(name) {
