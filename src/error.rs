@@ -586,7 +586,8 @@ fn alert_in_text(err: &(dyn StdError + 'static)) -> Option<rustls::Error> {
     Some(rustls::Error::AlertReceived(alert))
 }
 
-fn innermost(err: &(dyn StdError + 'static)) -> String {
+/// The message of the last cause in `err`'s chain.
+pub(crate) fn innermost(err: &(dyn StdError + 'static)) -> String {
     chain(err).last().map(|e| e.to_string()).unwrap_or_default()
 }
 

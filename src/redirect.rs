@@ -101,10 +101,9 @@ pub(crate) fn next_hop(
         .to_str()
         .map_err(|_| Error::redirect("the Location header is not valid text").with_url(current))?;
     let mut url = current.join(location).map_err(|e| {
-        // At most 200 characters of what the server sent.
-        let shown: String = location.chars().take(200).collect();
         Error::redirect(format!(
-            "the Location header {shown:?} is not a valid URL: {e}"
+            "the Location header {:?} is not a valid URL: {e}",
+            crate::request::shorten(location)
         ))
         .with_url(current)
     })?;

@@ -181,7 +181,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// At most 200 characters of user input in a message.
-fn shorten(input: &str) -> String {
+pub(crate) fn shorten(input: &str) -> String {
     match input.char_indices().nth(200) {
         Some((end, _)) => format!("{}…", &input[..end]),
         None => input.to_owned(),

@@ -117,8 +117,7 @@ fn status_line(reply: &[u8]) -> Option<StatusCode> {
     if !words.next()?.starts_with(b"HTTP/1.") {
         return None;
     }
-    let code = std::str::from_utf8(words.next()?).ok()?;
-    StatusCode::from_bytes(code.as_bytes()).ok()
+    StatusCode::from_bytes(words.next()?).ok()
 }
 
 /// The TCP connector under the tunnel. It keeps the start of everything the proxy sends,
@@ -243,7 +242,7 @@ impl ProxyError {
                 if let Some(dns) = causes().find_map(|c| c.downcast_ref::<DnsError>()) {
                     return (ErrorKind::Dns, format!("the proxy {proxy}: {dns}"));
                 }
-                let cause = causes().last().map(|c| c.to_string()).unwrap_or_default();
+                let cause = source.map(|s| crate::error::innermost(s)).unwrap_or_default();
                 (
                     ErrorKind::Connect,
                     format!("could not connect to the proxy {proxy}: {cause}"),

@@ -53,6 +53,15 @@ impl EnvProxies {
             return None;
         }
         let no = self.no.as_deref().and_then(NoProxy::from_string);
+        if no.as_ref().is_some_and(NoProxy::is_wildcard) {
+            return None;
+        }
+        // Credentials for an http destination can only come from these two URLs' user
+        // info (hyper-util's matcher reads them); `@` anywhere errs towards looking.
+        let http_auth = [&self.http, &self.all]
+            .into_iter()
+            .flatten()
+            .any(|url| url.contains('@'));
         let matcher = Matcher::builder()
             .http(self.http.unwrap_or_default())
             .https(self.https.unwrap_or_default())
@@ -63,7 +72,7 @@ impl EnvProxies {
             matcher,
             auth: None,
             skip_loopback: true,
-            bypass_all: no.as_ref().is_some_and(NoProxy::is_wildcard),
+            http_auth,
         })
     }
 }
@@ -107,9 +116,7 @@ mod tests {
 
     /// Where `url` goes: the proxy's `host:port`, or "direct".
     fn env_proxies(vars: &[(&str, &str)]) -> Proxies {
-        Proxies {
-            rules: env(vars).rule().into_iter().collect(),
-        }
+        Proxies::of(env(vars).rule().into_iter().collect())
     }
 
     #[test]

@@ -152,8 +152,12 @@ impl Proxy {
         })
     }
 
-    /// The rule this proxy becomes in a client.
-    fn rule(&self) -> Rule {
+    /// The rule this proxy becomes in a client; `None` when its `NoProxy` list has `*`,
+    /// so that the rule would take nothing.
+    fn rule(&self) -> Option<Rule> {
+        if self.no_proxy.as_ref().is_some_and(NoProxy::is_wildcard) {
+            return None;
+        }
         let url = self.url.as_str();
         let builder = Matcher::builder();
         let builder = match self.scope {
@@ -165,12 +169,13 @@ impl Proxy {
             Some(no) => builder.no(no.list.as_str()),
             None => builder,
         };
-        Rule {
+        Some(Rule {
             matcher: builder.build(),
             auth: self.auth.clone(),
             skip_loopback: false,
-            bypass_all: self.no_proxy.as_ref().is_some_and(NoProxy::is_wildcard),
-        }
+            // An explicit proxy's credentials are all here (taken out of its URL).
+            http_auth: self.auth.is_some() && self.scope != Scope::Https,
+        })
     }
 }
 
@@ -283,9 +288,6 @@ fn parse_proxy_url(text: &str) -> Result<(Url, Option<HeaderValue>)> {
             )))
         }
     }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::builder("the proxy URL has no host"));
-    }
     let (mut url, auth) = crate::request::check_url(url)?;
     url.set_path("");
     url.set_query(None);
@@ -298,6 +300,9 @@ fn parse_proxy_url(text: &str) -> Result<(Url, Option<HeaderValue>)> {
 pub(crate) struct Proxies {
     /// Tried in order; the first that takes a destination wins.
     rules: Vec<Rule>,
+    /// Some rule may send `http://` requests to a proxy with credentials: when none can,
+    /// requests skip the per-request `Proxy-Authorization` lookup.
+    http_auth: bool,
 }
 
 struct Rule {
@@ -306,8 +311,9 @@ struct Rule {
     auth: Option<HeaderValue>,
     /// Never for `localhost` or loopback addresses (the environment's proxies, as Go).
     skip_loopback: bool,
-    /// The `NoProxy` list has `*`: the rule takes nothing.
-    bypass_all: bool,
+    /// It may give credentials for an `http://` destination (then sent per request, as
+    /// such requests go to the proxy in absolute form, not through a tunnel).
+    http_auth: bool,
 }
 
 /// Where a destination's connection goes instead of to the destination itself.
@@ -334,19 +340,24 @@ impl Proxies {
     /// unless `use_env` is false. `None` when that leaves no rule.
     pub(crate) fn new(explicit: &[Proxy], use_env: bool) -> Option<Proxies> {
         let rules: Vec<Rule> = if !explicit.is_empty() {
-            explicit.iter().map(Proxy::rule).collect()
+            explicit.iter().filter_map(Proxy::rule).collect()
         } else if use_env {
             env::EnvProxies::read().rule().into_iter().collect()
         } else {
             Vec::new()
         };
-        (!rules.is_empty()).then_some(Proxies { rules })
+        (!rules.is_empty()).then(|| Proxies::of(rules))
+    }
+
+    fn of(rules: Vec<Rule>) -> Proxies {
+        let http_auth = rules.iter().any(|rule| rule.http_auth);
+        Proxies { rules, http_auth }
     }
 
     /// The proxy for `dst`, or `None` to connect directly.
     pub(crate) fn route(&self, dst: &Uri) -> Option<Route> {
         self.rules.iter().find_map(|rule| {
-            if rule.bypass_all || (rule.skip_loopback && env::is_loopback(dst.host()?)) {
+            if rule.skip_loopback && env::is_loopback(dst.host()?) {
                 return None;
             }
             let intercept = rule.matcher.intercept(dst)?;
@@ -363,7 +374,7 @@ impl Proxies {
     /// The `Proxy-Authorization` value for an `http://` request sent to a proxy in
     /// absolute form; `None` when it goes direct, through a tunnel, or without credentials.
     pub(crate) fn forward_auth(&self, dst: &Uri) -> Option<HeaderValue> {
-        if dst.scheme() != Some(&http::uri::Scheme::HTTP) {
+        if !self.http_auth || dst.scheme() != Some(&http::uri::Scheme::HTTP) {
             return None;
         }
         self.route(dst)?.auth
