@@ -106,14 +106,6 @@ async fn follow(
                 Box::pin(retries.send(client, pool, request, url, replay, again)).await?
             }
         };
-        // Before anything is taken from it (cookies included): a refused response counts
-        // for nothing.
-        crate::framing::check(
-            &response,
-            &hop.method,
-            &hop.url,
-            client.max_response_header_size,
-        )?;
         #[cfg(feature = "cookies")]
         if let Some(store) = &client.cookie_store {
             crate::cookie::store_response_cookies(store.as_ref(), response.headers(), &hop.url);

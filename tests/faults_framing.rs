@@ -266,6 +266,35 @@ async fn f06_transfer_encoding_with_content_length_is_refused_and_the_connection
 }
 
 #[tokio::test]
+async fn f06_a_refused_head_is_refused_before_a_retry_policy_reads_it() {
+    // A 503 the policy would retry: it must not be drained and its connection reused,
+    // or the retry reads what the server sent after it.
+    let response =
+        "HTTP/1.1 503 Busy\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n0\r\n\r\n";
+    let server = FaultServer::by_connection(move |i| match i {
+        0 => vec![
+            Step::Read,
+            write(response),
+            Step::Read,
+            write(h1_response("200 OK", &[], b"smuggled")),
+        ],
+        _ => fresh(),
+    })
+    .await;
+    let policy = wireline::retry::Policy::default()
+        .backoff(Duration::from_millis(1), Duration::from_millis(10));
+    let client = Client::builder().retry(policy).build().unwrap();
+    let err = bounded(client.get(server.url("/")).send())
+        .await
+        .unwrap_err();
+    assert!(err.is_request(), "{err:?}");
+    assert!(err.to_string().contains("smuggling"), "{err}");
+    assert_eq!(server.requests().len(), 1, "not retried");
+    next_request_uses_a_new_connection(&client, &server).await;
+    assert_no_leak(server.addr, 1).await;
+}
+
+#[tokio::test]
 async fn f06_transfer_codings_other_than_chunked_are_refused() {
     for te in [
         "chunked, gzip",

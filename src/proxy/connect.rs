@@ -242,7 +242,9 @@ impl ProxyError {
                 if let Some(dns) = causes().find_map(|c| c.downcast_ref::<DnsError>()) {
                     return (ErrorKind::Dns, format!("the proxy {proxy}: {dns}"));
                 }
-                let cause = source.map(|s| crate::error::innermost(s)).unwrap_or_default();
+                let cause = source
+                    .map(|s| crate::error::innermost(s))
+                    .unwrap_or_default();
                 (
                     ErrorKind::Connect,
                     format!("could not connect to the proxy {proxy}: {cause}"),

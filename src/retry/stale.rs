@@ -222,6 +222,10 @@ impl From<Failed> for Error {
 
 /// Sends `request` through the pool, and once more with `again()` if it failed on a stale
 /// pooled connection and `replay` allows it.
+///
+/// Every response leaves the pool through here, so this is where `crate::framing` refuses
+/// the heads it refuses: before anything reads them, the retry policy (which drains the
+/// responses it retries) and the redirect loop included.
 pub(crate) async fn send(
     client: &ClientInner,
     pool: &Pool,
@@ -230,8 +234,15 @@ pub(crate) async fn send(
     replay: Replay,
     again: impl FnOnce() -> Result<http::Request<Body>>,
 ) -> std::result::Result<http::Response<Incoming>, Failed> {
+    // `again()` makes a request with the same method.
+    let method = request.method().clone();
+    let checked = |response: http::Response<Incoming>| {
+        crate::framing::check(&response, &method, url, client.max_response_header_size)
+            .map_err(Failed::other)?;
+        Ok(response)
+    };
     let err = match attempt(client, pool, request, url).await {
-        Ok(Ok(response)) => return Ok(response),
+        Ok(Ok(response)) => return checked(response),
         Ok(Err(Unanswered::Pool(err))) => err,
         Ok(Err(Unanswered::Lost(record))) => return Err(Failed::lost(&record, url)),
         Err(waited) => return Err(Failed::waiting(waited)),
@@ -251,7 +262,7 @@ pub(crate) async fn send(
     }
     let request = again().map_err(Failed::other)?;
     match attempt(client, pool, request, url).await {
-        Ok(Ok(response)) => Ok(response),
+        Ok(Ok(response)) => checked(response),
         Ok(Err(Unanswered::Pool(err))) => Err(Failed::sending(err, url)),
         Ok(Err(Unanswered::Lost(record))) => Err(Failed::lost(&record, url)),
         Err(waited) => Err(Failed::waiting(waited)),
