@@ -121,6 +121,13 @@ impl Record {
 #[derive(Clone, Debug)]
 pub(crate) struct RecordExtra(pub(crate) Arc<Record>);
 
+/// The record of the connection `connected` describes, if it is one of ours.
+pub(crate) fn record_of(connected: &Connected) -> Option<Arc<Record>> {
+    let mut extras = http::Extensions::new();
+    connected.get_extras(&mut extras);
+    Some(extras.get::<RecordExtra>()?.0.clone())
+}
+
 /// What an HTTP/1 connection has carried, as its reads and writes show it, so that a
 /// request that failed on it can tell whether the connection was reused and whether any of
 /// the response arrived (see `crate::retry::stale`).

@@ -555,9 +555,7 @@ fn h2_detected(h2: &h2::Error) -> Option<&'static str> {
 
 /// The TLS error recorded on the connection a request failed on, if any.
 fn tls_failure_of(err: &hyper_util::client::legacy::Error) -> Option<rustls::Error> {
-    let mut extras = http::Extensions::new();
-    err.connect_info()?.get_extras(&mut extras);
-    extras.get::<crate::conn::RecordExtra>()?.0.tls_failure()
+    crate::conn::record_of(err.connect_info()?)?.tls_failure()
 }
 
 /// A TLS alert named only in an error's text. h2 keeps an io error's kind and message but

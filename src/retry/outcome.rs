@@ -21,8 +21,7 @@ pub(crate) fn idempotent(policy: &Policy, method: &Method, headers: &HeaderMap) 
                 | Method::PUT
                 | Method::DELETE
         )
-        || headers.contains_key("idempotency-key")
-        || headers.contains_key("x-idempotency-key")
+        || super::stale::has_idempotency_key(headers)
 }
 
 /// A failed attempt: retried when the failure is one that may pass (the connection, not

@@ -39,7 +39,7 @@ use url::Url;
 
 use crate::body::Body;
 use crate::client::ClientInner;
-use crate::conn::{Proto, Record, RecordExtra};
+use crate::conn::{Proto, Record};
 use crate::error::{Error, Result};
 use crate::pacing;
 use crate::pools::Pool;
@@ -63,8 +63,7 @@ impl Replay {
         let safe = matches!(
             *method,
             Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-        ) || headers.contains_key("idempotency-key")
-            || headers.contains_key("x-idempotency-key");
+        ) || has_idempotency_key(headers);
         if safe {
             Replay::Always
         } else {
@@ -76,6 +75,12 @@ impl Replay {
     pub(crate) fn possible(self) -> bool {
         self != Replay::Never
     }
+}
+
+/// Whether the caller declared the request safe to repeat with an `Idempotency-Key` (or
+/// `X-Idempotency-Key`) header.
+pub(crate) fn has_idempotency_key(headers: &HeaderMap) -> bool {
+    headers.contains_key("idempotency-key") || headers.contains_key("x-idempotency-key")
 }
 
 /// What the failed connection saw, from its `Usage`.
@@ -106,9 +111,8 @@ fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
         return None;
     }
     let connected = err.connect_info()?;
-    let mut extras = http::Extensions::new();
-    connected.get_extras(&mut extras);
-    let Proto::Http1(usage) = &extras.get::<RecordExtra>()?.0.proto else {
+    let record = crate::conn::record_of(connected)?;
+    let Proto::Http1(usage) = &record.proto else {
         return None;
     };
     Some(Seen {
@@ -362,10 +366,10 @@ async fn answer_or_loss<T, C>(
 
 /// The record of the connection `capture` names, if it has one and it is ours.
 fn record_of(capture: &CaptureConnection) -> Option<Arc<Record>> {
-    let connected = capture.connection_metadata();
-    let mut extras = http::Extensions::new();
-    connected.as_ref()?.get_extras(&mut extras);
-    Some(extras.get::<RecordExtra>()?.0.clone())
+    capture
+        .connection_metadata()
+        .as_ref()
+        .and_then(crate::conn::record_of)
 }
 
 #[cfg(test)]
