@@ -124,6 +124,9 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
     }
     let elapsed = began.elapsed();
     drop(results);
+    // A finished request's connection goes back to the pool through a short task of its
+    // own (hyper-util's `on_idle`); let those end so the tasks counted are the pool's.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let end = Vitals::now();
     let middle = middle.unwrap_or(end);
     // With the client gone, its pooled connections and their tasks must go too.
@@ -141,14 +144,19 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
         plan.every,
         slowest.as_secs_f64() * 1e3
     );
-    println!("\n| point | open fds | RSS KiB | tokio tasks |\n|---|--:|--:|--:|");
+    println!(
+        "\n| point | open fds | of them sockets | RSS KiB | tokio tasks |\n|---|--:|--:|--:|--:|"
+    );
     for (name, v) in [
         ("start", &start),
         ("middle", &middle),
         ("end", &end),
         ("client dropped", &dropped),
     ] {
-        println!("| {name} | {} | {} | {} |", v.fds, v.rss_kib, v.tasks);
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            v.fds, v.sockets, v.rss_kib, v.tasks
+        );
     }
     println!("\n| fault | outcome | count | expected |\n|---|---|--:|---|");
     let mut passed = true;
@@ -160,12 +168,17 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
             if expected { "yes" } else { "**no**" }
         );
     }
-    let fd_cap = start.fds + plan.concurrency + 8;
+    // The pool may hold more connections than requests in flight: when a request finds no
+    // idle connection it dials one, and if a connection comes back first hyper-util uses
+    // that and pools the new one rather than waste it; it stays until pool_idle_timeout
+    // (90 s). So up to `concurrency` in use and as many again from such races. A leak grows
+    // with the faulty requests instead (1,000 of them in 100,000).
+    let fd_cap = start.fds + 2 * plan.concurrency + 8;
     let checks = [
         (
             end.fds <= fd_cap,
             format!(
-                "open fds at the end {} ≤ start + concurrency + 8 = {fd_cap}",
+                "open fds at the end {} ≤ start + 2 × concurrency + 8 = {fd_cap}",
                 end.fds
             ),
         ),
@@ -177,10 +190,12 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
             ),
         ),
         (
-            end.tasks <= plan.concurrency + 4,
+            end.tasks <= end.sockets.saturating_sub(start.sockets) + 2,
             format!(
-                "tokio tasks at the end {} ≤ concurrency + 4 (one per pooled connection)",
-                end.tasks
+                "tokio tasks at the end {} ≤ sockets opened since the start {} + 2 \
+                 (one task per connection, and the pool's idle reaper)",
+                end.tasks,
+                end.sockets.saturating_sub(start.sockets)
             ),
         ),
         (

@@ -4,6 +4,8 @@
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Vitals {
     pub(super) fds: usize,
+    /// Of those, sockets: the client's connections (and the odd one being dialled).
+    pub(super) sockets: usize,
     pub(super) rss_kib: u64,
     pub(super) tasks: usize,
 }
@@ -11,7 +13,17 @@ pub(super) struct Vitals {
 impl Vitals {
     /// Now, for this process (Linux /proc) and the current tokio runtime.
     pub(super) fn now() -> Vitals {
-        let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
+        let links: Vec<std::path::PathBuf> = std::fs::read_dir("/proc/self/fd")
+            .map(|d| {
+                d.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let fds = links.len();
+        let sockets = links
+            .iter()
+            .filter(|l| l.to_string_lossy().starts_with("socket:"))
+            .count();
         let rss_kib = std::fs::read_to_string("/proc/self/status")
             .ok()
             .and_then(|s| {
@@ -25,6 +37,7 @@ impl Vitals {
             .num_alive_tasks();
         Vitals {
             fds,
+            sockets,
             rss_kib,
             tasks,
         }
