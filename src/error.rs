@@ -134,6 +134,11 @@ pub enum CertificateErrorKind {
     BadSignature,
     /// The certificate may not be used to authenticate a server.
     InvalidPurpose,
+    /// A CA of the chain may not vouch for the certificate's names: its name constraints
+    /// (the names it is permitted or excluded from certifying) leave them out. Checked even
+    /// with `danger_accept_invalid_hostnames(true)`, since the constraints are part of the
+    /// chain.
+    NameConstraint,
     /// The certificate's public key matches none of the pins set for the host with
     /// [`ClientBuilder::pin_sha256`](crate::ClientBuilder::pin_sha256). Checked after every
     /// other check has passed, and even with `danger_accept_invalid_certs(true)`.

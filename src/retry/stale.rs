@@ -83,10 +83,10 @@ pub(crate) fn has_idempotency_key(headers: &HeaderMap) -> bool {
     headers.contains_key("idempotency-key") || headers.contains_key("x-idempotency-key")
 }
 
-/// What the failed connection saw, from its `Usage`.
+/// What the failed HTTP/1 connection saw, from its `Usage` (h2 connections keep none: h2
+/// says itself what it did not process, see `unprocessed_h2`).
 #[derive(Clone, Copy, Debug, Default)]
 struct Seen {
-    h2: bool,
     reused: bool,
     request_written: bool,
     response_started: bool,
@@ -94,7 +94,7 @@ struct Seen {
 
 /// Go's rule, on what the connection saw.
 fn should_retry(replay: Replay, seen: Seen) -> bool {
-    if seen.h2 || !seen.reused || seen.response_started {
+    if !seen.reused || seen.response_started {
         return false;
     }
     match replay {
@@ -116,7 +116,6 @@ fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
         return None;
     };
     Some(Seen {
-        h2: connected.is_negotiated_h2(),
         reused: usage.reused(),
         request_written: usage.request_written(),
         response_started: usage.response_started(),
@@ -498,7 +497,6 @@ mod tests {
     #[test]
     fn only_a_reused_h1_connection_with_no_response_byte() {
         let stale = Seen {
-            h2: false,
             reused: true,
             request_written: true,
             response_started: false,
@@ -521,7 +519,6 @@ mod tests {
                 response_started: true,
                 ..stale
             },
-            Seen { h2: true, ..stale },
         ] {
             assert!(!should_retry(Replay::Always, never), "{never:?}");
         }

@@ -247,7 +247,7 @@ fn path_building(
                 .filter(|names| !names.is_empty())
                 .unwrap_or_else(|| "its names".to_owned());
             (
-                CertificateErrorKind::Other,
+                CertificateErrorKind::NameConstraint,
                 format!(
                     "{who} names {names}, which a CA of its chain may not certify: the CA's \
                      name constraints (the names it is permitted or excluded from vouching \
