@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 use support::{bounded, h1_response, write, FaultServer, Step};
 use wireline::Client;
 
-/// Far above the 10 ms the matrix asks for: debug build, shared machine.
-const QUICK: Duration = Duration::from_millis(200);
+/// Far above the 10 ms the matrix asks for (debug build, a shared machine where a test
+/// thread may wait its turn for a while), and far below what a parse quadratic in the
+/// input's length would take on these 100 KiB inputs (minutes).
+const QUICK: Duration = Duration::from_secs(1);
 
 /// A server that answers every request (up to 20 per connection) with 200 and records it.
 async fn recorder() -> FaultServer {
@@ -76,6 +78,7 @@ async fn b02_hostile_urls_are_refused_or_encoded_quickly() {
         let started = Instant::now();
         let built = client.get(url.as_str()).build();
         let took = started.elapsed();
+        println!("{name}: built in {took:?}");
         assert!(took < QUICK, "{name}: {took:?}");
         match built {
             Err(err) => assert!(err.is_builder(), "{name}: {err:?}"),
