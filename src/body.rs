@@ -45,8 +45,8 @@ impl Body {
 
     /// A body read from a stream of byte chunks as it is sent, in constant memory.
     ///
-    /// Such a body can't be replayed: a 307/308 redirect is then returned to the caller
-    /// instead of being followed.
+    /// Such a body can't be replayed: a redirect that keeps the body (307/308, and 301/302
+    /// other than after POST) is then returned to the caller instead of being followed.
     ///
     /// ```
     /// let chunks = futures_util::stream::iter(vec![

@@ -71,12 +71,16 @@ pub(crate) fn next_hop(
         StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND if *method == Method::POST => {
             (Method::GET, true)
         }
-        StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => (method.clone(), false),
         StatusCode::SEE_OTHER if *method == Method::HEAD => (Method::HEAD, true),
         StatusCode::SEE_OTHER => (Method::GET, true),
-        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => {
+        // 301/302 other than after POST keep the method, and with it the body.
+        StatusCode::MOVED_PERMANENTLY
+        | StatusCode::FOUND
+        | StatusCode::TEMPORARY_REDIRECT
+        | StatusCode::PERMANENT_REDIRECT => {
             if !body_replayable {
-                // The body was streamed and is gone: hand the 307/308 to the caller.
+                // The body was streamed and is gone: hand the redirect to the caller
+                // rather than send the method without it.
                 return Ok(None);
             }
             (method.clone(), false)

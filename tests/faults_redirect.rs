@@ -289,6 +289,32 @@ async fn r07_303_drops_the_body_and_its_headers_307_308_keep_them() {
 }
 
 #[tokio::test]
+async fn r07_a_301_302_keeping_its_method_never_sends_it_without_its_streamed_body() {
+    // 301/302 keep a PUT's method and body; a streamed body is gone after the first hop,
+    // so as for 307/308 the redirect goes to the caller rather than an empty PUT.
+    for status in [301, 302] {
+        let target = landing_on("127.0.0.1:0").await;
+        let first = redirecting(status, &target.url("/next")).await;
+        let chunks = futures_util::stream::iter(vec![Ok::<_, std::io::Error>("payload")]);
+        let resp = bounded(
+            Client::new()
+                .put(first.url("/"))
+                .header("content-type", "text/plain")
+                .body(wireline::Body::wrap_stream(chunks))
+                .send(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), status, "returned as-is");
+        assert!(
+            target.request_texts().is_empty(),
+            "{status}: {:?}",
+            target.request_texts()
+        );
+    }
+}
+
+#[tokio::test]
 async fn r08_no_referer_is_ever_added() {
     let target = landing_on("127.0.0.1:0").await;
     let first = redirecting(302, &target.url("/")).await;
