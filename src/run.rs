@@ -26,8 +26,13 @@ use crate::retry::Retries;
 pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> Result<Response> {
     // The request itself is the hop: redirects rewrite it in place.
     let mut hop = request?;
-    if !hop.url.username().is_empty() || hop.url.password().is_some() {
+    let given = &hop.url;
+    if !matches!(given.scheme(), "http" | "https")
+        || !given.username().is_empty()
+        || given.password().is_some()
+    {
         // A `Request` made by hand (`Request::new`, `url_mut`) skipped the builder, which
+        // refuses other schemes (the connector would send them HTTP all the same) and
         // turns a URL's user and password into basic auth; do it here too, so the
         // password is sent the same way and never written in a log or an error.
         let (url, auth) = crate::request::check_url(hop.url.clone())?;

@@ -113,3 +113,23 @@ async fn b02_hostile_urls_are_refused_or_encoded_quickly() {
     }
     assert!(server.requests().len() >= 4, "the encodable ones were sent");
 }
+
+#[tokio::test]
+async fn b02_a_hand_made_request_to_another_scheme_is_refused_before_connecting() {
+    // The builder refuses these schemes; a `Request` changed through `url_mut` must be
+    // refused too, not sent as HTTP to the host and port it names.
+    let server = recorder().await;
+    let client = Client::new();
+    for scheme in ["ftp", "ws", "gopher"] {
+        let mut request = client.get(server.url("/")).build().unwrap();
+        let url = format!("{scheme}://{}/", server.addr);
+        *request.url_mut() = url.parse().unwrap();
+        let err = bounded(client.execute(request)).await.unwrap_err();
+        assert!(err.is_builder(), "{scheme}: {err:?}");
+    }
+    assert!(
+        server.request_texts().is_empty(),
+        "{:?}",
+        server.request_texts()
+    );
+}
