@@ -126,6 +126,7 @@ impl Jar {
         // A header value can't carry control characters; refuse them here so that
         // `cookies()` always builds a valid one.
         if cookie.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+            let url = crate::redact::url(url);
             tracing::debug!("wireline: cookie for {url} ignored: it has control characters");
             return;
         }
@@ -139,13 +140,15 @@ impl Jar {
             let cookie = match cookie_store::RawCookie::parse(text) {
                 Ok(cookie) => cookie,
                 Err(e) => {
+                    let url = crate::redact::url(url);
                     tracing::debug!("wireline: Set-Cookie from {url} ignored: {e}");
                     continue;
                 }
             };
             if let Err(e) = store.insert_raw(&cookie, url) {
-                // The name only: cookie values are credentials.
-                let name = cookie.name();
+                // The name only: cookie values are credentials; and the URL the caller
+                // gave (`add_cookie_str`) without its password.
+                let (name, url) = (cookie.name(), crate::redact::url(url));
                 tracing::debug!("wireline: cookie {name:?} from {url} ignored: {e}");
             }
         }

@@ -124,6 +124,21 @@ async fn trace_logs_carry_no_credentials() {
     let echoed = bounded(resp.text()).await.unwrap();
     assert!(echoed.contains("c00kie"), "the server got them: {echoed}");
 
+    // A jar the caller fills by hand, with the URL they give requests: the cookies it
+    // refuses are logged with that URL, never its password.
+    #[cfg(feature = "cookies")]
+    {
+        use wireline::cookie::{CookieStore, Jar};
+        let url: wireline::Url = "https://alice:hunter2@x.test/".parse().unwrap();
+        let jar = Jar::default();
+        jar.add_cookie_str("a=\x01", &url);
+        jar.add_cookie_str("b=2; Domain=other.test", &url);
+        jar.set_cookies(&mut std::iter::once(&"not a cookie".parse().unwrap()), &url);
+        assert!(jar.cookies(&url).is_none());
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(logs.contains("x.test"), "the refusals were logged");
+    }
+
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     // The capture worked: hyper-util's, h2's (its HEADERS frames included), rustls' (through
     // `log`) and wireline's own events are there. hyper itself logs nothing without its
