@@ -9,6 +9,12 @@ use crate::error::Error;
 
 /// How many redirects a client follows.
 ///
+/// Each hop follows RFC 9110 as browsers do: 301/302 turn POST into GET and drop its body,
+/// 303 turns anything but HEAD into GET, and other redirects keep the method and the body.
+/// A hop that would keep a streamed body, which can't be sent twice, is not followed: the
+/// 3xx is returned to the caller. `Authorization`, `Cookie` and `Proxy-Authorization` stay
+/// behind when the scheme, host or port changes.
+///
 /// ```
 /// use wireline::redirect::Policy;
 /// let client = wireline::Client::builder().redirect(Policy::limited(3)).build();
