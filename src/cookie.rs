@@ -7,9 +7,14 @@
 //! every response's `Set-Cookie` headers are stored, redirect responses included, and each
 //! request, each redirect hop included, carries the cookies the store has for that hop's
 //! URL. The rules (RFC 6265's Domain, Path, Secure, HttpOnly, Max-Age and Expires) are
-//! those of the [`cookie_store`] crate.
+//! those of the [`cookie_store`] crate, with one more from RFC 6265bis, as browsers have
+//! it: a plain `http://` response (other than from loopback) can't set a `Secure` cookie,
+//! nor replace, delete or shadow one of the same name, domain and path. reqwest's jar
+//! lacks this rule.
 //!
 //! Available with the `cookies` Cargo feature (off by default).
+
+mod secure;
 
 use std::fmt;
 use std::sync::{PoisonError, RwLock};
@@ -145,11 +150,15 @@ impl Jar {
                     continue;
                 }
             };
-            if let Err(e) = store.insert_raw(&cookie, url) {
+            let refused = match secure::refusal(&store, &cookie, url) {
+                Some(why) => Some(why.to_owned()),
+                None => store.insert_raw(&cookie, url).err().map(|e| e.to_string()),
+            };
+            if let Some(why) = refused {
                 // The name only: cookie values are credentials; and the URL the caller
                 // gave (`add_cookie_str`) without its password.
                 let (name, url) = (cookie.name(), crate::redact::url(url));
-                tracing::debug!("wireline: cookie {name:?} from {url} ignored: {e}");
+                tracing::debug!("wireline: cookie {name:?} from {url} ignored: {why}");
             }
         }
     }

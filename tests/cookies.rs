@@ -1,5 +1,5 @@
 //! Cookies: stored from responses (redirects included), sent back by the jar's rules
-//! (Domain, Path, Secure, expiry), kept apart from hand-set Cookie headers at redirects,
+//! (Domain, Path, Secure and what plain http may not do to it, expiry), kept apart from hand-set Cookie headers at redirects,
 //! and shared between clients.
 //!
 //! Runs with the `cookies` feature (`required-features` in Cargo.toml).
@@ -226,6 +226,34 @@ async fn secure_cookies_go_over_https_only() {
     let both = jar.cookies(&https).unwrap();
     assert_eq!(pairs(both.to_str().unwrap()), pairs("plain=1; s=1"));
     assert_eq!(jar.cookies(&http).unwrap(), "plain=1");
+}
+
+#[test]
+fn plain_http_can_neither_set_nor_touch_a_secure_cookie() {
+    // RFC 6265bis "leave Secure cookies alone": what someone on the path of one http://
+    // request could otherwise do to an https:// session.
+    let jar = Jar::default();
+    let https: Url = "https://shop.example.test/".parse().unwrap();
+    let http: Url = "http://shop.example.test/".parse().unwrap();
+    jar.add_cookie_str("session=good; Secure; Path=/", &https);
+
+    jar.add_cookie_str("planted=1; Secure", &http);
+    jar.add_cookie_str("session=evil; Path=/", &http);
+    jar.add_cookie_str("session=evil; Path=/cart", &http);
+    jar.add_cookie_str("session=; Max-Age=0", &http);
+    jar.add_cookie_str("session=evil; Domain=example.test", &http);
+    let https_cart: Url = "https://shop.example.test/cart".parse().unwrap();
+    assert_eq!(jar.cookies(&https_cart).unwrap(), "session=good");
+    assert!(jar.cookies(&http).is_none());
+
+    // Cookies of other names still come from plain http, and https may replace its own.
+    jar.add_cookie_str("theme=dark", &http);
+    jar.add_cookie_str("session=renewed; Secure; Path=/", &https);
+    let got = jar.cookies(&https).unwrap();
+    assert_eq!(
+        pairs(got.to_str().unwrap()),
+        pairs("session=renewed; theme=dark")
+    );
 }
 
 #[tokio::test]
