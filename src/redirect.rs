@@ -136,13 +136,20 @@ pub(crate) fn next_hop(
 }
 
 /// Prepares the headers for the next hop: credentials stay behind when the origin
-/// (scheme, host, port) changes, and body headers go when the body does. Returns whether
-/// the origin changed, so the caller leaves the client's default credentials behind too.
+/// (scheme, host, port) changes, a `Host` the caller set stays with its host, and body
+/// headers go when the body does. Returns whether the origin changed, so the caller
+/// leaves the client's default credentials behind too.
 pub(crate) fn headers_for_hop(headers: &mut HeaderMap, from: &Url, hop: &Hop) -> bool {
     let crossed = from.origin() != hop.url.origin();
     if crossed {
         for name in &crate::redact::CREDENTIAL_HEADERS {
             headers.remove(name);
+        }
+        // It names a virtual host of the first server; sent to another, it would ask
+        // that one for a site it may not serve. hyper-util writes the right one. As curl,
+        // by host name: the same host on another scheme or port keeps it.
+        if from.host() != hop.url.host() {
+            headers.remove(header::HOST);
         }
     }
     if hop.drop_body {

@@ -92,6 +92,44 @@ async fn r01_r04_no_credential_reaches_another_host() {
 }
 
 #[tokio::test]
+async fn a_host_header_set_by_the_caller_stays_with_its_host() {
+    let target = landing_on("127.0.0.2:0").await;
+    let first = redirecting(302, &target.url("/landing")).await;
+    let client = Client::new();
+    let resp = bounded(
+        client
+            .get(first.url("/"))
+            .header("host", "vhost.example")
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        only_request(&first).contains("\r\nhost: vhost.example\r\n"),
+        "{}",
+        only_request(&first)
+    );
+    let hop = only_request(&target);
+    let expected = format!("\r\nhost: {}\r\n", target.addr);
+    assert!(hop.contains(&expected), "{hop}");
+    assert!(!hop.contains("vhost.example"), "{hop}");
+
+    // The same host (another path) keeps it.
+    let landing = landing_on("127.0.0.1:0").await;
+    let same_host = redirecting(302, &landing.url("/b")).await;
+    bounded(
+        client
+            .get(same_host.url("/a"))
+            .header("host", "vhost.example")
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert!(only_request(&landing).contains("\r\nhost: vhost.example\r\n"));
+}
+
+#[tokio::test]
 async fn r02_another_port_is_another_origin() {
     let target = landing_on("127.0.0.1:0").await;
     let first = redirecting(307, &target.url("/")).await;
