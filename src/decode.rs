@@ -210,8 +210,13 @@ impl Decoder {
         let filled = buf.filled().len();
         match polled {
             Ok(()) if filled == 0 => {
+                // deflate and brotli stop reading at their stream's end, which may come
+                // before the body's: the rest is read too, so a truncation after it is
+                // still a body error, bytes after it are not passed over in silence, and
+                // a body read to its end frees its connection for the pool.
+                let ended = ready!(self.poll_input_end(cx));
                 self.done = true;
-                Poll::Ready(Ok(None))
+                Poll::Ready(ended.map(|()| None))
             }
             Ok(()) => {
                 let mut give = filled;
@@ -233,6 +238,22 @@ impl Decoder {
                 Poll::Ready(self.failed(e))
             }
         }
+    }
+
+    /// Waits for the raw body's end once the coded data has ended; any byte still to
+    /// come is an error.
+    fn poll_input_end(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let rest =
+            ready!(Pin::new(self.codec.input_mut()).poll_fill_buf(cx)).map(|rest| rest.is_empty());
+        Poll::Ready(match rest {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::decode(format!(
+                "the body goes on after the end of its {} data",
+                self.coding.name()
+            ))
+            .with_url(&self.url)),
+            Err(e) => self.failed(e).map(|_| ()),
+        })
     }
 
     fn too_large(&self) -> Error {
@@ -371,6 +392,20 @@ impl Codec {
             Codec::Brotli(d) => d.get_ref(),
             #[cfg(feature = "zstd")]
             Codec::Zstd(d) => d.get_ref(),
+            Codec::Passthrough(input) => input,
+        }
+    }
+
+    fn input_mut(&mut self) -> &mut Input {
+        match self {
+            #[cfg(feature = "gzip")]
+            Codec::Gzip(d) => d.get_mut(),
+            #[cfg(feature = "deflate")]
+            Codec::Deflate(d) => d.get_mut(),
+            #[cfg(feature = "brotli")]
+            Codec::Brotli(d) => d.get_mut(),
+            #[cfg(feature = "zstd")]
+            Codec::Zstd(d) => d.get_mut(),
             Codec::Passthrough(input) => input,
         }
     }

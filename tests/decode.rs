@@ -6,8 +6,8 @@ mod support;
 use bytes::Bytes;
 use serde::Deserialize;
 use support::{
-    binary_body, bounded, h1_response, handler, http_server, https_server, raw_server, response,
-    trusting_test_ca, ServerOptions, TestServer,
+    binary_body, bounded, h1_response, handler, http_server, https_server, pause_ms, raw_server,
+    response, trusting_test_ca, write, FaultServer, ServerOptions, Step, TestServer,
 };
 use tokio::io::AsyncReadExt;
 use wireline::Client;
@@ -305,5 +305,78 @@ async fn max_decoded_body_is_exact() {
         let err = bounded(resp.bytes()).await.unwrap_err();
         assert!(err.is_decode(), "{coding}: {err}");
         assert!(err.to_string().contains("max_decoded_body"), "{err}");
+    }
+}
+
+/// A compressed stream can end before the body's framing does. deflate and brotli
+/// decoders stop at their stream's end, so what the server sends after it (the rest of a
+/// Content-Length, a chunked body's last chunk) must still be read, as gzip's and zstd's
+/// decoders do while looking for a next member.
+#[tokio::test]
+async fn the_body_is_read_to_its_framings_end_after_the_compressed_data() {
+    for coding in CODINGS {
+        let compressed = encode(coding, b"hello").await;
+
+        // Content-Length promises more than comes: a truncated body, not a success.
+        let length = (compressed.len() + 10).to_string();
+        let mut short = h1_response(
+            "200 OK",
+            &[("content-encoding", coding), ("content-length", &length)],
+            b"",
+        );
+        short.extend_from_slice(&compressed);
+        let server = FaultServer::start(vec![Step::Read, write(short), Step::Fin]).await;
+        let resp = bounded(Client::new().get(server.url("/")).send())
+            .await
+            .unwrap();
+        let err = bounded(resp.bytes()).await.expect_err(coding);
+        assert!(err.is_body(), "{coding}, cut short: {err}");
+
+        // Bytes after the compressed data are not valid data for the coding.
+        let mut trailing = compressed.clone();
+        trailing.extend_from_slice(b"garbage");
+        let server = FaultServer::start(vec![
+            Step::Read,
+            write(h1_response(
+                "200 OK",
+                &[("content-encoding", coding)],
+                &trailing,
+            )),
+        ])
+        .await;
+        let resp = bounded(Client::new().get(server.url("/")).send())
+            .await
+            .unwrap();
+        let err = bounded(resp.bytes()).await.expect_err(coding);
+        assert!(err.is_decode(), "{coding}, trailing bytes: {err}");
+
+        // The last chunk comes late: the body must wait for it, so the connection is
+        // complete and goes back to the pool.
+        let mut head = h1_response(
+            "200 OK",
+            &[
+                ("content-encoding", coding),
+                ("transfer-encoding", "chunked"),
+            ],
+            b"",
+        );
+        head.extend_from_slice(format!("{:x}\r\n", compressed.len()).as_bytes());
+        head.extend_from_slice(&compressed);
+        head.extend_from_slice(b"\r\n");
+        let server = FaultServer::start(vec![
+            Step::Read,
+            write(head),
+            pause_ms(200),
+            write("0\r\n\r\n"),
+            Step::Read,
+            write(h1_response("200 OK", &[], b"again")),
+        ])
+        .await;
+        let client = Client::new();
+        let text = bounded(async { client.get(server.url("/")).send().await?.text().await });
+        assert_eq!(text.await.unwrap(), "hello", "{coding}");
+        let text = bounded(async { client.get(server.url("/")).send().await?.text().await });
+        assert_eq!(text.await.unwrap(), "again", "{coding}");
+        assert_eq!(server.accepts(), 1, "{coding}: the connection was reused");
     }
 }
