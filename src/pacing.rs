@@ -181,13 +181,15 @@ impl Pace {
                             "the server sent nothing for {limit:?} (read_timeout)"
                         )));
                     }
-                    wake = Some(since + limit);
+                    // None for a limit too far off to ever run out (`Duration::MAX`).
+                    wake = since.checked_add(limit);
                 }
                 if let Some(rule) = self.rules.low_speed {
                     self.end_window((now - since).saturating_sub(self.charged), now)?;
                     let in_window = self.window_waited + (now - since).saturating_sub(self.charged);
-                    let at = now + rule.window.saturating_sub(in_window);
-                    wake = Some(wake.map_or(at, |w| w.min(at)));
+                    if let Some(at) = now.checked_add(rule.window.saturating_sub(in_window)) {
+                        wake = Some(wake.map_or(at, |w| w.min(at)));
+                    }
                 }
                 let Some(wake) = wake else {
                     return Ok(Poll::Pending);

@@ -201,3 +201,22 @@ async fn zero_durations_are_refused_at_build() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn limits_too_long_to_ever_run_out_never_fail() {
+    // `Duration::MAX` reads as "no limit", as tokio's timers take it.
+    let server = trickle(3, Duration::from_millis(100), false).await;
+    for client in [
+        Client::builder().read_timeout(Duration::MAX),
+        Client::builder().low_speed_limit(1, Duration::MAX),
+        Client::builder()
+            .read_timeout(Duration::MAX)
+            .low_speed_limit(1, Duration::MAX),
+    ] {
+        let client = client.build().unwrap();
+        let body = bounded(async { client.get(url(&server)).send().await?.bytes().await })
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"xxx");
+    }
+}
