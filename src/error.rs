@@ -502,7 +502,7 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
             }
         }
         if let Some(h2) = cause.downcast_ref::<h2::Error>() {
-            if let Some(meaning) = h2_detected(h2) {
+            if let Some(meaning) = h2_detected(h2, fallback == ErrorKind::Body) {
                 return (fallback, format!("{}: {meaning}", describe_chain(err)));
             }
         }
@@ -519,7 +519,8 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
 
 /// What an error the h2 crate found in the server's frames means, where h2's own words
 /// ("unspecific protocol error", "excessive load generating behavior") don't say.
-fn h2_detected(h2: &h2::Error) -> Option<&'static str> {
+/// `in_body`: the head had arrived, so its size can't be the cause.
+fn h2_detected(h2: &h2::Error, in_body: bool) -> Option<&'static str> {
     use h2::Reason;
     if !h2.is_library() {
         return None;
@@ -529,6 +530,10 @@ fn h2_detected(h2: &h2::Error) -> Option<&'static str> {
     let meaning = match h2.reason()? {
         // A stream reset: h2 says no more than "protocol error" for any malformed
         // response, a header list over our limit included.
+        Reason::PROTOCOL_ERROR if h2.is_reset() && in_body => {
+            "the server's HTTP/2 response body was malformed (for example its DATA did not \
+             add up to its content-length)"
+        }
         Reason::PROTOCOL_ERROR if h2.is_reset() => {
             "the server's HTTP/2 response was malformed, or its header list is over \
              max_response_header_size (64 KiB unless set)"

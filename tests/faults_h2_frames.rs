@@ -1,7 +1,7 @@
 //! Fault matrix X04: an HTTP/2 server that writes hostile frame sequences the `h2` crate's
 //! server can't send: a CONTINUATION flood, header lists over the limit (and an HPACK
 //! bomb), floods of empty DATA frames, PUSH_PROMISE, frames over the size limit, DATA on a
-//! stream never opened. See docs/reliability.md.
+//! stream never opened, DATA that doesn't add up to the content-length. See docs/reliability.md.
 //!
 //! Each test asserts the outcome and how the client got there: the GOAWAY or RST_STREAM it
 //! sent (read by the server), that it closed the connection, within how long and for how
@@ -362,5 +362,27 @@ async fn x04_data_on_a_stream_never_opened_is_a_connection_error() {
             "{err}"
         );
         assert_connection_error(&server, PROTOCOL_ERROR, "").await;
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_add_up_to_its_content_length_is_a_body_error_that_says_so() {
+    for (length, data) in [("10", "hello"), ("2", "hello")] {
+        let block = hpack::status_200_with(&[("content-length".to_owned(), length.into())]);
+        let mut script = response_head(1, &block, false);
+        script.push(H2Step::Send(Frame::data(1, data, true)));
+        let server = H2RawServer::start(script).await;
+        let resp = bounded(h2_client().get(server.url("/")).send())
+            .await
+            .unwrap();
+        assert_eq!(resp.version(), Version::HTTP_2);
+        let err = error_of(bounded(resp.bytes()).await);
+        let shown = err.to_string();
+        assert!(err.is_body(), "content-length {length}: {shown}");
+        // The head had arrived: its size is not what went wrong.
+        assert!(
+            shown.contains("content-length") && !shown.contains("max_response_header_size"),
+            "content-length {length}: {shown}"
+        );
     }
 }
