@@ -8,9 +8,10 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderValue, CONTENT_ENCODING};
 use tokio::io::{AsyncBufRead, AsyncRead, ReadBuf};
+use tokio_util::io::poll_read_buf;
 use url::Url;
 
 use crate::client::ClientBuilder;
@@ -179,7 +180,10 @@ pub(crate) struct Decoder {
     coding: Coding,
     decoded: u64,
     max_decoded: Option<u64>,
-    /// Initialized spare room for the next read; what a read fills is split off.
+    /// The buffer reads fill, empty between reads: each read's bytes are split off and
+    /// handed out, and the next read goes into the capacity after them. A new buffer is
+    /// taken only once that is used up, so the pieces handed out share their buffers and
+    /// a small piece, however long it is kept, holds no buffer of its own.
     out: BytesMut,
     /// A read went past `max_decoded`: the bytes up to it were handed out, the error is next.
     over_limit: bool,
@@ -202,14 +206,13 @@ impl Decoder {
         // One byte past the limit is enough to know it was passed.
         let room = left.map_or(DECODED_CHUNK as u64, |left| left.saturating_add(1));
         let room = room.min(DECODED_CHUNK as u64) as usize;
-        if self.out.len() < room {
-            self.out.resize(room, 0);
+        if self.out.capacity() == 0 {
+            self.out.reserve(DECODED_CHUNK);
         }
-        let mut buf = ReadBuf::new(&mut self.out[..room]);
-        let polled = ready!(Pin::new(&mut self.codec).poll_read(cx, &mut buf));
-        let filled = buf.filled().len();
+        let mut buf = (&mut self.out).limit(room);
+        let polled = ready!(poll_read_buf(Pin::new(&mut self.codec), cx, &mut buf));
         match polled {
-            Ok(()) if filled == 0 => {
+            Ok(0) => {
                 // deflate and brotli stop reading at their stream's end, which may come
                 // before the body's: the rest is read too, so a truncation after it is
                 // still a body error, bytes after it are not passed over in silence, and
@@ -218,7 +221,7 @@ impl Decoder {
                 self.done = true;
                 Poll::Ready(ended.map(|()| None))
             }
-            Ok(()) => {
+            Ok(filled) => {
                 let mut give = filled;
                 if let Some(left) = left.filter(|left| filled as u64 > *left) {
                     self.over_limit = true;
@@ -230,7 +233,8 @@ impl Decoder {
                 }
                 self.decoded += give as u64;
                 let data = self.out.split_to(give).freeze();
-                self.out.advance(filled - give);
+                // Past the limit: the byte that showed it is never handed out.
+                self.out.clear();
                 Poll::Ready(Ok(Some(data)))
             }
             Err(e) => {

@@ -1,14 +1,20 @@
 //! A gzip bomb against `max_decoded_body`: a few MB that inflate to hundreds of MB end the
-//! read at the limit, in bounded memory. Alone in its binary so the process's peak memory
-//! is this test's.
+//! read at the limit, in bounded memory; and many tiny decoded pieces, kept, hold no more
+//! memory than their bytes. Alone in their binary, one at a time, so the process's memory
+//! is the running test's.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use support::{bounded, handler, http_server, peak_rss_kib, response};
+use support::{
+    bounded, h1_response, handler, http_server, peak_rss_kib, raw_server, response, rss_kib,
+};
 use wireline::Client;
+
+/// Taken by each test: they measure the whole process's memory.
+static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Bits in DEFLATE order: values LSB first, Huffman codes MSB first (RFC 1951 §3.1.1).
 #[derive(Default)]
@@ -78,6 +84,7 @@ fn crc32_of_zeros(len: usize) -> u32 {
 
 #[tokio::test]
 async fn a_gzip_bomb_stops_at_max_decoded_body_in_bounded_memory() {
+    let _alone = ALONE.lock().await;
     // The generator makes valid gzip: a small one decodes in full.
     let small = gzip_of_zeros(1000, Some(crc32_of_zeros(1 + 258 * 1000)));
     // 4 MB that would inflate to about 635 MB.
@@ -129,4 +136,69 @@ async fn a_gzip_bomb_stops_at_max_decoded_body_in_bounded_memory() {
     eprintln!("bomb: error after {took:?}; peak memory grew {grew_mib} MiB");
     assert!(grew_mib < 64, "peak memory grew {grew_mib} MiB");
     assert!(took < Duration::from_secs(10));
+}
+
+/// A zlib stream of `pieces` one-byte stored blocks, each in its own HTTP chunk (hyper
+/// hands each chunk over on its own, so each decodes to a one-byte piece).
+fn chunked_one_byte_blocks(pieces: usize) -> Vec<u8> {
+    let mut body = h1_response(
+        "200 OK",
+        &[
+            ("content-encoding", "deflate"),
+            ("transfer-encoding", "chunked"),
+        ],
+        b"",
+    );
+    let mut chunk = |bytes: &[u8]| {
+        body.extend(format!("{:x}\r\n", bytes.len()).as_bytes());
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    };
+    chunk(&[0x78, 0x01]);
+    let (mut a, mut b) = (1u32, 0u32);
+    for i in 0..pieces {
+        let byte = b'a' + (i % 26) as u8;
+        // Not final, stored, LEN 1, NLEN !1 (RFC 1951 §3.2.4).
+        chunk(&[0x00, 0x01, 0x00, 0xfe, 0xff, byte]);
+        a = (a + u32::from(byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    let mut last = vec![0x01, 0x00, 0x00, 0xff, 0xff];
+    last.extend(((b << 16) | a).to_be_bytes());
+    chunk(&last);
+    body.extend(b"0\r\n\r\n");
+    body
+}
+
+#[tokio::test]
+async fn tiny_decoded_pieces_kept_hold_no_more_memory_than_their_bytes() {
+    let _alone = ALONE.lock().await;
+    const PIECES: usize = 4096;
+    let response = chunked_one_byte_blocks(PIECES);
+    let server = raw_server(move |mut conn| {
+        let response = response.clone();
+        async move {
+            conn.read_request().await;
+            conn.write(&response).await;
+            conn.drain().await;
+        }
+    })
+    .await;
+    let before = rss_kib();
+    let mut resp = bounded(Client::new().get(format!("http://{}/", server.addr)).send())
+        .await
+        .unwrap();
+    let mut kept = Vec::new();
+    while let Some(piece) = bounded(resp.chunk()).await.unwrap() {
+        kept.push(piece);
+    }
+    let grew_mib = rss_kib().saturating_sub(before) / 1024;
+    let bytes: usize = kept.iter().map(Bytes::len).sum();
+    eprintln!(
+        "{} pieces, {bytes} bytes kept; memory grew {grew_mib} MiB",
+        kept.len()
+    );
+    assert_eq!(bytes, PIECES);
+    // Each piece in a buffer of its own would be 32 KiB each: 128 MiB.
+    assert!(grew_mib < 32, "{} pieces hold {grew_mib} MiB", kept.len());
 }
