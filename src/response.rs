@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -60,6 +60,9 @@ enum BodyKind {
     Raw(RawBody),
     /// Boxed: the decoder is large, and the raw body should not pay for its size.
     Decoded(Box<Decoder>),
+    /// A decoded body that ended or failed: its decoder is dropped at once, as its
+    /// buffers (a zstd or brotli window can be many MiB) serve no further read.
+    Finished,
 }
 
 /// The request's `timeout`: it keeps running while the body is read.
@@ -164,7 +167,7 @@ impl Response {
     pub fn content_length(&self) -> Option<u64> {
         match &self.body.kind {
             BodyKind::Raw(raw) => raw.incoming.size_hint().exact(),
-            BodyKind::Decoded(_) => None,
+            BodyKind::Decoded(_) | BodyKind::Finished => None,
         }
     }
 
@@ -330,7 +333,14 @@ impl ResponseBody {
         }
         let raw = match &mut self.kind {
             BodyKind::Raw(raw) => raw,
-            BodyKind::Decoded(decoder) => return decoder.poll_data(cx),
+            BodyKind::Decoded(decoder) => {
+                let polled = ready!(decoder.poll_data(cx));
+                if !matches!(polled, Ok(Some(_))) {
+                    self.kind = BodyKind::Finished;
+                }
+                return Poll::Ready(polled);
+            }
+            BodyKind::Finished => return Poll::Ready(Ok(None)),
         };
         loop {
             let frame = match raw.poll_frame(cx, &self.url) {

@@ -1,7 +1,8 @@
-//! A gzip bomb against `max_decoded_body`: a few MB that inflate to hundreds of MB end the
-//! read at the limit, in bounded memory; and many tiny decoded pieces, kept, hold no more
-//! memory than their bytes. Alone in their binary, one at a time, so the process's memory
-//! is the running test's.
+//! A decoded body's memory: a gzip bomb against `max_decoded_body` (a few MB that inflate
+//! to hundreds of MB end the read at the limit, in bounded memory), many tiny decoded
+//! pieces kept (they hold no more memory than their bytes), and a decoder's window once
+//! its body has ended. Alone in their binary, one at a time, so the process's memory is
+//! the running test's.
 
 mod support;
 
@@ -9,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use support::{
-    bounded, h1_response, handler, http_server, peak_rss_kib, raw_server, response, rss_kib,
+    bounded, h1_response, handler, http_server, peak_rss_kib, raw_server, reset_peak_rss, response,
+    rss_kib,
 };
 use wireline::Client;
 
@@ -107,6 +109,8 @@ async fn a_gzip_bomb_stops_at_max_decoded_body_in_bounded_memory() {
     assert_eq!(body.len(), 1 + 258 * 1000);
     assert!(body.iter().all(|b| *b == 0));
 
+    // The other tests here may have raised the peak before this one ran.
+    reset_peak_rss();
     let before = peak_rss_kib();
     let started = Instant::now();
     let resp = bounded(client.get(server.url("/bomb")).send())
@@ -201,4 +205,43 @@ async fn tiny_decoded_pieces_kept_hold_no_more_memory_than_their_bytes() {
     assert_eq!(bytes, PIECES);
     // Each piece in a buffer of its own would be 32 KiB each: 128 MiB.
     assert!(grew_mib < 32, "{} pieces hold {grew_mib} MiB", kept.len());
+}
+
+#[tokio::test]
+async fn a_decoded_body_read_to_its_end_frees_its_decoder_while_the_response_is_kept() {
+    use async_compression::tokio::bufread::ZstdEncoder;
+    use async_compression::{zstd::CParameter, Level};
+    use tokio::io::{AsyncReadExt, BufReader};
+    let _alone = ALONE.lock().await;
+    // 32 MiB of one byte, in a zstd frame with a 32 MiB window: about 1 KB.
+    const SIZE: usize = 32 << 20;
+    let data = BufReader::new(tokio::io::repeat(7).take(SIZE as u64));
+    let params = [CParameter::window_log(25)];
+    let mut encoder = ZstdEncoder::with_quality_and_params(data, Level::Fastest, &params);
+    let mut compressed = Vec::new();
+    encoder.read_to_end(&mut compressed).await.unwrap();
+    let compressed = Bytes::from(compressed);
+    let server = http_server(handler(move |_| {
+        let body = compressed.clone();
+        async move { response(200, &[("content-encoding", "zstd")], body) }
+    }))
+    .await;
+
+    let before = rss_kib();
+    let mut resp = bounded(Client::new().get(server.url("/")).send())
+        .await
+        .unwrap();
+    let mut read = 0;
+    while let Some(piece) = bounded(resp.chunk()).await.unwrap() {
+        read += piece.len();
+    }
+    assert_eq!(read, SIZE);
+    let grew_mib = rss_kib().saturating_sub(before) / 1024;
+    eprintln!("after the body's end, with the response kept: memory grew {grew_mib} MiB");
+    // The decoder's window, written through while decoding, is 32 MiB.
+    assert!(
+        grew_mib < 16,
+        "the finished body still holds {grew_mib} MiB"
+    );
+    drop(resp);
 }
