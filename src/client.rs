@@ -62,6 +62,9 @@ pub(crate) struct ClientInner {
     /// Connections under the TLS settings of requests that changed them.
     pub(crate) option_pools: OptionPools,
     pub(crate) default_headers: HeaderMap,
+    /// `default_headers`' `Accept-Encoding` is the one the decoding settings made, not the
+    /// caller's: requests with a `Range` header go without it.
+    pub(crate) accept_encoding_is_automatic: bool,
     pub(crate) redirect: redirect::Policy,
     /// Refuse `http://` URLs, redirects included.
     pub(crate) https_only: bool,
@@ -295,10 +298,12 @@ impl ClientBuilder {
             Some(policy) => policy.build()?,
             None => None,
         };
+        let mut accept_encoding_is_automatic = false;
         if let Some(accept) = self.decoding.accept_encoding() {
-            self.default_headers
-                .entry(ACCEPT_ENCODING)
-                .or_insert(accept);
+            if !self.default_headers.contains_key(ACCEPT_ENCODING) {
+                self.default_headers.insert(ACCEPT_ENCODING, accept);
+                accept_encoding_is_automatic = true;
+            }
         }
         let tls = self.tls.build()?;
         if let (TlsConfig::Unavailable(problem), DeferNoRoots::No) = (&tls, &defer) {
@@ -325,6 +330,7 @@ impl ClientBuilder {
                 pool,
                 option_pools: OptionPools::new(self.tls, shape),
                 default_headers: self.default_headers,
+                accept_encoding_is_automatic,
                 redirect: self.redirect,
                 https_only: self.https_only,
                 max_response_header_size: self.max_response_header_size,

@@ -468,7 +468,8 @@ impl ClientBuilder {
     /// Cargo feature).
     ///
     /// Each request then carries `Accept-Encoding` with the codings switched on
-    /// (`gzip, deflate, br, zstd` by default) unless it sets one itself. A response whose
+    /// (`gzip, deflate, br, zstd` by default) unless it sets one itself or has a `Range`
+    /// header (a range of a compressed body can't be decoded on its own). A response whose
     /// single `Content-Encoding` is one of them is decoded as it is read, whoever asked for
     /// it, and loses its `Content-Encoding` and `Content-Length` headers; any other response
     /// is left as it came. Data that is not valid for its coding fails the read with an

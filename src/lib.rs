@@ -69,7 +69,8 @@
 //!
 //! ## Decompression
 //! Every request asks for `Accept-Encoding: gzip, deflate, br, zstd` unless it sets its own
-//! `Accept-Encoding`, and a response with one of those codings is decoded as you read it:
+//! `Accept-Encoding` or asks for a `Range` (part of a compressed body could not be decoded
+//! on its own; reqwest does the same), and a response with one of those codings is decoded as you read it:
 //! [`Response::bytes`], [`Response::text`], [`Response::chunk`] and the rest see the
 //! original bytes, and the `Content-Encoding` and `Content-Length` headers are removed (so
 //! [`Response::content_length`] is `None`). Responses without a coding we decode, or with a

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use http::header::{HeaderMap, PROXY_AUTHORIZATION};
+use http::header::{HeaderMap, ACCEPT_ENCODING, PROXY_AUTHORIZATION, RANGE};
 use http::{Method, Uri};
 use hyper::body::Incoming;
 use tokio::time::Instant;
@@ -207,6 +207,14 @@ fn to_http(
     *headers = std::mem::take(&mut hop.headers);
     for (name, value) in &client.default_headers {
         if credentials == Credentials::LeftBehind && crate::redact::is_credential(name) {
+            continue;
+        }
+        // A range of a compressed representation can't be decoded on its own (a 206 of
+        // a gzip body starts mid-stream), so a range request asks for the identity one.
+        if name == ACCEPT_ENCODING
+            && client.accept_encoding_is_automatic
+            && headers.contains_key(RANGE)
+        {
             continue;
         }
         if !headers.contains_key(name) {
