@@ -1,7 +1,7 @@
 //! Fault matrix S07 and S08: certificate paths only path building can judge. A CA whose
 //! name constraints leave out the server's name; a chain of 200 intermediates sharing one
-//! subject (path-building DoS). The certificates are made here, per test. See
-//! docs/reliability.md.
+//! subject (path-building DoS); chains whose fault is not the leaf's. The certificates are
+//! made here, per test. See docs/reliability.md.
 
 mod support;
 
@@ -229,4 +229,46 @@ fn s08_same_subject_intermediates_that_fit_end_at_the_path_building_budget() {
         err.to_string().contains("no chain to a trusted root"),
         "{err}"
     );
+}
+
+// Chains whose fault is not the leaf's ------------------------------------------------
+
+/// An intermediate named `cn`, signed by `root`, that expired at the start of 2021.
+fn expired_intermediate(root: &Ca, cn: &str) -> Ca {
+    let mut params = ca_params(cn);
+    params.not_after = date_time_ymd(2021, 1, 1);
+    let key = KeyPair::generate().expect("P-256 key");
+    let cert = params.signed_by(&key, &root.issuer).expect("intermediate");
+    Ca {
+        cert,
+        issuer: Issuer::new(params, key),
+    }
+}
+
+#[tokio::test]
+async fn an_expired_intermediate_is_named_not_the_leaf() {
+    let root = root("Dated Root", &[], &[]);
+    let middle = expired_intermediate(&root, "Lapsed Intermediate");
+    let key = KeyPair::generate().expect("P-256 key");
+    let leaf = leaf_params(&["localhost"])
+        .signed_by(&key, &middle.issuer)
+        .expect("leaf");
+    let chain = vec![leaf.der().clone(), middle.cert.der().clone()];
+    let server = https_server_with_chain(chain, pkcs8(&key)).await;
+    let client = trusting(&root).build().unwrap();
+    let err = get(&client, &server.url_host("localhost", "/"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Certificate(CertificateErrorKind::Expired),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    println!("{message}");
+    // The leaf is valid until 2095: the message must blame the intermediate, by name,
+    // with its own date.
+    assert!(message.contains("CN=Lapsed Intermediate"), "{message}");
+    assert!(message.contains("2021-01-01"), "{message}");
+    assert!(message.contains("intermediate"), "{message}");
 }

@@ -15,6 +15,9 @@ struct Facts {
     issuer: String,
     self_issued: bool,
     names: Vec<String>,
+    /// notBefore and notAfter, in seconds since 1970.
+    not_before: i64,
+    not_after: i64,
 }
 
 fn facts(der: &CertificateDer<'_>) -> Option<Facts> {
@@ -24,6 +27,8 @@ fn facts(der: &CertificateDer<'_>) -> Option<Facts> {
         issuer: name_or_empty(&cert.issuer().to_string()),
         self_issued: cert.subject().as_raw() == cert.issuer().as_raw(),
         names: subject_alt_names(&cert),
+        not_before: cert.validity().not_before.timestamp(),
+        not_after: cert.validity().not_after.timestamp(),
     })
 }
 
@@ -146,36 +151,52 @@ pub(crate) fn certificate(
                 )
             }
         }
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-            let when = match cause {
-                CertificateError::ExpiredContext { not_after, .. } => {
-                    format!("expired on {}", format_time(not_after.as_secs()))
-                }
-                _ => "has expired".to_owned(),
-            };
-            (
-                CertificateErrorKind::Expired,
-                format!(
-                    "{who} {when}; the local clock reads {now_text}. Renew the server's \
-                     certificate, or check this machine's clock"
+        CertificateError::ExpiredContext { not_after, .. } => {
+            let date = format_time(not_after.as_secs());
+            let culprit = intermediate_dated(leaf.as_ref(), intermediates, |f| f.not_after, not_after);
+            let message = match culprit {
+                Some(ca) => format!(
+                    "{who} chains through an intermediate CA that has expired: {ca} expired \
+                     on {date}; the local clock reads {now_text}. The server must send its \
+                     CA's current intermediate certificate, or check this machine's clock"
                 ),
-            )
-        }
-        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-            let when = match cause {
-                CertificateError::NotValidYetContext { not_before, .. } => {
-                    format!("is not valid until {}", format_time(not_before.as_secs()))
-                }
-                _ => "is not valid yet".to_owned(),
-            };
-            (
-                CertificateErrorKind::NotYetValid,
-                format!(
-                    "{who} {when}; the local clock reads {now_text}. Check this machine's \
-                     clock, or the server's certificate dates"
+                None => format!(
+                    "{who} expired on {date}; the local clock reads {now_text}. Renew the \
+                     server's certificate, or check this machine's clock"
                 ),
-            )
+            };
+            (CertificateErrorKind::Expired, message)
         }
+        CertificateError::Expired => (
+            CertificateErrorKind::Expired,
+            format!(
+                "{who} has expired; the local clock reads {now_text}. Renew the server's \
+                 certificate, or check this machine's clock"
+            ),
+        ),
+        CertificateError::NotValidYetContext { not_before, .. } => {
+            let date = format_time(not_before.as_secs());
+            let culprit = intermediate_dated(leaf.as_ref(), intermediates, |f| f.not_before, not_before);
+            let message = match culprit {
+                Some(ca) => format!(
+                    "{who} chains through an intermediate CA that is not valid until {date}: \
+                     {ca}; the local clock reads {now_text}. Check this machine's clock, or \
+                     the server's intermediate certificate"
+                ),
+                None => format!(
+                    "{who} is not valid until {date}; the local clock reads {now_text}. \
+                     Check this machine's clock, or the server's certificate dates"
+                ),
+            };
+            (CertificateErrorKind::NotYetValid, message)
+        }
+        CertificateError::NotValidYet => (
+            CertificateErrorKind::NotYetValid,
+            format!(
+                "{who} is not valid yet; the local clock reads {now_text}. Check this \
+                 machine's clock, or the server's certificate dates"
+            ),
+        ),
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
             let names = leaf.as_ref().map(|f| f.names.clone()).unwrap_or_default();
             let detail = if names.is_empty() {
@@ -273,6 +294,27 @@ fn path_building(
             format!("{who} failed verification: {other:?}"),
         ),
     }
+}
+
+/// The subject of the intermediate whose validity bound (`bound` of its facts) is `date`:
+/// webpki checks every certificate's dates and reports only the failing date, so this is
+/// how an expired intermediate is told from an expired leaf. `None` when the leaf has that
+/// date too: webpki checks the leaf first, so it is the leaf's.
+fn intermediate_dated(
+    leaf: Option<&Facts>,
+    intermediates: &[CertificateDer<'_>],
+    bound: impl Fn(&Facts) -> i64,
+    date: &UnixTime,
+) -> Option<String> {
+    let secs = i64::try_from(date.as_secs()).ok()?;
+    if leaf.is_some_and(|f| bound(f) == secs) {
+        return None;
+    }
+    intermediates
+        .iter()
+        .filter_map(facts)
+        .find(|f| bound(f) == secs)
+        .map(|f| f.subject)
 }
 
 /// Names the revoked certificate (the leaf, or an intermediate of its chain), its serial,
