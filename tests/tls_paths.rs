@@ -272,3 +272,53 @@ async fn an_expired_intermediate_is_named_not_the_leaf() {
     assert!(message.contains("2021-01-01"), "{message}");
     assert!(message.contains("intermediate"), "{message}");
 }
+#[tokio::test]
+async fn a_ca_certificate_presented_as_the_server_certificate_is_explained() {
+    // `openssl req -x509` marks its self-signed certificates CA:TRUE by default; webpki
+    // refuses a CA certificate as the server's own even when it is trusted.
+    let mut params = leaf_params(&["localhost"]);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().expect("P-256 key");
+    let cert = params.self_signed(&key).expect("self-signed CA leaf");
+    let server = https_server_with_chain(vec![cert.der().clone()], pkcs8(&key)).await;
+    let client = Client::builder()
+        .ca_file(write_temp("ca-as-leaf.pem", cert.pem()))
+        .build()
+        .unwrap();
+    let err = get(&client, &server.url_host("localhost", "/"))
+        .await
+        .unwrap_err();
+    assert!(err.is_certificate(), "{err:?}");
+    let message = err.to_string();
+    println!("{message}");
+    assert!(!message.contains("CaUsedAsEndEntity"), "{message}");
+    assert!(message.contains("CA:TRUE"), "{message}");
+}
+
+#[tokio::test]
+async fn a_server_certificate_used_as_a_ca_is_explained() {
+    // A server certificate (not a CA) that signed another one: a chain someone made by hand.
+    let root = root("Honest Root", &[], &[]);
+    let middle_key = KeyPair::generate().expect("P-256 key");
+    let middle_params = leaf_params(&["middle.example"]);
+    let middle = middle_params
+        .clone()
+        .signed_by(&middle_key, &root.issuer)
+        .expect("leaf");
+    let signer = Issuer::new(middle_params, middle_key);
+    let key = KeyPair::generate().expect("P-256 key");
+    let leaf = leaf_params(&["localhost"])
+        .signed_by(&key, &signer)
+        .expect("leaf signed by a leaf");
+    let chain = vec![leaf.der().clone(), middle.der().clone()];
+    let server = https_server_with_chain(chain, pkcs8(&key)).await;
+    let client = trusting(&root).build().unwrap();
+    let err = get(&client, &server.url_host("localhost", "/"))
+        .await
+        .unwrap_err();
+    assert!(err.is_certificate(), "{err:?}");
+    let message = err.to_string();
+    println!("{message}");
+    assert!(!message.contains("EndEntityUsedAsCa"), "{message}");
+    assert!(message.contains("not a CA"), "{message}");
+}

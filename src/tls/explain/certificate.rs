@@ -14,6 +14,8 @@ struct Facts {
     subject: String,
     issuer: String,
     self_issued: bool,
+    /// basicConstraints CA:TRUE.
+    is_ca: bool,
     names: Vec<String>,
     /// notBefore and notAfter, in seconds since 1970.
     not_before: i64,
@@ -26,6 +28,7 @@ fn facts(der: &CertificateDer<'_>) -> Option<Facts> {
         subject: name_or_empty(&cert.subject().to_string()),
         issuer: name_or_empty(&cert.issuer().to_string()),
         self_issued: cert.subject().as_raw() == cert.issuer().as_raw(),
+        is_ca: cert.is_ca(),
         names: subject_alt_names(&cert),
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
@@ -238,7 +241,7 @@ pub(crate) fn certificate(
             format!("{who} is not allowed for server authentication (extended key usage)"),
         ),
         CertificateError::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
-            Some(path) => path_building(path, &who, leaf.as_ref(), intermediates.len()),
+            Some(path) => path_building(path, &who, leaf.as_ref(), intermediates),
             None => (
                 CertificateErrorKind::Other,
                 format!("{who} failed verification: {}", other.0),
@@ -258,9 +261,10 @@ fn path_building(
     err: &webpki::Error,
     who: &str,
     leaf: Option<&Facts>,
-    sent: usize,
+    intermediates: &[CertificateDer<'_>],
 ) -> (CertificateErrorKind, String) {
     use webpki::Error as E;
+    let sent = intermediates.len();
     match err {
         E::NameConstraintViolation => {
             let names = leaf
@@ -289,6 +293,30 @@ fn path_building(
                  this chain is broken or hostile"
             ),
         ),
+        E::CaUsedAsEndEntity => (
+            CertificateErrorKind::Other,
+            format!(
+                "{who} is a CA certificate (basicConstraints CA:TRUE), which can't be a \
+                 server's own certificate even when it is trusted. Give the server a \
+                 certificate without CA:TRUE, issued by that CA (`openssl req -x509` adds \
+                 CA:TRUE unless given -addext basicConstraints=critical,CA:FALSE)"
+            ),
+        ),
+        E::EndEntityUsedAsCa => {
+            let signer = intermediates
+                .iter()
+                .filter_map(facts)
+                .find(|f| !f.is_ca)
+                .map_or_else(|| "a certificate of its chain".to_owned(), |f| f.subject);
+            (
+                CertificateErrorKind::Other,
+                format!(
+                    "{who} is signed by {signer}, which is not a CA certificate (no \
+                     basicConstraints CA:TRUE) and so can't issue certificates. The server \
+                     needs a certificate issued by a CA"
+                ),
+            )
+        }
         other => (
             CertificateErrorKind::Other,
             format!("{who} failed verification: {other:?}"),
