@@ -53,13 +53,16 @@ impl Identity {
     /// # Ok(()) }
     /// ```
     pub fn from_pem_parts(cert_pem: &[u8], key_pem: &[u8]) -> Result<Identity> {
-        let chain = parse_pem_bundle(cert_pem, "client identity")?;
-        if contains(key_pem, b"-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        // Before the certificates: with `from_pem` the key shares their buffer, and an
+        // OpenSSL "traditional" encrypted key (Proc-Type headers inside an RSA or EC block)
+        // fails PEM decoding, which would blame a certificate.
+        if is_encrypted(key_pem) {
             return Err(Error::builder(
                 "client identity: the private key is encrypted; decrypt it first \
-                 (openssl pkcs8 -in key.pem -out plain.pem)",
+                 (openssl pkey -in key.pem -out plain.pem)",
             ));
         }
+        let chain = parse_pem_bundle(cert_pem, "client identity")?;
         let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| {
             Error::builder(match e {
                 pem::Error::NoItemsFound => "client identity: no private key found (expected a \
@@ -80,6 +83,12 @@ impl Identity {
     pub(crate) fn to_rustls(&self) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
         (self.chain.clone(), self.key.clone_key())
     }
+}
+
+/// A PKCS#8 encrypted key, or a traditional one announced by `Proc-Type: 4,ENCRYPTED`.
+fn is_encrypted(key_pem: &[u8]) -> bool {
+    contains(key_pem, b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || contains(key_pem, b"Proc-Type: 4,ENCRYPTED")
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -141,6 +150,30 @@ mod tests {
             let err = Identity::from_pem(garbage).unwrap_err();
             assert!(err.is_builder(), "{err}");
             assert!(err.to_string().contains("client identity"), "{err}");
+        }
+    }
+
+    /// An OpenSSL "traditional" encrypted key: the encryption is announced in PEM headers
+    /// of an ordinary RSA/EC block, not by an ENCRYPTED PRIVATE KEY label.
+    const LEGACY_ENCRYPTED_KEY: &str = "-----BEGIN RSA PRIVATE KEY-----\n\
+        Proc-Type: 4,ENCRYPTED\n\
+        DEK-Info: AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n\
+        \n\
+        AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n\
+        -----END RSA PRIVATE KEY-----\n";
+
+    #[test]
+    fn a_legacy_encrypted_key_is_called_encrypted() {
+        let cert = rcgen::generate_simple_self_signed(vec!["client".to_owned()]).unwrap();
+        let cert_pem = cert.cert.pem();
+        for result in [
+            Identity::from_pem_parts(cert_pem.as_bytes(), LEGACY_ENCRYPTED_KEY.as_bytes()),
+            Identity::from_pem(format!("{cert_pem}{LEGACY_ENCRYPTED_KEY}").as_bytes()),
+        ] {
+            let err = result.unwrap_err();
+            assert!(err.is_builder(), "{err}");
+            let shown = err.to_string();
+            assert!(shown.contains("the private key is encrypted"), "{shown}");
         }
     }
 }
