@@ -164,6 +164,11 @@ async fn ip_urls_need_an_ip_san() {
         err.kind(),
         ErrorKind::Certificate(CertificateErrorKind::NameMismatch)
     );
+    // "valid only for 127.0.0.1" would contradict "not valid for the name 127.0.0.1".
+    let shown = err.to_string();
+    println!("{shown}");
+    assert!(shown.contains("as a DNS name"), "{shown}");
+    assert!(shown.contains("IP address"), "{shown}");
 }
 
 #[tokio::test]

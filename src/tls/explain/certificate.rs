@@ -66,6 +66,24 @@ fn ip_to_string(bytes: &[u8]) -> Option<String> {
     }
 }
 
+/// Whether `server_name` is an IP address that the certificate lists only spelled out as a
+/// DNS name, which does not count for an IP address (and would read as a match).
+fn spells_ip_as_dns_name(der: &CertificateDer<'_>, server_name: &ServerName<'_>) -> bool {
+    let ServerName::IpAddress(ip) = server_name else {
+        return false;
+    };
+    let ip = std::net::IpAddr::from(*ip);
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return false;
+    };
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return false;
+    };
+    san.value.general_names.iter().any(|name| {
+        matches!(name, GeneralName::DNSName(dns) if dns.parse::<std::net::IpAddr>() == Ok(ip))
+    })
+}
+
 /// The subject of a certificate as "CN=…, O=…", for Debug output.
 pub(crate) fn subject_of(der: &CertificateDer<'_>) -> String {
     facts(der)
@@ -202,7 +220,12 @@ pub(crate) fn certificate(
         ),
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
             let names = leaf.as_ref().map(|f| f.names.clone()).unwrap_or_default();
-            let detail = if names.is_empty() {
+            let detail = if spells_ip_as_dns_name(end_entity, server_name) {
+                format!(
+                    "its subjectAltName lists {host} as a DNS name, not as an IP address; \
+                     a URL with an IP address needs an IP address entry (RFC 6125)"
+                )
+            } else if names.is_empty() {
                 "it has no subjectAltName at all (a name only in the CN is not accepted, \
                  per RFC 6125 and the CA/Browser Forum rules)"
                     .to_owned()
