@@ -138,7 +138,8 @@ pub(crate) fn certificate(
     let (kind, message) = match cause {
         CertificateError::UnknownIssuer => {
             let top = intermediates.last().and_then(facts);
-            let self_signed = intermediates.is_empty() && leaf.as_ref().is_some_and(|f| f.self_issued);
+            let self_signed =
+                intermediates.is_empty() && leaf.as_ref().is_some_and(|f| f.self_issued);
             if self_signed {
                 (
                     CertificateErrorKind::SelfSigned,
@@ -174,7 +175,8 @@ pub(crate) fn certificate(
         }
         CertificateError::ExpiredContext { not_after, .. } => {
             let date = format_time(not_after.as_secs());
-            let culprit = intermediate_dated(leaf.as_ref(), intermediates, |f| f.not_after, not_after);
+            let culprit =
+                intermediate_dated(leaf.as_ref(), intermediates, |f| f.not_after, not_after);
             let message = match culprit {
                 Some(ca) => format!(
                     "{who} chains through an intermediate CA that has expired: {ca} expired \
@@ -197,7 +199,8 @@ pub(crate) fn certificate(
         ),
         CertificateError::NotValidYetContext { not_before, .. } => {
             let date = format_time(not_before.as_secs());
-            let culprit = intermediate_dated(leaf.as_ref(), intermediates, |f| f.not_before, not_before);
+            let culprit =
+                intermediate_dated(leaf.as_ref(), intermediates, |f| f.not_before, not_before);
             let message = match culprit {
                 Some(ca) => format!(
                     "{who} chains through an intermediate CA that is not valid until {date}: \
@@ -253,11 +256,42 @@ pub(crate) fn certificate(
             };
             (CertificateErrorKind::Revoked, message)
         }
-        CertificateError::BadSignature
-        | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
-        | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => (
+        CertificateError::BadSignature => (
             CertificateErrorKind::BadSignature,
-            format!("{who}: a signature in its chain is invalid or uses an unsupported algorithm ({cause:?})"),
+            format!(
+                "{who}: a signature in its chain does not verify (a certificate was altered, \
+                 or was signed by another key than its issuer's). The server's chain is \
+                 broken or forged"
+            ),
+        ),
+        CertificateError::UnsupportedSignatureAlgorithmContext {
+            signature_algorithm_id,
+            ..
+        } => {
+            let algorithm = super::algorithm::name(signature_algorithm_id);
+            let why = super::algorithm::weakness(&algorithm)
+                .map(|why| format!(" ({why})"))
+                .unwrap_or_default();
+            (
+                CertificateErrorKind::BadSignature,
+                format!(
+                    "{who}: a certificate of its chain is signed with {algorithm}, which is \
+                     not accepted{why}. The server needs a chain signed with SHA-256 or \
+                     better (RSA, ECDSA P-256/P-384 or Ed25519)"
+                ),
+            )
+        }
+        CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext {
+            signature_algorithm_id,
+            public_key_algorithm_id,
+        } => (
+            CertificateErrorKind::BadSignature,
+            format!(
+                "{who}: a signature in its chain is made with {}, which does not go with \
+                 the signer's {} key. The server's chain is broken",
+                super::algorithm::name(signature_algorithm_id),
+                super::algorithm::name(public_key_algorithm_id)
+            ),
         ),
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => (
             CertificateErrorKind::InvalidPurpose,
@@ -491,5 +525,35 @@ mod tests {
         );
         assert_eq!(p.kind, CertificateErrorKind::UnknownIssuer);
         assert!(p.message.contains("example.com"));
+    }
+
+    #[test]
+    fn an_unsupported_signature_algorithm_is_named() {
+        // What rustls reports for a chain signed with sha1WithRSAEncryption.
+        let sha1_rsa = vec![
+            0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00,
+        ];
+        let p = certificate(
+            &CertificateError::UnsupportedSignatureAlgorithmContext {
+                signature_algorithm_id: sha1_rsa,
+                supported_algorithms: Vec::new(),
+            },
+            &CertificateDer::from(vec![1, 2, 3]),
+            &[],
+            &ServerName::try_from("example.com").unwrap(),
+            UnixTime::since_unix_epoch(std::time::Duration::from_secs(0)),
+            "system roots",
+            &[],
+        );
+        assert_eq!(p.kind, CertificateErrorKind::BadSignature);
+        for part in [
+            "example.com",
+            "sha1WithRSAEncryption",
+            "SHA-1",
+            "SHA-256 or better",
+        ] {
+            assert!(p.message.contains(part), "{part}: {}", p.message);
+        }
+        assert!(!p.message.contains("[6, 9"), "{}", p.message);
     }
 }

@@ -3,6 +3,7 @@
 //! `certificate` explains what the verifier refused; this file carries those explanations
 //! to [`crate::Error`] and explains the handshake failures rustls reports by itself.
 
+mod algorithm;
 mod certificate;
 
 use std::error::Error as StdError;
