@@ -545,6 +545,7 @@ mod tests {
             "system roots",
             &[],
         );
+        println!("{}", p.message);
         assert_eq!(p.kind, CertificateErrorKind::BadSignature);
         for part in [
             "example.com",
