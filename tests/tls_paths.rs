@@ -98,6 +98,16 @@ async fn get(client: &Client, url: &str) -> wireline::Result<String> {
     bounded(async { client.get(url).send().await?.text().await }).await
 }
 
+/// The certificate error `client` gets from `url`: its kind must be `kind`; its message
+/// is printed (docs/tls.md quotes them) and returned.
+async fn refused(client: &Client, url: &str, kind: CertificateErrorKind) -> String {
+    let err = get(client, url).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Certificate(kind), "{err:?}");
+    let message = err.to_string();
+    println!("{message}");
+    message
+}
+
 // S07 -------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -107,16 +117,12 @@ async fn s07_a_ca_constrained_to_other_names_cannot_vouch_for_localhost() {
         let ca = root("Constrained Root", permitted, excluded);
         let server = server_of(&ca, &["localhost"]).await;
         let client = trusting(&ca).build().unwrap();
-        let err = get(&client, &server.url_host("localhost", "/"))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.kind(),
-            ErrorKind::Certificate(CertificateErrorKind::NameConstraint),
-            "{err:?}"
-        );
-        let message = err.to_string();
-        println!("{message}");
+        let message = refused(
+            &client,
+            &server.url_host("localhost", "/"),
+            CertificateErrorKind::NameConstraint,
+        )
+        .await;
         assert!(
             message.contains("name constraints") && message.contains("localhost"),
             "{message}"
@@ -145,13 +151,13 @@ async fn s07_name_constraints_hold_for_wildcards_even_with_host_checks_off() {
         .unwrap();
 
     let evil = server_of(&ca, &["*.evil.com"]).await;
-    let err = get(&client, &evil.url("/")).await.unwrap_err();
-    assert_eq!(
-        err.kind(),
-        ErrorKind::Certificate(CertificateErrorKind::NameConstraint),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("name constraints"), "{err}");
+    let message = refused(
+        &client,
+        &evil.url("/"),
+        CertificateErrorKind::NameConstraint,
+    )
+    .await;
+    assert!(message.contains("name constraints"), "{message}");
 
     let good = server_of(&ca, &["*.example.com"]).await;
     let text = get(&client, &good.url("/")).await;
@@ -256,16 +262,8 @@ async fn an_expired_intermediate_is_named_not_the_leaf() {
     let chain = vec![leaf.der().clone(), middle.cert.der().clone()];
     let server = https_server_with_chain(chain, pkcs8(&key)).await;
     let client = trusting(&root).build().unwrap();
-    let err = get(&client, &server.url_host("localhost", "/"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.kind(),
-        ErrorKind::Certificate(CertificateErrorKind::Expired),
-        "{err:?}"
-    );
-    let message = err.to_string();
-    println!("{message}");
+    let url = server.url_host("localhost", "/");
+    let message = refused(&client, &url, CertificateErrorKind::Expired).await;
     // The leaf is valid until 2095: the message must blame the intermediate, by name,
     // with its own date.
     assert!(message.contains("CN=Lapsed Intermediate"), "{message}");
@@ -285,12 +283,8 @@ async fn a_ca_certificate_presented_as_the_server_certificate_is_explained() {
         .ca_file(write_temp("ca-as-leaf.pem", cert.pem()))
         .build()
         .unwrap();
-    let err = get(&client, &server.url_host("localhost", "/"))
-        .await
-        .unwrap_err();
-    assert!(err.is_certificate(), "{err:?}");
-    let message = err.to_string();
-    println!("{message}");
+    let url = server.url_host("localhost", "/");
+    let message = refused(&client, &url, CertificateErrorKind::Other).await;
     assert!(!message.contains("CaUsedAsEndEntity"), "{message}");
     assert!(message.contains("CA:TRUE"), "{message}");
 }
@@ -313,12 +307,8 @@ async fn a_server_certificate_used_as_a_ca_is_explained() {
     let chain = vec![leaf.der().clone(), middle.der().clone()];
     let server = https_server_with_chain(chain, pkcs8(&key)).await;
     let client = trusting(&root).build().unwrap();
-    let err = get(&client, &server.url_host("localhost", "/"))
-        .await
-        .unwrap_err();
-    assert!(err.is_certificate(), "{err:?}");
-    let message = err.to_string();
-    println!("{message}");
+    let url = server.url_host("localhost", "/");
+    let message = refused(&client, &url, CertificateErrorKind::Other).await;
     assert!(!message.contains("EndEntityUsedAsCa"), "{message}");
     assert!(message.contains("not a CA"), "{message}");
 }
