@@ -369,6 +369,26 @@ async fn ca_file_problems_fail_build_naming_the_path() {
     assert!(err.is_builder());
     assert!(err.to_string().contains("no certificate found"), "{err}");
 
+    // The two usual mistakes get a hint: a DER certificate, and the key file.
+    let der = write_temp("ca.der", pki().leaf_der(Leaf::Valid));
+    let err = Client::builder().ca_file(&der).build().unwrap_err();
+    assert!(err.is_builder());
+    assert!(
+        err.to_string().contains("binary (DER) certificate"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("-inform der"), "{err}");
+    let key = write_temp(
+        "key.pem",
+        pki()
+            .client_identity_pem()
+            .split("-----END CERTIFICATE-----")
+            .last()
+            .unwrap(),
+    );
+    let err = Client::builder().ca_file(&key).build().unwrap_err();
+    assert!(err.to_string().contains("holds a private key"), "{err}");
+
     let empty = write_temp("empty.pem", "");
     assert!(Client::builder().ca_file(&empty).build().is_err());
 

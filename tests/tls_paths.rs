@@ -239,37 +239,50 @@ fn s08_same_subject_intermediates_that_fit_end_at_the_path_building_budget() {
 
 // Chains whose fault is not the leaf's ------------------------------------------------
 
-/// An intermediate named `cn`, signed by `root`, that expired at the start of 2021.
-fn expired_intermediate(root: &Ca, cn: &str) -> Ca {
+/// An intermediate CA named `cn` under `issuer`, `edit`ed before signing.
+fn intermediate(issuer: &Ca, cn: &str, edit: impl FnOnce(&mut CertificateParams)) -> Ca {
     let mut params = ca_params(cn);
-    params.not_after = date_time_ymd(2021, 1, 1);
+    edit(&mut params);
     let key = KeyPair::generate().expect("P-256 key");
-    let cert = params.signed_by(&key, &root.issuer).expect("intermediate");
+    let cert = params
+        .signed_by(&key, &issuer.issuer)
+        .expect("intermediate");
     Ca {
         cert,
         issuer: Issuer::new(params, key),
     }
 }
 
+/// What a client trusting `root` says of a server for localhost whose chain is a leaf
+/// issued by the first of `intermediates` (each issued by the next), then them: an error
+/// of `kind`, its message.
+async fn chain_refused(root: &Ca, intermediates: &[&Ca], kind: CertificateErrorKind) -> String {
+    let key = KeyPair::generate().expect("P-256 key");
+    let leaf = leaf_params(&["localhost"])
+        .signed_by(&key, &intermediates[0].issuer)
+        .expect("leaf");
+    let mut chain = vec![leaf.der().clone()];
+    chain.extend(intermediates.iter().map(|ca| ca.cert.der().clone()));
+    let server = https_server_with_chain(chain, pkcs8(&key)).await;
+    let client = trusting(root).build().unwrap();
+    let url = server.url_host("localhost", "/");
+    refused(&client, &url, kind).await
+}
+
 #[tokio::test]
 async fn an_expired_intermediate_is_named_not_the_leaf() {
     let root = root("Dated Root", &[], &[]);
-    let middle = expired_intermediate(&root, "Lapsed Intermediate");
-    let key = KeyPair::generate().expect("P-256 key");
-    let leaf = leaf_params(&["localhost"])
-        .signed_by(&key, &middle.issuer)
-        .expect("leaf");
-    let chain = vec![leaf.der().clone(), middle.cert.der().clone()];
-    let server = https_server_with_chain(chain, pkcs8(&key)).await;
-    let client = trusting(&root).build().unwrap();
-    let url = server.url_host("localhost", "/");
-    let message = refused(&client, &url, CertificateErrorKind::Expired).await;
+    let middle = intermediate(&root, "Lapsed Intermediate", |p| {
+        p.not_after = date_time_ymd(2021, 1, 1);
+    });
+    let message = chain_refused(&root, &[&middle], CertificateErrorKind::Expired).await;
     // The leaf is valid until 2095: the message must blame the intermediate, by name,
     // with its own date.
     assert!(message.contains("CN=Lapsed Intermediate"), "{message}");
     assert!(message.contains("2021-01-01"), "{message}");
     assert!(message.contains("intermediate"), "{message}");
 }
+
 #[tokio::test]
 async fn a_ca_certificate_presented_as_the_server_certificate_is_explained() {
     // `openssl req -x509` marks its self-signed certificates CA:TRUE by default; webpki
@@ -311,4 +324,34 @@ async fn a_server_certificate_used_as_a_ca_is_explained() {
     let message = refused(&client, &url, CertificateErrorKind::Other).await;
     assert!(!message.contains("EndEntityUsedAsCa"), "{message}");
     assert!(message.contains("not a CA"), "{message}");
+}
+
+#[tokio::test]
+async fn an_intermediate_below_one_allowing_none_is_explained() {
+    // pathLenConstraint 0: this intermediate may sign leaves only, not another CA.
+    let root = root("Plain Root", &[], &[]);
+    let strict = intermediate(&root, "Strict Intermediate", |p| {
+        p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    });
+    let below = intermediate(&strict, "Forbidden Intermediate", |_| {});
+    let message = chain_refused(&root, &[&below, &strict], CertificateErrorKind::Other).await;
+    assert!(!message.contains("PathLenConstraintViolated"), "{message}");
+    assert!(message.contains("pathLenConstraint"), "{message}");
+}
+
+#[tokio::test]
+async fn an_unknown_critical_extension_is_explained() {
+    let root = root("Plain Root", &[], &[]);
+    let odd = intermediate(&root, "Odd Intermediate", |p| {
+        let mut extension =
+            rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![5, 0]);
+        extension.set_criticality(true);
+        p.custom_extensions.push(extension);
+    });
+    let message = chain_refused(&root, &[&odd], CertificateErrorKind::Other).await;
+    assert!(
+        !message.contains("UnsupportedCriticalExtension"),
+        "{message}"
+    );
+    assert!(message.contains("extension marked critical"), "{message}");
 }

@@ -88,10 +88,24 @@ pub(crate) fn parse_pem_bundle(pem: &[u8], origin: &str) -> Result<Vec<Certifica
     }
     if ders.is_empty() {
         return Err(Error::builder(format!(
-            "{origin}: no certificate found (expected one or more \"-----BEGIN CERTIFICATE-----\" blocks)"
+            "{origin}: no certificate found (expected one or more \"-----BEGIN CERTIFICATE-----\" blocks){}",
+            why_no_certificate(pem)
         )));
     }
     Ok(ders)
+}
+
+/// A hint for input without a CERTIFICATE block, for the two mistakes people make: a
+/// binary (DER) certificate where PEM was expected, and the key file for the certificate.
+fn why_no_certificate(input: &[u8]) -> &'static str {
+    if x509_parser::parse_x509_certificate(input).is_ok() {
+        "; this is a binary (DER) certificate: use Certificate::from_der, or convert it \
+         with `openssl x509 -inform der -in cert.der -out cert.pem`"
+    } else if input.windows(16).any(|w| w == b"PRIVATE KEY-----") {
+        "; it holds a private key: a CA file holds certificates only"
+    } else {
+        ""
+    }
 }
 
 fn check_x509(der: &CertificateDer<'_>, origin: &str, index: usize) -> Result<()> {

@@ -16,6 +16,9 @@ struct Facts {
     self_issued: bool,
     /// basicConstraints CA:TRUE.
     is_ca: bool,
+    /// It has a subjectAltName extension, whatever `names` found in it.
+    has_san: bool,
+    /// The DNS names and IP addresses of its subjectAltName.
     names: Vec<String>,
     /// notBefore and notAfter, in seconds since 1970.
     not_before: i64,
@@ -29,6 +32,7 @@ fn facts(der: &CertificateDer<'_>) -> Option<Facts> {
         issuer: name_or_empty(&cert.issuer().to_string()),
         self_issued: cert.subject().as_raw() == cert.issuer().as_raw(),
         is_ca: cert.is_ca(),
+        has_san: matches!(cert.subject_alternative_name(), Ok(Some(_))),
         names: subject_alt_names(&cert),
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
@@ -228,6 +232,10 @@ pub(crate) fn certificate(
                     "its subjectAltName lists {host} as a DNS name, not as an IP address; \
                      a URL with an IP address needs an IP address entry (RFC 6125)"
                 )
+            } else if names.is_empty() && leaf.as_ref().is_some_and(|f| f.has_san) {
+                "its subjectAltName lists no DNS name or IP address (only entries such as \
+                 e-mail addresses or URIs, which don't name a server)"
+                    .to_owned()
             } else if names.is_empty() {
                 "it has no subjectAltName at all (a name only in the CN is not accepted, \
                  per RFC 6125 and the CA/Browser Forum rules)"
@@ -304,6 +312,13 @@ pub(crate) fn certificate(
                 format!("{who} failed verification: {}", other.0),
             ),
         },
+        CertificateError::BadEncoding => (
+            CertificateErrorKind::Other,
+            format!(
+                "{who}: a certificate of its chain is malformed (its DER encoding breaks the \
+                 X.509 rules), so it can't be checked. The certificate must be re-issued"
+            ),
+        ),
         other => (
             CertificateErrorKind::Other,
             format!("{who} failed verification: {other:?}"),
@@ -374,6 +389,21 @@ fn path_building(
                 ),
             )
         }
+        E::UnsupportedCriticalExtension => (
+            CertificateErrorKind::Other,
+            format!(
+                "{who}: a certificate of its chain has an extension marked critical that the \
+                 verifier does not know, and RFC 5280 says to refuse such a certificate. \
+                 The CA must issue it without that extension, or not mark it critical"
+            ),
+        ),
+        E::PathLenConstraintViolated => (
+            CertificateErrorKind::Other,
+            format!(
+                "{who}: its chain has more intermediate CAs below one of them than that CA's \
+                 pathLenConstraint allows. The server must use a chain its CA permits"
+            ),
+        ),
         other => (
             CertificateErrorKind::Other,
             format!("{who} failed verification: {other:?}"),
@@ -525,6 +555,31 @@ mod tests {
         );
         assert_eq!(p.kind, CertificateErrorKind::UnknownIssuer);
         assert!(p.message.contains("example.com"));
+    }
+
+    #[test]
+    fn a_subject_alt_name_without_server_names_is_told_from_none() {
+        let mut params = rcgen::CertificateParams::default();
+        params.subject_alt_names = vec![rcgen::SanType::Rfc822Name(
+            "ops@example.com".try_into().unwrap(),
+        )];
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let p = certificate(
+            &CertificateError::NotValidForName,
+            cert.der(),
+            &[],
+            &ServerName::try_from("example.com").unwrap(),
+            UnixTime::now(),
+            "system roots",
+            &[],
+        );
+        assert_eq!(p.kind, CertificateErrorKind::NameMismatch);
+        assert!(
+            p.message.contains("lists no DNS name or IP address"),
+            "{}",
+            p.message
+        );
     }
 
     #[test]
