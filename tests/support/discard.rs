@@ -12,7 +12,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
+
+use super::accept::serve_each;
 
 /// A running discard server on 127.0.0.1; stops when dropped.
 pub struct DiscardServer {
@@ -39,24 +41,14 @@ impl Drop for DiscardServer {
 pub async fn discard_server() -> DiscardServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
-    let task = tokio::spawn(async move {
-        let mut connections = JoinSet::new();
-        loop {
-            tokio::select! {
-                Ok((tcp, _)) = listener.accept() => {
-                    connections.spawn(async move {
-                        let service = service_fn(|req: Request<Incoming>| async move {
-                            Ok::<_, Infallible>(count(req.into_body()).await)
-                        });
-                        let _ = auto::Builder::new(TokioExecutor::new())
-                            .serve_connection(TokioIo::new(tcp), service)
-                            .await;
-                    });
-                }
-                Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            }
-        }
-    });
+    let task = tokio::spawn(serve_each(listener, |tcp| async move {
+        let service = service_fn(|req: Request<Incoming>| async move {
+            Ok::<_, Infallible>(count(req.into_body()).await)
+        });
+        let _ = auto::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(tcp), service)
+            .await;
+    }));
     DiscardServer { addr, task }
 }
 

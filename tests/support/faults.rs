@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+use super::accept::serve_each;
 use super::raw::read_request_from;
 use super::tls_server::{server_config, Alpn, ServerOptions};
 
@@ -195,21 +196,11 @@ async fn accept_loop(
     script: Script,
     stats: Arc<Stats>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => {
-                    let _ = tcp.set_nodelay(true);
-                    let index = stats.accepts.fetch_add(1, Ordering::SeqCst);
-                    let steps = script(index);
-                    connections.spawn(serve(tcp, tls.clone(), steps, stats.clone()));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+    serve_each(listener, |tcp| {
+        let steps = script(stats.accepts.fetch_add(1, Ordering::SeqCst));
+        serve(tcp, tls.clone(), steps, stats.clone())
+    })
+    .await
 }
 
 /// Plays `steps` on one connection.

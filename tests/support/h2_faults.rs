@@ -11,9 +11,10 @@ use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::Reason;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+use super::accept::serve_each;
 use super::tls_server::default_tls_listener;
 
 /// The longest a connection is kept when its client is gone or silent.
@@ -96,27 +97,15 @@ async fn accept_loop(
     fault: FaultFn,
     stats: Arc<Stats>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => {
-                    let index = stats.accepts.fetch_add(1, Ordering::SeqCst);
-                    let behaviour = fault(index);
-                    let (acceptor, stats) = (acceptor.clone(), stats.clone());
-                    connections.spawn(async move {
-                        let _ = tokio::time::timeout(
-                            CONNECTION_BOUND,
-                            serve(tcp, acceptor, behaviour, stats),
-                        )
-                        .await;
-                    });
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+    serve_each(listener, |tcp| {
+        let behaviour = fault(stats.accepts.fetch_add(1, Ordering::SeqCst));
+        let (acceptor, stats) = (acceptor.clone(), stats.clone());
+        async move {
+            let _ = tokio::time::timeout(CONNECTION_BOUND, serve(tcp, acceptor, behaviour, stats))
+                .await;
         }
-    }
+    })
+    .await
 }
 
 async fn serve(tcp: TcpStream, acceptor: TlsAcceptor, fault: H2Fault, stats: Arc<Stats>) {

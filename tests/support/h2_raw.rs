@@ -17,10 +17,11 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, WriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+use super::accept::serve_each;
 use super::tls_server::default_tls_listener;
 
 /// The longest a connection waits for its client (to send its request, to read, to
@@ -336,27 +337,14 @@ async fn accept_loop(
     script: Arc<Vec<Step>>,
     stats: Arc<Stats>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => {
-                    let _ = tcp.set_nodelay(true);
-                    stats.accepts.fetch_add(1, Ordering::SeqCst);
-                    let (acceptor, script, stats) = (acceptor.clone(), script.clone(), stats.clone());
-                    connections.spawn(async move {
-                        let _ = tokio::time::timeout(
-                            CLIENT_BOUND,
-                            serve(tcp, acceptor, &script, &stats),
-                        )
-                        .await;
-                    });
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+    serve_each(listener, |tcp| {
+        stats.accepts.fetch_add(1, Ordering::SeqCst);
+        let (acceptor, script, stats) = (acceptor.clone(), script.clone(), stats.clone());
+        async move {
+            let _ = tokio::time::timeout(CLIENT_BOUND, serve(tcp, acceptor, &script, &stats)).await;
         }
-    }
+    })
+    .await
 }
 
 /// Reads one frame; `None` at EOF or on an error.

@@ -7,6 +7,7 @@
 //! means "for the tests", hence no `pub(crate)` noise despite the crate's unreachable_pub.
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
+mod accept;
 mod client;
 mod discard;
 mod echo;

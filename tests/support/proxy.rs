@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
+
+use super::accept::serve_each;
 
 /// How long the proxy waits for a request head, or for a byte of a connection it relays.
 const READ_BOUND: Duration = Duration::from_secs(10);
@@ -122,20 +124,11 @@ pub fn basic(user: &str, password: &str) -> String {
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    state.accepts.fetch_add(1, Ordering::SeqCst);
-                    connections.spawn(serve(stream, state.clone()));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+    serve_each(listener, |stream| {
+        state.accepts.fetch_add(1, Ordering::SeqCst);
+        serve(stream, state.clone())
+    })
+    .await
 }
 
 async fn serve(mut client: TcpStream, state: Arc<State>) {

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
+
+use super::accept::serve_each;
 
 /// How long any one read waits for the client before giving up.
 const READ_BOUND: Duration = Duration::from_secs(10);
@@ -224,21 +226,16 @@ where
     F: Fn(RawConn) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    let index = stats.accepts.fetch_add(1, Ordering::SeqCst);
-                    let conn = RawConn { stream, index, buffered: Vec::new(), stats: stats.clone() };
-                    connections.spawn(f(conn));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+    serve_each(listener, |stream| {
+        let index = stats.accepts.fetch_add(1, Ordering::SeqCst);
+        f(RawConn {
+            stream,
+            index,
+            buffered: Vec::new(),
+            stats: stats.clone(),
+        })
+    })
+    .await
 }
 
 /// Accepts, reads whatever comes and never answers: for connect, handshake and response

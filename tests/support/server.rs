@@ -19,9 +19,10 @@ use hyper_util::server::conn::auto;
 use rustls::{HandshakeKind, ProtocolVersion};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+use super::accept::serve_each;
 use super::handler::{response, Handler};
 
 /// A client that connects and then stalls must not hold a server task for long.
@@ -155,27 +156,14 @@ async fn accept_loop(
     handler: Handler,
     stats: Arc<Stats>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => {
-                    stats.accepts.fetch_add(1, Ordering::SeqCst);
-                    let conn = serve_tcp(tcp, tls.clone(), handler.clone(), stats.clone());
-                    connections.spawn(conn);
-                }
-                // Out of file descriptors or similar: back off instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            // Reap finished connections so the set doesn't grow for the server's life.
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+    serve_each(listener, |tcp| {
+        stats.accepts.fetch_add(1, Ordering::SeqCst);
+        serve_tcp(tcp, tls.clone(), handler.clone(), stats.clone())
+    })
+    .await
 }
 
 async fn serve_tcp(tcp: TcpStream, tls: Option<TlsAcceptor>, handler: Handler, stats: Arc<Stats>) {
-    // Small responses must not wait for Nagle and the client's delayed ACK.
-    let _ = tcp.set_nodelay(true);
     let Some(acceptor) = tls else {
         return serve(tcp, None, handler, stats).await;
     };
