@@ -308,20 +308,14 @@ async fn a_server_certificate_used_as_a_ca_is_explained() {
     let root = root("Honest Root", &[], &[]);
     let middle_key = KeyPair::generate().expect("P-256 key");
     let middle_params = leaf_params(&["middle.example"]);
-    let middle = middle_params
-        .clone()
-        .signed_by(&middle_key, &root.issuer)
-        .expect("leaf");
-    let signer = Issuer::new(middle_params, middle_key);
-    let key = KeyPair::generate().expect("P-256 key");
-    let leaf = leaf_params(&["localhost"])
-        .signed_by(&key, &signer)
-        .expect("leaf signed by a leaf");
-    let chain = vec![leaf.der().clone(), middle.der().clone()];
-    let server = https_server_with_chain(chain, pkcs8(&key)).await;
-    let client = trusting(&root).build().unwrap();
-    let url = server.url_host("localhost", "/");
-    let message = refused(&client, &url, CertificateErrorKind::Other).await;
+    let middle = Ca {
+        cert: middle_params
+            .clone()
+            .signed_by(&middle_key, &root.issuer)
+            .expect("leaf"),
+        issuer: Issuer::new(middle_params, middle_key),
+    };
+    let message = chain_refused(&root, &[&middle], CertificateErrorKind::Other).await;
     assert!(!message.contains("EndEntityUsedAsCa"), "{message}");
     assert!(message.contains("not a CA"), "{message}");
 }
