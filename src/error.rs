@@ -234,7 +234,7 @@ impl Error {
             }
         }
         let proxy =
-            connecting && chain(&err).any(|cause| cause.is::<crate::proxy::connect::ProxyError>());
+            connecting && chain(&err).any(|cause| cause.is::<crate::connect::tunnel::ProxyError>());
         let mut error = Error::new(kind, message).with_source(err).with_url(url);
         error.inner.during_connect = connecting;
         error.inner.proxy = proxy;
@@ -242,7 +242,7 @@ impl Error {
     }
 
     /// A request hyper never answered although its connection is gone (see
-    /// `crate::retry::stale::watched`): the TLS error that broke the connection if one
+    /// `crate::attempt::watched`): the TLS error that broke the connection if one
     /// did, else what hyper says of a request whose connection closed under it.
     pub(crate) fn lost(tls: Option<rustls::Error>, url: &Url) -> Error {
         let (kind, message) = match tls {
@@ -477,13 +477,13 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
         if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
             return explain::rustls_error(tls, host, None);
         }
-        if let Some(proxy) = cause.downcast_ref::<crate::proxy::connect::ProxyError>() {
+        if let Some(proxy) = cause.downcast_ref::<crate::connect::tunnel::ProxyError>() {
             return proxy.classify();
         }
         if let Some(timeout) = cause.downcast_ref::<crate::connect::ConnectTimeout>() {
             return (ErrorKind::Timeout, timeout.to_string());
         }
-        if let Some(dns) = cause.downcast_ref::<crate::dns::DnsError>() {
+        if let Some(dns) = cause.downcast_ref::<crate::connect::dns::DnsError>() {
             return (ErrorKind::Dns, dns.to_string());
         }
         if let Some(h) = cause.downcast_ref::<hyper::Error>() {
@@ -565,7 +565,7 @@ fn h2_detected(h2: &h2::Error, in_body: bool) -> Option<&'static str> {
 
 /// The TLS error recorded on the connection a request failed on, if any.
 fn tls_failure_of(err: &hyper_util::client::legacy::Error) -> Option<rustls::Error> {
-    crate::conn::record_of(err.connect_info()?)?.tls_failure()
+    crate::connect::conn::record_of(err.connect_info()?)?.tls_failure()
 }
 
 /// A TLS alert named only in an error's text. h2 keeps an io error's kind and message but

@@ -343,32 +343,43 @@
 //! ## Runtime
 //! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this).
 
-mod body;
+// The rooms, in the order a request passes through them (docs/architecture.md): what a
+// user calls, one request's loop, one attempt through the pool, the pool, the connector,
+// TLS. Each room imports only from the rooms below it.
 mod client;
-mod conn;
-mod connect;
+
+mod body;
 #[cfg(feature = "cookies")]
 pub mod cookie;
-mod decode;
-mod dns;
-mod error;
-mod framing;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
 mod into_url;
 #[cfg(feature = "multipart")]
 pub mod multipart;
-mod pacing;
-mod pools;
-mod proxy;
-mod redact;
 pub mod redirect;
 mod request;
 mod response;
 pub mod retry;
-mod run;
+
+mod attempt;
+
+mod timeouts;
+
+mod pool;
+
+mod connect;
+
+mod proxy;
+
 mod tls;
+
+mod error;
+mod redact;
+
+/// Not for users: the fuzz targets' in-memory connections (see `fuzz/`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::connect::memory::MemoryIo;
+}
 
 pub use body::Body;
 pub use client::{Client, ClientBuilder};

@@ -8,7 +8,7 @@
 //! key. They never meet: a client's rules are fixed by `build()` and depend on nothing but
 //! the destination's scheme and host, so for one client each key has exactly one route
 //! (direct, or through one proxy) and every connection under that key took it. Each
-//! client, and each per-request TLS configuration (`crate::pools`), has a pool of its own,
+//! client, and each per-request TLS configuration (`crate::pool`), has a pool of its own,
 //! so nothing crosses between clients either. Per-request proxies would break this and
 //! would need pools of their own, as per-request TLS settings have.
 
@@ -22,7 +22,6 @@ use url::Url;
 
 use crate::error::{Error, Result};
 
-pub(crate) mod connect;
 mod env;
 
 /// A proxy to send requests through, given to [`ClientBuilder::proxy`](crate::ClientBuilder::proxy).

@@ -106,7 +106,6 @@ mod budget;
 mod outcome;
 mod policy;
 mod send;
-pub(crate) mod stale;
 
 pub use budget::Budget;
 pub use policy::Policy;

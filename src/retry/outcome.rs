@@ -4,8 +4,8 @@
 use http::header::HeaderMap;
 use http::Method;
 
-use super::stale::Progress;
 use super::Policy;
+use crate::attempt::Progress;
 use crate::error::ErrorKind;
 
 /// Whether the request may be sent again once the server may have seen it: an idempotent
@@ -21,7 +21,7 @@ pub(crate) fn idempotent(policy: &Policy, method: &Method, headers: &HeaderMap) 
                 | Method::PUT
                 | Method::DELETE
         )
-        || super::stale::has_idempotency_key(headers)
+        || crate::attempt::has_idempotency_key(headers)
 }
 
 /// A failed attempt: retried when the failure is one that may pass (the connection, not

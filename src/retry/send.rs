@@ -9,12 +9,12 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::policy::Retrying;
-use super::stale::{self, Failed, Replay};
 use super::{backoff, outcome};
+use crate::attempt::{self as stale, Failed, Replay};
 use crate::body::Body;
 use crate::client::ClientInner;
 use crate::error::{Error, Result};
-use crate::pools::Pool;
+use crate::pool::Pool;
 
 /// The most of a retried response's body read while waiting, so that its connection can
 /// go back to the pool; a longer body closes the connection instead.

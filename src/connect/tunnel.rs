@@ -17,9 +17,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use super::Route;
-use crate::dns::{DnsError, Resolver};
+use crate::connect::dns::{DnsError, Resolver};
 use crate::error::{BoxError, ErrorKind};
+use crate::proxy::Route;
 
 /// A TCP connection, to the proxy or through its tunnel.
 pub(crate) type Tcp = TokioIo<TcpStream>;

@@ -25,6 +25,8 @@
 //! own future holds one of them, so it would wait forever (see [`watched`]). A request
 //! still unanswered a while after its connection was dropped fails instead.
 
+pub(crate) mod heads;
+
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -39,10 +41,10 @@ use url::Url;
 
 use crate::body::Body;
 use crate::client::ClientInner;
-use crate::conn::{Proto, Record};
+use crate::connect::conn::{Proto, Record};
 use crate::error::{Error, Result};
-use crate::pacing;
-use crate::pools::Pool;
+use crate::pool::Pool;
+use crate::timeouts;
 
 /// Whether a request may be sent again, decided before it is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +113,7 @@ fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
         return None;
     }
     let connected = err.connect_info()?;
-    let record = crate::conn::record_of(connected)?;
+    let record = crate::connect::conn::record_of(connected)?;
     let Proto::Http1(usage) = &record.proto else {
         return None;
     };
@@ -226,7 +228,7 @@ impl From<Failed> for Error {
 /// Sends `request` through the pool, and once more with `again()` if it failed on a stale
 /// pooled connection and `replay` allows it.
 ///
-/// Every response leaves the pool through here, so this is where `crate::framing` refuses
+/// Every response leaves the pool through here, so this is where `crate::attempt::heads` refuses
 /// the heads it refuses: before anything reads them, the retry policy (which drains the
 /// responses it retries) and the redirect loop included.
 pub(crate) async fn send(
@@ -240,7 +242,7 @@ pub(crate) async fn send(
     // `again()` makes a request with the same method.
     let method = request.method().clone();
     let checked = |response: http::Response<Incoming>| {
-        crate::framing::check(&response, &method, url, client.max_response_header_size)
+        crate::attempt::heads::check(&response, &method, url, client.max_response_header_size)
             .map_err(Failed::other)?;
         Ok(response)
     };
@@ -281,7 +283,7 @@ fn attempt<'a>(
 ) -> impl Future<Output = Result<std::result::Result<http::Response<Incoming>, Unanswered>>> + 'a {
     let capture = capture_connection(&mut request);
     let response = watched(pool.request(request), capture, LOST_AFTER);
-    pacing::head(client.pacing.as_ref(), url, response)
+    timeouts::head(client.pacing.as_ref(), url, response)
 }
 
 /// How often an unanswered request looks at its connection (see [`watched`]). A request
@@ -368,7 +370,7 @@ fn record_of(capture: &CaptureConnection) -> Option<Arc<Record>> {
     capture
         .connection_metadata()
         .as_ref()
-        .and_then(crate::conn::record_of)
+        .and_then(crate::connect::conn::record_of)
 }
 
 #[cfg(test)]
@@ -377,7 +379,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::conn::Dialing;
+    use crate::connect::conn::Dialing;
 
     const LOST_AFTER: Duration = Duration::from_millis(50);
 

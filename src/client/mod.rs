@@ -1,5 +1,7 @@
 //! `Client` and `ClientBuilder`: settings in, the pooled hyper stack built once in `build()`.
 
+mod send;
+
 use std::fmt;
 use std::future::Future;
 use std::path::Path;
@@ -11,16 +13,16 @@ use http::Method;
 
 #[cfg(feature = "cookies")]
 use crate::cookie::{CookieStore, Jar};
-use crate::decode::Decoding;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::into_url::IntoUrl;
-use crate::pacing::Pacing;
-use crate::pools::{OptionPools, Pool, PoolShape};
+use crate::pool::{OptionPools, Pool, PoolShape};
 use crate::proxy::{Proxies, Proxy};
 use crate::redirect;
 use crate::request::{Request, RequestBuilder};
+use crate::response::decode::Decoding;
 use crate::response::Response;
 use crate::retry::{self, Retrying};
+use crate::timeouts::Pacing;
 use crate::tls::{
     Certificate, CertificateRevocationList, Identity, RootSource, TlsConfig, TlsSettings,
     TlsVersion, Verification,
@@ -29,7 +31,7 @@ use crate::tls::{
 /// How long an idle pooled connection is kept. Below the keep-alive of common servers
 /// (nginx 75 s, cloud load balancers 60 s) so we close first and rarely write into a
 /// connection the server is closing; reqwest's 90 s invites that race. Servers with
-/// shorter timeouts (Node's 5 s) still close first: `crate::retry::stale` covers that race.
+/// shorter timeouts (Node's 5 s) still close first: `crate::attempt` covers that race.
 const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
 /// The largest response head accepted by default: ureq's and Python's 64 KiB. hyper's own
@@ -159,7 +161,7 @@ impl Client {
         &self,
         request: Request,
     ) -> impl Future<Output = Result<Response>> + Send + 'static {
-        crate::run::send(self.inner.clone(), Ok(request))
+        crate::client::send::send(self.inner.clone(), Ok(request))
     }
 
     /// What [`RequestBuilder::send`] runs: the builder's client moves in, no clone.
@@ -167,7 +169,7 @@ impl Client {
         self,
         request: Result<Request>,
     ) -> impl Future<Output = Result<Response>> + Send + 'static {
-        crate::run::send(self.inner, request)
+        crate::client::send::send(self.inner, request)
     }
 
     /// A builder for a request made elsewhere, to adjust it with the builder's methods.
@@ -236,7 +238,7 @@ pub struct ClientBuilder {
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
     #[cfg(feature = "fuzzing")]
-    pub(crate) transport: Option<crate::fuzzing::Transport>,
+    pub(crate) transport: Option<crate::connect::memory::Transport>,
 }
 
 #[derive(PartialEq)]
@@ -312,7 +314,7 @@ impl ClientBuilder {
                 problem.message.clone(),
             ));
         }
-        crate::pools::warn_if_insecure(&self.tls, "this client");
+        crate::pool::warn_if_insecure(&self.tls, "this client");
         let proxies = Proxies::new(&self.proxies, self.env_proxies).map(Arc::new);
         let shape = PoolShape {
             connect_timeout: self.connect_timeout,

@@ -29,10 +29,10 @@ pub(crate) struct Conn {
 /// What a connection records for the requests that fail on it; hyper-util hands it back
 /// through the failed request's `connect_info()` extras. One record per connection, as
 /// hyper-util copies each extra into every response (an allocation each): HTTP/1
-/// connections count their use for `crate::retry::stale` (and so for the retry policy),
+/// connections count their use for `crate::attempt` (and so for the retry policy),
 /// h2 ones keep the TLS error that broke them (HTTP/1 gets that error with the failed
 /// request itself). Both say when the connection is gone, for the watch on requests that
-/// hyper loses (see `crate::retry::stale`).
+/// hyper loses (see `crate::attempt`).
 #[derive(Debug)]
 pub(crate) struct Record {
     pub(crate) proto: Proto,
@@ -111,7 +111,7 @@ impl Record {
         self.dialing.any()
     }
 
-    /// Marks the connection dropped, for the requests that look (`crate::retry::stale`).
+    /// Marks the connection dropped, for the requests that look (`crate::attempt`).
     pub(crate) fn close(&self) {
         self.closed.store(true, SeqCst);
     }
@@ -130,7 +130,7 @@ pub(crate) fn record_of(connected: &Connected) -> Option<Arc<Record>> {
 
 /// What an HTTP/1 connection has carried, as its reads and writes show it, so that a
 /// request that failed on it can tell whether the connection was reused and whether any of
-/// the response arrived (see `crate::retry::stale`).
+/// the response arrived (see `crate::attempt`).
 ///
 /// An HTTP/1 client writes a request, then reads its response, and writes the next request
 /// only once that response is complete, so an exchange starts at the first write after
@@ -147,7 +147,7 @@ pub(crate) struct Usage {
     /// Whether the current exchange has read any byte of its response.
     read: AtomicBool,
     /// Set when a response on this connection had framing we refuse (see
-    /// `crate::framing`): from then on the connection reads as closed and takes no write,
+    /// `crate::attempt::heads`): from then on the connection reads as closed and takes no write,
     /// so hyper closes it instead of handing it to the next request.
     retired: AtomicBool,
 }
@@ -247,7 +247,10 @@ impl Conn {
 
     /// A plaintext HTTP/1 connection over the fuzz target's in-memory transport.
     #[cfg(feature = "fuzzing")]
-    pub(crate) fn memory(io: Box<dyn crate::fuzzing::MemoryIo>, dialing: Arc<Dialing>) -> Conn {
+    pub(crate) fn memory(
+        io: Box<dyn crate::connect::memory::MemoryIo>,
+        dialing: Arc<Dialing>,
+    ) -> Conn {
         Conn {
             stream: Stream::Memory(TokioIo::new(io)),
             tls_info: None,
@@ -397,7 +400,7 @@ impl Write for Conn {
 enum Stream {
     Net(MaybeHttpsStream<TokioIo<TcpStream>>),
     #[cfg(feature = "fuzzing")]
-    Memory(TokioIo<Box<dyn crate::fuzzing::MemoryIo>>),
+    Memory(TokioIo<Box<dyn crate::connect::memory::MemoryIo>>),
 }
 
 /// Calls `$method` on whichever stream `$stream` (a `Pin<&mut Stream>`) holds.

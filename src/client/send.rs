@@ -8,14 +8,14 @@ use hyper::body::Incoming;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::attempt::{self, Replay};
 use crate::body::Body;
 use crate::client::ClientInner;
 use crate::error::{Error, Result};
-use crate::pools::Pool;
+use crate::pool::Pool;
 use crate::redirect;
 use crate::request::Request;
 use crate::response::{Deadline, Response};
-use crate::retry::stale::{self, Replay};
 use crate::retry::Retries;
 
 /// Sends `request` (or reports the error made while building it) and follows redirects,
@@ -105,7 +105,7 @@ async fn follow(
         let headers = &headers_again;
         let again = move || to_http_again(client, method, url, headers, body, default_credentials);
         let response = match &mut retries {
-            None => stale::send(client, pool, request, url, replay, again).await?,
+            None => attempt::send(client, pool, request, url, replay, again).await?,
             // Boxed: a client without a policy keeps the smaller future.
             Some(retries) => {
                 Box::pin(retries.send(client, pool, request, url, replay, again)).await?
@@ -116,7 +116,7 @@ async fn follow(
             crate::cookie::store_response_cookies(store.as_ref(), response.headers(), &hop.url);
         }
         if hops_done > 0 || response.status().is_redirection() {
-            crate::framing::add_to_chain(
+            crate::attempt::heads::add_to_chain(
                 &mut chain_heads,
                 &response,
                 client.max_response_header_size,

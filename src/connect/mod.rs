@@ -1,6 +1,12 @@
 //! The connector: TCP (hyper-util), through a proxy if the client has one, then TLS
 //! (hyper-rustls), under one connect timeout.
 
+pub(crate) mod conn;
+pub(crate) mod dns;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod memory;
+pub(crate) mod tunnel;
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -15,10 +21,10 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::conn::{Conn, Dialing};
-use crate::dns::Resolver;
+use crate::connect::conn::{Conn, Dialing};
+use crate::connect::dns::Resolver;
 use crate::error::BoxError;
-use crate::proxy::{self, Proxies};
+use crate::proxy::Proxies;
 use crate::tls::explain::{self, CertificateProblem, TlsProblem};
 use crate::tls::{TlsConfig, VersionRange};
 
@@ -62,7 +68,7 @@ pub(crate) struct Connector {
     dialing: Arc<Dialing>,
     /// The fuzz target's in-memory connections, used instead of TCP and TLS when set.
     #[cfg(feature = "fuzzing")]
-    transport: Option<crate::fuzzing::Transport>,
+    transport: Option<crate::connect::memory::Transport>,
 }
 
 /// TCP then TLS, and the TLS configuration alone for handshakes through a proxy's tunnel.
@@ -106,7 +112,10 @@ impl Connector {
     }
 
     #[cfg(feature = "fuzzing")]
-    pub(crate) fn with_transport(mut self, transport: Option<crate::fuzzing::Transport>) -> Self {
+    pub(crate) fn with_transport(
+        mut self,
+        transport: Option<crate::connect::memory::Transport>,
+    ) -> Self {
         self.transport = transport;
         self
     }
@@ -146,12 +155,12 @@ impl Service<Uri> for Connector {
                 Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
             }
             (false, Some(route), _) => {
-                let tcp = proxy::connect::forward(&self.http, &route);
+                let tcp = tunnel::forward(&self.http, &route);
                 Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
             }
             (true, None, Some(https)) => https.connector.call(dst),
             (true, Some(route), Some(https)) => {
-                let tunnel = proxy::connect::tunnel(&self.http, route, &dst);
+                let tunnel = tunnel::tunnel(&self.http, route, &dst);
                 let config = https.config.clone();
                 Box::pin(async move {
                     let tcp = tunnel.await?;
@@ -193,12 +202,12 @@ impl Service<Uri> for Connector {
 /// A connector that hands over a connection already open (a proxy's tunnel), so that
 /// hyper-rustls runs the TLS handshake on it as it would on a fresh TCP connection: same
 /// configuration, server name, ALPN and verification.
-struct Handoff(Option<proxy::connect::Tcp>);
+struct Handoff(Option<tunnel::Tcp>);
 
 impl Service<Uri> for Handoff {
-    type Response = proxy::connect::Tcp;
+    type Response = tunnel::Tcp;
     type Error = std::io::Error;
-    type Future = std::future::Ready<Result<proxy::connect::Tcp, std::io::Error>>;
+    type Future = std::future::Ready<Result<tunnel::Tcp, std::io::Error>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), std::io::Error>> {
         Poll::Ready(Ok(()))

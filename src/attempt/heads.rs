@@ -19,7 +19,7 @@ use http::{Method, StatusCode, Version};
 use hyper::body::Incoming;
 use url::Url;
 
-use crate::conn::{Proto, RecordExtra};
+use crate::connect::conn::{Proto, RecordExtra};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Fails an HTTP/1 response whose head we refuse, and retires its connection.

@@ -1,6 +1,8 @@
 //! `Response`: the head's accessors, and the body read whole (`bytes`, `text`, `json`) or
 //! piece by piece (`chunk`, `bytes_stream`), all under the request's deadline.
 
+pub(crate) mod decode;
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -20,9 +22,9 @@ use tokio::time::{Instant, Sleep};
 use url::Url;
 
 use crate::client::ClientInner;
-use crate::decode::Decoder;
 use crate::error::{Error, Result};
-use crate::pacing::RawBody;
+use crate::response::decode::Decoder;
+use crate::timeouts::RawBody;
 use crate::tls::info::TlsInfoExtra;
 use crate::tls::TlsInfo;
 

@@ -40,7 +40,7 @@ pub(crate) struct PoolShape {
     /// The largest response head accepted, in bytes (`max_response_header_size`).
     pub(crate) max_header_size: usize,
     #[cfg(feature = "fuzzing")]
-    pub(crate) transport: Option<crate::fuzzing::Transport>,
+    pub(crate) transport: Option<crate::connect::memory::Transport>,
 }
 
 impl PoolShape {

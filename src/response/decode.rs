@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::client::ClientBuilder;
 use crate::error::{Error, Result};
-use crate::pacing::RawBody;
+use crate::timeouts::RawBody;
 
 /// The most a single read of a decoded body returns: reads stay small however much one
 /// compressed chunk inflates to.
