@@ -1,4 +1,5 @@
-//! `Error`: what failed, for which URL, and how hyper, io and rustls errors map onto it.
+//! `Error`: what failed, for which URL, and of which kind. A leaf: the transport errors are
+//! mapped onto these kinds in `attempt/failure.rs`, which knows their types.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -7,8 +8,6 @@ use std::time::Duration;
 
 use http::StatusCode;
 use url::Url;
-
-use crate::tls::explain::{self, CertificateProblem, TlsProblem};
 
 /// A `Result` alias where the error is [`wireline::Error`](Error).
 pub type Result<T> = std::result::Result<T, Error>;
@@ -219,46 +218,17 @@ impl Error {
         .with_url(url)
     }
 
-    /// Maps a failure from hyper-util's client (connecting or sending) onto our kinds.
-    pub(crate) fn from_send(err: hyper_util::client::legacy::Error, url: &Url) -> Error {
-        let connecting = err.is_connect();
-        let fallback = if connecting {
-            ErrorKind::Connect
-        } else {
-            ErrorKind::Request
-        };
-        let (mut kind, mut message) = classify(&err, url, fallback);
-        if kind == ErrorKind::Request {
-            if let Some(tls) = tls_failure_of(&err) {
-                (kind, message) = explain::rustls_error(&tls, url.host_str().unwrap_or(""), None);
-            }
-        }
-        let proxy =
-            connecting && chain(&err).any(|cause| cause.is::<crate::connect::tunnel::ProxyError>());
-        let mut error = Error::new(kind, message).with_source(err).with_url(url);
-        error.inner.during_connect = connecting;
-        error.inner.proxy = proxy;
-        error
+    /// Marks an error that happened while opening the connection (DNS, TCP, TLS, the
+    /// connect timeout), so `is_connect()` holds whatever its kind.
+    pub(crate) fn with_during_connect(mut self, during_connect: bool) -> Error {
+        self.inner.during_connect = during_connect;
+        self
     }
 
-    /// A request hyper never answered although its connection is gone (see
-    /// `crate::attempt::watched`): the TLS error that broke the connection if one
-    /// did, else what hyper says of a request whose connection closed under it.
-    pub(crate) fn lost(tls: Option<rustls::Error>, url: &Url) -> Error {
-        let (kind, message) = match tls {
-            Some(tls) => explain::rustls_error(&tls, url.host_str().unwrap_or(""), None),
-            None => (
-                ErrorKind::Request,
-                "connection closed before the request was answered".to_owned(),
-            ),
-        };
-        Error::new(kind, message).with_url(url)
-    }
-
-    /// Maps a failure while reading the response body.
-    pub(crate) fn from_body(err: hyper::Error, url: &Url) -> Error {
-        let (kind, message) = classify(&err, url, ErrorKind::Body);
-        Error::new(kind, message).with_source(err).with_url(url)
+    /// Marks an error as the proxy's (`is_proxy()`).
+    pub(crate) fn with_proxy(mut self, proxy: bool) -> Error {
+        self.inner.proxy = proxy;
+        self
     }
 
     /// The class of this error.
@@ -461,160 +431,9 @@ pub(crate) fn chain<'a>(
     })
 }
 
-/// Decides the kind and the message of a transport error by its most specific cause.
-fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (ErrorKind, String) {
-    let host = url.host_str().unwrap_or("");
-    for cause in chain(err) {
-        if let Some(problem) = cause.downcast_ref::<CertificateProblem>() {
-            return (
-                ErrorKind::Certificate(problem.kind),
-                problem.message.clone(),
-            );
-        }
-        if let Some(problem) = cause.downcast_ref::<TlsProblem>() {
-            return (ErrorKind::Tls(problem.kind), problem.message.clone());
-        }
-        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-            return explain::rustls_error(tls, host, None);
-        }
-        if let Some(proxy) = cause.downcast_ref::<crate::connect::tunnel::ProxyError>() {
-            return proxy.classify();
-        }
-        if let Some(timeout) = cause.downcast_ref::<crate::connect::ConnectTimeout>() {
-            return (ErrorKind::Timeout, timeout.to_string());
-        }
-        if let Some(dns) = cause.downcast_ref::<crate::connect::dns::DnsError>() {
-            return (ErrorKind::Dns, dns.to_string());
-        }
-        if let Some(h) = cause.downcast_ref::<hyper::Error>() {
-            if h.is_timeout() {
-                return (ErrorKind::Timeout, innermost(cause));
-            }
-            // `is_parse_too_large` exists only with hyper's server feature; its message is
-            // "message head is too large". Name the limit and the fix instead.
-            if h.is_parse() && h.to_string().contains("too large") {
-                return (
-                    fallback,
-                    "the response head is too large: over max_response_header_size \
-                     (64 KiB unless set), or more than 100 header fields"
-                        .to_owned(),
-                );
-            }
-        }
-        if let Some(h2) = cause.downcast_ref::<h2::Error>() {
-            if let Some(meaning) = h2_detected(h2, fallback == ErrorKind::Body) {
-                return (fallback, format!("{}: {meaning}", describe_chain(err)));
-            }
-        }
-    }
-    if let Some(tls) = chain(err).find_map(alert_in_text) {
-        return explain::rustls_error(&tls, host, None);
-    }
-    let message = match fallback {
-        ErrorKind::Connect => innermost(err),
-        _ => describe_chain(err),
-    };
-    (fallback, message)
-}
-
-/// What an error the h2 crate found in the server's frames means, where h2's own words
-/// ("unspecific protocol error", "excessive load generating behavior") don't say.
-/// `in_body`: the head had arrived, so its size can't be the cause.
-fn h2_detected(h2: &h2::Error, in_body: bool) -> Option<&'static str> {
-    use h2::Reason;
-    if !h2.is_library() {
-        return None;
-    }
-    // h2 names the limit a GOAWAY enforces only in its debug data, which it prints.
-    let text = h2.to_string();
-    let meaning = match h2.reason()? {
-        // A stream reset: h2 says no more than "protocol error" for any malformed
-        // response, a header list over our limit included.
-        Reason::PROTOCOL_ERROR if h2.is_reset() && in_body => {
-            "the server's HTTP/2 response body was malformed (for example its DATA did not \
-             add up to its content-length)"
-        }
-        Reason::PROTOCOL_ERROR if h2.is_reset() => {
-            "the server's HTTP/2 response was malformed, or its header list is over \
-             max_response_header_size (64 KiB unless set)"
-        }
-        Reason::PROTOCOL_ERROR => {
-            "the server broke the HTTP/2 protocol (for example a PUSH_PROMISE, which the \
-             client turns off, or DATA on a stream never opened); the connection was closed"
-        }
-        Reason::FRAME_SIZE_ERROR => {
-            "the server sent a frame larger than the client accepts (16 KiB); the \
-             connection was closed"
-        }
-        Reason::ENHANCE_YOUR_CALM if text.contains("too_many_continuations") => {
-            "the server split a response head into far more CONTINUATION frames than its \
-             size needs (a CONTINUATION flood); the connection was closed"
-        }
-        Reason::ENHANCE_YOUR_CALM if text.contains("header_list_way_too_large") => {
-            "the server's header list decodes to over four times max_response_header_size \
-             (an HPACK bomb); the connection was closed"
-        }
-        Reason::ENHANCE_YOUR_CALM if text.contains("too_many_data_frames") => {
-            "the server sent more empty or tiny DATA frames than the h2 crate accepts (100 \
-             empty ones on a connection); the connection was closed"
-        }
-        _ => return None,
-    };
-    Some(meaning)
-}
-
-/// The TLS error recorded on the connection a request failed on, if any.
-fn tls_failure_of(err: &hyper_util::client::legacy::Error) -> Option<rustls::Error> {
-    crate::connect::conn::record_of(err.connect_info()?)?.tls_failure()
-}
-
-/// A TLS alert named only in an error's text. h2 keeps an io error's kind and message but
-/// drops the error itself, so a `rustls::Error` that surfaced on an h2 connection (a
-/// client certificate demanded after a TLS 1.3 handshake) reaches us as
-/// "received fatal alert: CertificateRequired" and nothing else.
-fn alert_in_text(err: &(dyn StdError + 'static)) -> Option<rustls::Error> {
-    use rustls::AlertDescription as Alert;
-    let text = err.to_string();
-    let name = text.split("received fatal alert: ").nth(1)?;
-    let name = name.split(|c: char| !c.is_ascii_alphanumeric()).next()?;
-    let alert = [
-        Alert::CertificateRequired,
-        Alert::BadCertificate,
-        Alert::HandshakeFailure,
-        Alert::ProtocolVersion,
-        Alert::UnknownCA,
-        Alert::AccessDenied,
-        Alert::InternalError,
-        Alert::DecryptError,
-        Alert::IllegalParameter,
-        Alert::InsufficientSecurity,
-    ]
-    .into_iter()
-    .find(|alert| format!("{alert:?}") == name)?;
-    Some(rustls::Error::AlertReceived(alert))
-}
-
 /// The message of the last cause in `err`'s chain.
 pub(crate) fn innermost(err: &(dyn StdError + 'static)) -> String {
     chain(err).last().map(|e| e.to_string()).unwrap_or_default()
-}
-
-/// "a: b: c" over the chain, skipping messages that repeat the previous one.
-fn describe_chain(err: &(dyn StdError + 'static)) -> String {
-    let mut out = String::new();
-    let mut last = String::new();
-    for cause in chain(err) {
-        let text = cause.to_string();
-        if text.is_empty() || last.contains(&text) {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(": ");
-        }
-        out.push_str(&text);
-        last = text;
-    }
-    out
 }
 
 #[cfg(test)]
@@ -639,15 +458,5 @@ mod tests {
         assert!(cert.is_certificate() && cert.is_tls());
         let url = Error::invalid_url("x");
         assert!(url.is_builder());
-    }
-
-    #[test]
-    fn chain_looks_inside_io_errors() {
-        let tls = rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion);
-        let io = io::Error::other(io::Error::new(io::ErrorKind::InvalidData, tls));
-        let url = Url::parse("https://h/").unwrap();
-        let (kind, message) = classify(&io, &url, ErrorKind::Connect);
-        assert_eq!(kind, ErrorKind::Tls(TlsErrorKind::ProtocolVersion));
-        assert!(message.contains("version"), "{message}");
     }
 }

@@ -134,6 +134,34 @@
 //! `REFUSED_STREAM`, or above the last stream id of a `GOAWAY`); those are sent again
 //! once, whatever the method, if the body is bytes.
 //!
+//! ## Many requests at once
+//! A client's requests share its pool: over h2 they share one connection per server, and
+//! over HTTP/1.1 each request that finds no idle connection opens one, as in reqwest, so
+//! 1,000 requests at once hold up to 1,000 sockets;
+//! [`pool_max_idle_per_host`](ClientBuilder::pool_max_idle_per_host) bounds only what stays
+//! open between requests. To bound sockets, bound concurrency:
+//!
+//! ```no_run
+//! # async fn run(urls: Vec<String>) -> wireline::Result<()> {
+//! use std::sync::Arc;
+//! use tokio::sync::Semaphore;
+//!
+//! let client = wireline::Client::builder().pool_max_idle_per_host(8).build()?;
+//! let in_flight = Arc::new(Semaphore::new(8));
+//! let mut tasks = tokio::task::JoinSet::new();
+//! for url in urls {
+//!     let (client, in_flight) = (client.clone(), in_flight.clone());
+//!     tasks.spawn(async move {
+//!         let _permit = in_flight.acquire_owned().await.expect("never closed");
+//!         client.get(&url).send().await?.bytes().await
+//!     });
+//! }
+//! while let Some(done) = tasks.join_next().await {
+//!     done.expect("no panic")?;
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! ## Retries
 //! A client retries nothing unless given a [`retry::Policy`] (the stale-connection resend
 //! above aside). With one, a request is sent again when it could not connect, when its
@@ -382,11 +410,11 @@ pub mod fuzzing {
 }
 
 pub use body::Body;
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, RequestBuilder};
 pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
 pub use proxy::{NoProxy, Proxy};
-pub use request::{Request, RequestBuilder};
+pub use request::Request;
 pub use response::Response;
 pub use tls::{
     Certificate, CertificateRevocationList, Identity, PeerCertificate, TlsInfo, TlsOptions,

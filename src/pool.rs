@@ -17,7 +17,7 @@ use crate::body::Body;
 use crate::connect::Connector;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::proxy::Proxies;
-use crate::tls::{TlsConfig, TlsOptions, TlsSettings, Verification};
+use crate::tls::{TlsConfig, TlsOptions, TlsSettings};
 
 /// A pooled hyper client over our connector.
 pub(crate) type Pool = PooledClient<Connector, Body>;
@@ -112,28 +112,12 @@ impl OptionPools {
             }
             ready => ready,
         };
-        warn_if_insecure(&settings, "requests made with these TlsOptions");
+        settings.warn_if_insecure("requests made with these TlsOptions");
         let pool = Arc::new(self.shape.pool(tls, &settings));
         if kept.len() == MAX_KEPT {
             kept.remove(0);
         }
         kept.push((settings, pool.clone()));
         Ok(Some(pool))
-    }
-}
-
-/// Logs, once per pool, that its connections are not fully verified.
-pub(crate) fn warn_if_insecure(settings: &TlsSettings, whose: &str) {
-    if settings.verification == Verification::AcceptInvalidCerts {
-        tracing::warn!(
-            "wireline: certificate verification is OFF for {whose} \
-             (danger_accept_invalid_certs): any server can impersonate any host"
-        );
-    } else if settings.accept_invalid_hostnames {
-        tracing::warn!(
-            "wireline: host name verification is OFF for {whose} \
-             (danger_accept_invalid_hostnames): any server with a certificate from a \
-             trusted CA can impersonate any host"
-        );
     }
 }

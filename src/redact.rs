@@ -27,6 +27,24 @@ pub(crate) fn mark_credentials(headers: &mut HeaderMap) {
     }
 }
 
+/// Adds `headers` to `into`, each name's values replacing those `into` had, with the values
+/// of credential headers marked sensitive: the builders' `headers` and `default_headers`.
+pub(crate) fn replace_headers(into: &mut HeaderMap, headers: HeaderMap) {
+    let mut last_name = None;
+    for (name, mut value) in headers {
+        if let Some(name) = name {
+            into.remove(&name);
+            last_name = Some(name);
+        }
+        // A map's first value always comes with its name, so `last_name` is set.
+        let Some(name) = &last_name else { continue };
+        if is_credential(name) {
+            value.set_sensitive(true);
+        }
+        into.append(name.clone(), value);
+    }
+}
+
 /// A header map as `Debug` shows it, with the value of every credential header, every
 /// `Set-Cookie` and every value marked sensitive replaced by `Sensitive`.
 pub(crate) struct Headers<'a>(pub(crate) &'a HeaderMap);

@@ -3,6 +3,7 @@
 
 use http::header::{self, HeaderMap};
 use http::{Method, StatusCode};
+use hyper::body::Incoming;
 use url::Url;
 
 use crate::error::Error;
@@ -113,7 +114,7 @@ pub(crate) fn next_hop(
     let mut url = current.join(location).map_err(|e| {
         Error::redirect(format!(
             "the Location header {:?} is not a valid URL: {e}",
-            crate::request::shorten(location)
+            crate::into_url::shorten(location)
         ))
         .with_url(current)
     })?;
@@ -163,6 +164,34 @@ pub(crate) fn headers_for_hop(headers: &mut HeaderMap, from: &Url, hop: &Hop) ->
         }
     }
     crossed
+}
+
+/// How many times `max_response_header_size` the heads of one redirect chain may take
+/// together. Each head is capped on its own; this bounds what a chain of hops, each just
+/// under the cap, makes us read (curl caps a whole transfer's heads at 300 KiB).
+pub(crate) const CHAIN_HEADS_FACTOR: usize = 4;
+
+/// Adds `response`'s head to `total`, the heads of the redirect chain so far, and fails
+/// once they exceed [`CHAIN_HEADS_FACTOR`] × `max_head`. Called only once a chain has
+/// begun (a redirect, or any response after one): a lone response costs nothing.
+pub(crate) fn add_to_chain(
+    total: &mut usize,
+    response: &http::Response<Incoming>,
+    max_head: usize,
+    responses: usize,
+    url: &Url,
+) -> Result<(), Error> {
+    *total += crate::attempt::heads::head_size(response);
+    let cap = max_head.saturating_mul(CHAIN_HEADS_FACTOR);
+    if *total <= cap {
+        return Ok(());
+    }
+    Err(Error::redirect(format!(
+        "the {responses} response heads of this redirect chain total {total} bytes, over \
+         {CHAIN_HEADS_FACTOR} × max_response_header_size ({cap}): the server redirects \
+         with very large heads (raise max_response_header_size if you trust it)"
+    ))
+    .with_url(url))
 }
 
 #[cfg(test)]

@@ -1,23 +1,85 @@
-//! How slowly a response may arrive: `read_timeout` and `low_speed_limit`, checked while we
-//! wait for the head and for each piece of the body.
+//! Every timeout and pace rule, and what each bounds: the request's `timeout` (a
+//! [`Deadline`], over the whole request and its body), `connect_timeout` (TCP, proxy
+//! tunnel and TLS handshake together: [`connect_within`]), and `read_timeout` and
+//! `low_speed_limit` ([`Pacing`]: over the wait for the head, then each wait for the body).
 //!
-//! Both rules count only time spent waiting on the server: a caller that reads the body
-//! late is never blamed on the server. When neither is set, a body is the bare hyper body
-//! and the head an unwrapped future: nothing is allocated or timed.
+//! The pace rules count only time spent waiting on the server: a caller that reads the
+//! body late is never blamed on the server. When neither is set, a body is the bare hyper
+//! body and the head an unwrapped future: nothing is allocated or timed.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body::{Body as _, Frame};
-use hyper::body::Incoming;
+use http_body::Frame;
 use tokio::time::{Instant, Sleep};
 use url::Url;
 
-use crate::client::ClientBuilder;
-use crate::error::{Error, Result};
+use crate::error::{BoxError, Error, Result};
+
+/// The request's `timeout`: it bounds the request loop (redirects and retries included),
+/// and keeps running while the body is read.
+pub(crate) struct Deadline {
+    sleep: Pin<Box<Sleep>>,
+    limit: Duration,
+}
+
+impl Deadline {
+    pub(crate) fn after(limit: Duration) -> Deadline {
+        Deadline {
+            sleep: Box::pin(tokio::time::sleep(limit)),
+            limit,
+        }
+    }
+
+    pub(crate) fn instant(&self) -> Instant {
+        self.sleep.deadline()
+    }
+
+    /// The error for a request that ran out of time.
+    pub(crate) fn error(&self) -> Error {
+        Error::timeout(self.limit)
+    }
+
+    /// Whether the time is up, registering `cx` to be woken when it will be.
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.sleep.as_mut().poll(cx).is_ready()
+    }
+}
+
+/// `connect_timeout` ran out: it bounds the TCP connect, any proxy tunnel and the TLS
+/// handshake together, where hyper-util's own connect timeout stops at TCP.
+#[derive(Debug)]
+pub(crate) struct ConnectTimeout(pub(crate) Duration);
+
+impl fmt::Display for ConnectTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "connecting (TCP and TLS handshake) took longer than the connect timeout of {:?}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ConnectTimeout {}
+
+/// Opens a connection under `connect_timeout`, when there is one.
+pub(crate) async fn connect_within<T>(
+    limit: Option<Duration>,
+    connecting: impl Future<Output = std::result::Result<T, BoxError>>,
+) -> std::result::Result<T, BoxError> {
+    match limit {
+        Some(limit) => match tokio::time::timeout(limit, connecting).await {
+            Ok(result) => result,
+            Err(_) => Err(ConnectTimeout(limit).into()),
+        },
+        None => connecting.await,
+    }
+}
 
 /// The client's pace rules; `None` in the client when both are off.
 #[derive(Clone, Copy, Debug, Default)]
@@ -91,42 +153,8 @@ pub(crate) async fn head<T>(
     })
 }
 
-/// The response body as read off the connection, with the pace rules when there are any.
-pub(crate) struct RawBody {
-    pub(crate) incoming: Incoming,
-    /// Boxed because it is rare: the common body stays the bare `Incoming`.
-    pace: Option<Box<Pace>>,
-}
-
-impl RawBody {
-    pub(crate) fn new(incoming: Incoming, pacing: Option<&Pacing>) -> RawBody {
-        RawBody {
-            incoming,
-            pace: pacing.map(|rules| Box::new(Pace::new(*rules))),
-        }
-    }
-
-    /// The next frame; pace violations and transport errors become [`Error`]s for `url`.
-    #[inline]
-    pub(crate) fn poll_frame(
-        &mut self,
-        cx: &mut Context<'_>,
-        url: &Url,
-    ) -> Poll<Option<Result<Frame<Bytes>>>> {
-        let polled = Pin::new(&mut self.incoming).poll_frame(cx);
-        let polled = match &mut self.pace {
-            None => polled,
-            Some(pace) => match pace.observe(polled, cx) {
-                Ok(polled) => polled,
-                Err(e) => return Poll::Ready(Some(Err(e.with_url(url)))),
-            },
-        };
-        polled.map(|frame| frame.map(|result| result.map_err(|e| Error::from_body(e, url))))
-    }
-}
-
 /// The state of both rules for one body.
-struct Pace {
+pub(crate) struct Pace {
     rules: Pacing,
     /// Wakes us when the nearer rule would run out while we wait.
     timer: Pin<Box<Sleep>>,
@@ -142,7 +170,7 @@ struct Pace {
 type Polled = Poll<Option<std::result::Result<Frame<Bytes>, hyper::Error>>>;
 
 impl Pace {
-    fn new(rules: Pacing) -> Pace {
+    pub(crate) fn new(rules: Pacing) -> Pace {
         Pace {
             rules,
             timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
@@ -154,7 +182,7 @@ impl Pace {
     }
 
     /// Accounts for one poll of the body, or fails it.
-    fn observe(&mut self, polled: Polled, cx: &mut Context<'_>) -> Result<Polled> {
+    pub(crate) fn observe(&mut self, polled: Polled, cx: &mut Context<'_>) -> Result<Polled> {
         let now = Instant::now();
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
@@ -225,59 +253,5 @@ impl Pace {
             self.charged = now - since;
         }
         Ok(())
-    }
-}
-
-impl ClientBuilder {
-    /// The longest the server may keep us waiting for the next piece of the response
-    /// (default: no limit). Waiting for the head counts as one read, from sending the
-    /// request (connecting included) until the head is complete; after that each wait for
-    /// the body starts when we ask for more and ends when data comes. Time your code
-    /// spends between reads is not counted. A wait that runs out fails with an
-    /// [`is_timeout`](crate::Error::is_timeout) error naming `read_timeout`.
-    ///
-    /// A read timeout does not bound a server that trickles one byte just inside it; use
-    /// [`low_speed_limit`](ClientBuilder::low_speed_limit) or
-    /// [`timeout`](ClientBuilder::timeout) for that. [`build`](ClientBuilder::build) fails
-    /// for a zero duration.
-    ///
-    /// ```
-    /// # fn run() -> wireline::Result<()> {
-    /// use std::time::Duration;
-    /// let client = wireline::Client::builder()
-    ///     .read_timeout(Duration::from_secs(10))
-    ///     .build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn read_timeout(mut self, timeout: Duration) -> ClientBuilder {
-        self.pacing.read_timeout = Some(timeout);
-        self
-    }
-
-    /// Fails a response that arrives slower than `bytes_per_sec` for a whole `window`
-    /// (curl's `--speed-limit` and `--speed-time`; default: off). The rate is measured
-    /// over the time spent waiting on the server, in consecutive windows, so a slow
-    /// stretch fails within two windows with an [`is_timeout`](crate::Error::is_timeout)
-    /// error naming `low_speed_limit`; a head that doesn't arrive within one window fails
-    /// the same way. This bounds the trickle that
-    /// [`read_timeout`](ClientBuilder::read_timeout) can't.
-    ///
-    /// A rate of `0` never fails; [`build`](ClientBuilder::build) fails for a zero window.
-    ///
-    /// ```
-    /// # fn run() -> wireline::Result<()> {
-    /// use std::time::Duration;
-    /// // Give up on anything slower than 1 KiB/s for 30 seconds.
-    /// let client = wireline::Client::builder()
-    ///     .low_speed_limit(1024, Duration::from_secs(30))
-    ///     .build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn low_speed_limit(mut self, bytes_per_sec: u64, window: Duration) -> ClientBuilder {
-        self.pacing.low_speed = Some(LowSpeed {
-            bytes_per_sec,
-            window,
-        });
-        self
     }
 }

@@ -45,37 +45,9 @@ pub(crate) fn check(
     Err(Error::new(ErrorKind::Request, problem).with_url(url))
 }
 
-/// How many times `max_response_header_size` the heads of one redirect chain may take
-/// together. Each head is capped on its own; this bounds what a chain of hops, each just
-/// under the cap, makes us read (curl caps a whole transfer's heads at 300 KiB).
-pub(crate) const CHAIN_HEADS_FACTOR: usize = 4;
-
-/// Adds `response`'s head to `total`, the heads of the redirect chain so far, and fails
-/// once they exceed [`CHAIN_HEADS_FACTOR`] × `max_head`. Called only once a chain has
-/// begun (a redirect, or any response after one): a lone response costs nothing.
-pub(crate) fn add_to_chain(
-    total: &mut usize,
-    response: &http::Response<Incoming>,
-    max_head: usize,
-    responses: usize,
-    url: &Url,
-) -> Result<()> {
-    *total += head_size(response);
-    let cap = max_head.saturating_mul(CHAIN_HEADS_FACTOR);
-    if *total <= cap {
-        return Ok(());
-    }
-    Err(Error::redirect(format!(
-        "the {responses} response heads of this redirect chain total {total} bytes, over \
-         {CHAIN_HEADS_FACTOR} × max_response_header_size ({cap}): the server redirects \
-         with very large heads (raise max_response_header_size if you trust it)"
-    ))
-    .with_url(url))
-}
-
 /// The head's size as sent over HTTP/1.1: a status line (counted as 17 bytes,
 /// "HTTP/1.1 200 OK" and its CRLF) and one `name: value` line per field.
-fn head_size(response: &http::Response<Incoming>) -> usize {
+pub(crate) fn head_size(response: &http::Response<Incoming>) -> usize {
     let fields: usize = response
         .headers()
         .iter()

@@ -1,4 +1,6 @@
-//! The request loop: send through the pool, follow redirects, all under one deadline.
+//! The request loop: one request from `send()` to its response, through redirects (and
+//! the retry policy, when the client has one), all under the request's deadline; the
+//! headers of each hop (the client's defaults, cookies, proxy credentials) are added here.
 
 use std::sync::Arc;
 
@@ -8,22 +10,22 @@ use hyper::body::Incoming;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::attempt::{self, Replay};
+use super::ClientInner;
+use crate::attempt::{self, Replay, Sender};
 use crate::body::Body;
-use crate::client::ClientInner;
 use crate::error::{Error, Result};
-use crate::pool::Pool;
 use crate::redirect;
 use crate::request::Request;
-use crate::response::{Deadline, Response};
+use crate::response::Response;
 use crate::retry::Retries;
+use crate::timeouts::Deadline;
 
 /// Sends `request` (or reports the error made while building it) and follows redirects,
 /// all under one deadline.
 ///
 /// One `async fn` from the caller's `send()` down to the pool: each extra layer of future
 /// would hold its own copy of the request and be copied whole when polled the first time.
-pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> Result<Response> {
+pub(super) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> Result<Response> {
     // The request itself is the hop: redirects rewrite it in place.
     let mut hop = request?;
     let given = &hop.url;
@@ -35,7 +37,7 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
         // refuses other schemes (the connector would send them HTTP all the same) and
         // turns a URL's user and password into basic auth; do it here too, so the
         // password is sent the same way and never written in a log or an error.
-        let (url, auth) = crate::request::check_url(hop.url.clone())?;
+        let (url, auth) = crate::into_url::check_url(hop.url.clone())?;
         hop.url = url;
         if let Some(auth) = auth {
             hop.headers
@@ -57,25 +59,30 @@ pub(crate) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
             .pool_for(options)
             .map_err(|e| e.with_url(&hop.url))?,
     };
-    let pool = own_pool.as_deref().unwrap_or(&client.pool);
+    let sender = Sender {
+        pool: own_pool.as_deref().unwrap_or(&client.pool),
+        pacing: client.pacing.as_ref(),
+        max_head: client.max_response_header_size,
+    };
     let response = match &deadline {
-        None => follow(&client, pool, &mut hop, None).await?,
+        None => follow(&client, sender, &mut hop, None).await?,
         Some(deadline) => {
-            let following = follow(&client, pool, &mut hop, Some(deadline.instant()));
+            let following = follow(&client, sender, &mut hop, Some(deadline.instant()));
             match tokio::time::timeout_at(deadline.instant(), following).await {
                 Ok(result) => result?,
-                Err(_) => return Err(Error::timeout(deadline.limit()).with_url(&hop.url)),
+                Err(_) => return Err(deadline.error().with_url(&hop.url)),
             }
         }
     };
-    Ok(Response::new(response, hop.url, deadline, &client))
+    let (pacing, decoding) = (client.pacing.as_ref(), &client.decoding);
+    Ok(Response::new(response, hop.url, deadline, pacing, decoding))
 }
 
 /// Sends `hop` and follows redirects, updating `hop` to the request that got the final
 /// response; retries under the client's policy, if it has one, end before `deadline`.
 async fn follow(
     client: &ClientInner,
-    pool: &Pool,
+    sender: Sender<'_>,
     hop: &mut Request,
     deadline: Option<Instant>,
 ) -> Result<http::Response<Incoming>> {
@@ -105,18 +112,16 @@ async fn follow(
         let headers = &headers_again;
         let again = move || to_http_again(client, method, url, headers, body, default_credentials);
         let response = match &mut retries {
-            None => attempt::send(client, pool, request, url, replay, again).await?,
+            None => attempt::send(sender, request, url, replay, again).await?,
             // Boxed: a client without a policy keeps the smaller future.
-            Some(retries) => {
-                Box::pin(retries.send(client, pool, request, url, replay, again)).await?
-            }
+            Some(retries) => Box::pin(retries.send(sender, request, url, replay, again)).await?,
         };
         #[cfg(feature = "cookies")]
         if let Some(store) = &client.cookie_store {
             crate::cookie::store_response_cookies(store.as_ref(), response.headers(), &hop.url);
         }
         if hops_done > 0 || response.status().is_redirection() {
-            crate::attempt::heads::add_to_chain(
+            redirect::add_to_chain(
                 &mut chain_heads,
                 &response,
                 client.max_response_header_size,

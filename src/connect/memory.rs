@@ -1,5 +1,5 @@
 //! The fuzz targets' way in (`fuzzing` Cargo feature): connections made in memory by the
-//! target instead of over TCP.
+//! target instead of over TCP (set with `ClientBuilder::fuzzing_transport`).
 //!
 //! Not part of the API: absent without the feature, hidden from the docs, and free to
 //! change. The targets in `fuzz/` play the server for a real client, so that the pool,
@@ -13,8 +13,6 @@ use std::sync::Arc;
 
 use http::Uri;
 use tokio::io::{AsyncRead, AsyncWrite};
-
-use crate::client::ClientBuilder;
 
 /// A byte stream a fuzz target hands the client in place of a TCP connection.
 pub trait MemoryIo: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
@@ -30,6 +28,14 @@ type Open = dyn Fn(&Uri) -> io::Result<Box<dyn MemoryIo>> + Send + Sync;
 pub(crate) struct Transport(Arc<Open>);
 
 impl Transport {
+    /// Connections made by `open`, which `ClientBuilder::fuzzing_transport` was given.
+    pub(crate) fn new<F>(open: F) -> Transport
+    where
+        F: Fn(&Uri) -> io::Result<Box<dyn MemoryIo>> + Send + Sync + 'static,
+    {
+        Transport(Arc::new(open))
+    }
+
     pub(crate) fn open(&self, dst: &Uri) -> io::Result<Box<dyn MemoryIo>> {
         (self.0)(dst)
     }
@@ -38,19 +44,5 @@ impl Transport {
 impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Transport(in memory)")
-    }
-}
-
-impl ClientBuilder {
-    /// Fuzzing only: every connection, `http` or `https`, is whatever `open` returns for
-    /// its destination, spoken to as plaintext HTTP/1.1 (no DNS, TCP or TLS). An error from
-    /// `open` is a connect error.
-    #[doc(hidden)]
-    pub fn fuzzing_transport<F>(mut self, open: F) -> ClientBuilder
-    where
-        F: Fn(&Uri) -> io::Result<Box<dyn MemoryIo>> + Send + Sync + 'static,
-    {
-        self.transport = Some(Transport(Arc::new(open)));
-        self
     }
 }

@@ -7,7 +7,6 @@ pub(crate) mod dns;
 pub(crate) mod memory;
 pub(crate) mod tunnel;
 
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -25,25 +24,9 @@ use crate::connect::conn::{Conn, Dialing};
 use crate::connect::dns::Resolver;
 use crate::error::BoxError;
 use crate::proxy::Proxies;
+use crate::timeouts::connect_within;
 use crate::tls::explain::{self, CertificateProblem, TlsProblem};
 use crate::tls::{TlsConfig, VersionRange};
-
-/// `connect_timeout` ran out: it bounds the TCP connect, any proxy tunnel and the TLS
-/// handshake together, where hyper-util's own connect timeout stops at TCP.
-#[derive(Debug)]
-pub(crate) struct ConnectTimeout(pub(crate) Duration);
-
-impl fmt::Display for ConnectTimeout {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "connecting (TCP and TLS handshake) took longer than the connect timeout of {:?}",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for ConnectTimeout {}
 
 /// What the TCP and TLS connectors return, before it becomes a [`Conn`].
 type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
@@ -185,14 +168,9 @@ impl Service<Uri> for Connector {
         let dialing = self.dialing.clone();
         Box::pin(async move {
             let _dial = dial;
-            let result = match timeout {
-                Some(limit) => match tokio::time::timeout(limit, connecting).await {
-                    Ok(result) => result,
-                    Err(_) => return Err(ConnectTimeout(limit).into()),
-                },
-                None => connecting.await,
-            };
-            let stream = result.map_err(|e| explain_handshake(e, &host, versions))?;
+            let stream = connect_within(timeout, connecting)
+                .await
+                .map_err(|e| explain_handshake(e, &host, versions))?;
             let conn = Conn::new(stream, forwarded, dialing);
             Ok(if tls_info { conn.with_tls_info() } else { conn })
         })

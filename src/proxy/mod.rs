@@ -122,7 +122,7 @@ impl Proxy {
     /// # Ok(()) }
     /// ```
     pub fn basic_auth(mut self, username: &str, password: &str) -> Proxy {
-        self.auth = Some(crate::request::basic_auth_value(username, Some(password)));
+        self.auth = Some(crate::into_url::basic_auth_value(username, Some(password)));
         self
     }
 
@@ -287,7 +287,7 @@ fn parse_proxy_url(text: &str) -> Result<(Url, Option<HeaderValue>)> {
             )))
         }
     }
-    let (mut url, auth) = crate::request::check_url(url)?;
+    let (mut url, auth) = crate::into_url::check_url(url)?;
     url.set_path("");
     url.set_query(None);
     url.set_fragment(None);

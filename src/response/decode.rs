@@ -14,9 +14,8 @@ use tokio::io::{AsyncBufRead, AsyncRead, ReadBuf};
 use tokio_util::io::poll_read_buf;
 use url::Url;
 
-use crate::client::ClientBuilder;
+use super::body::RawBody;
 use crate::error::{Error, Result};
-use crate::timeouts::RawBody;
 
 /// The most a single read of a decoded body returns: reads stay small however much one
 /// compressed chunk inflates to.
@@ -25,11 +24,11 @@ const DECODED_CHUNK: usize = 32 * 1024;
 /// The client's decompression settings.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Decoding {
-    gzip: bool,
-    deflate: bool,
-    brotli: bool,
-    zstd: bool,
-    max_decoded: Option<u64>,
+    pub(crate) gzip: bool,
+    pub(crate) deflate: bool,
+    pub(crate) brotli: bool,
+    pub(crate) zstd: bool,
+    pub(crate) max_decoded: Option<u64>,
 }
 
 impl Default for Decoding {
@@ -146,7 +145,7 @@ impl Decoding {
 
     /// A decoding body for `coding`, or the raw body back if its decoder is not compiled
     /// in.
-    pub(crate) fn decoder(
+    pub(super) fn decoder(
         &self,
         coding: Coding,
         raw: RawBody,
@@ -432,90 +431,6 @@ impl AsyncRead for Codec {
             Codec::Zstd(d) => Pin::new(d).poll_read(cx, buf),
             Codec::Passthrough(input) => Pin::new(input).poll_read(cx, buf),
         }
-    }
-}
-
-impl ClientBuilder {
-    /// Whether to ask for and decode gzip bodies (default: on, with the `gzip` Cargo
-    /// feature). See [`brotli`](ClientBuilder::brotli) for how decoding works.
-    ///
-    /// ```
-    /// # fn run() -> wireline::Result<()> {
-    /// // Keep gzip bodies compressed, e.g. to store them as they came.
-    /// let client = wireline::Client::builder().gzip(false).build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn gzip(mut self, enable: bool) -> ClientBuilder {
-        self.decoding.gzip = enable;
-        self
-    }
-
-    /// Whether to ask for and decode `deflate` bodies (zlib format, as HTTP defines it;
-    /// default: on, with the `deflate` Cargo feature). See [`brotli`](ClientBuilder::brotli)
-    /// for how decoding works.
-    ///
-    /// ```
-    /// # fn run() -> wireline::Result<()> {
-    /// let client = wireline::Client::builder().deflate(false).build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn deflate(mut self, enable: bool) -> ClientBuilder {
-        self.decoding.deflate = enable;
-        self
-    }
-
-    /// Whether to ask for and decode brotli (`br`) bodies (default: on, with the `brotli`
-    /// Cargo feature).
-    ///
-    /// Each request then carries `Accept-Encoding` with the codings switched on
-    /// (`gzip, deflate, br, zstd` by default) unless it sets one itself or has a `Range`
-    /// header (a range of a compressed body can't be decoded on its own). A response whose
-    /// single `Content-Encoding` is one of them is decoded as it is read, whoever asked for
-    /// it, and loses its `Content-Encoding` and `Content-Length` headers; any other response
-    /// is left as it came. Data that is not valid for its coding fails the read with an
-    /// [`is_decode`](crate::Error::is_decode) error; an empty body (HEAD, 204, 304, length
-    /// 0) is empty, never an error. [`build`](ClientBuilder::build) fails when a coding is
-    /// switched on whose Cargo feature is off.
-    ///
-    /// ```
-    /// # fn run() -> wireline::Result<()> {
-    /// let client = wireline::Client::builder().brotli(false).build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn brotli(mut self, enable: bool) -> ClientBuilder {
-        self.decoding.brotli = enable;
-        self
-    }
-
-    /// Whether to ask for and decode zstd bodies (default: on, with the `zstd` Cargo
-    /// feature). See [`brotli`](ClientBuilder::brotli) for how decoding works.
-    ///
-    /// ```
-    /// # fn run() -> wireline::Result<()> {
-    /// let client = wireline::Client::builder().zstd(false).build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn zstd(mut self, enable: bool) -> ClientBuilder {
-        self.decoding.zstd = enable;
-        self
-    }
-
-    /// The most bytes a compressed body may decode to (default: no limit). A body that
-    /// inflates past it ends the read with an [`is_decode`](crate::Error::is_decode) error
-    /// naming the limit, after at most `max` bytes were handed out, so a small
-    /// "decompression bomb" can't exhaust memory. Bodies that came uncompressed are not
-    /// limited by it.
-    ///
-    /// ```
-    /// # fn run() -> wireline::Result<()> {
-    /// let client = wireline::Client::builder()
-    ///     .max_decoded_body(64 * 1024 * 1024)
-    ///     .build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn max_decoded_body(mut self, max: u64) -> ClientBuilder {
-        self.decoding.max_decoded = Some(max);
-        self
     }
 }
 

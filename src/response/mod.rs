@@ -1,30 +1,27 @@
 //! `Response`: the head's accessors, and the body read whole (`bytes`, `text`, `json`) or
 //! piece by piece (`chunk`, `bytes_stream`), all under the request's deadline.
 
+mod body;
 pub(crate) mod decode;
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{HeaderMap, CONTENT_TYPE};
 use http::{StatusCode, Version};
-use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpInfo;
 use serde::de::DeserializeOwned;
-use tokio::time::{Instant, Sleep};
 use url::Url;
 
-use crate::client::ClientInner;
+use body::{BytesStream, ResponseBody};
+use decode::Decoding;
+
 use crate::error::{Error, Result};
-use crate::response::decode::Decoder;
-use crate::timeouts::RawBody;
+use crate::timeouts::{Deadline, Pacing};
 use crate::tls::info::TlsInfoExtra;
 use crate::tls::TlsInfo;
 
@@ -50,73 +47,23 @@ pub struct Response {
     body: ResponseBody,
 }
 
-/// The body with the deadline that still applies to it, and the URL errors should name.
-struct ResponseBody {
-    kind: BodyKind,
-    deadline: Option<Deadline>,
-    url: Url,
-}
-
-/// The body as it came, or being decompressed.
-enum BodyKind {
-    Raw(RawBody),
-    /// Boxed: the decoder is large, and the raw body should not pay for its size.
-    Decoded(Box<Decoder>),
-    /// A decoded body that ended or failed: its decoder is dropped at once, as its
-    /// buffers (a zstd or brotli window can be many MiB) serve no further read.
-    Finished,
-}
-
-/// The request's `timeout`: it keeps running while the body is read.
-pub(crate) struct Deadline {
-    sleep: Pin<Box<Sleep>>,
-    limit: Duration,
-}
-
-impl Deadline {
-    pub(crate) fn after(limit: Duration) -> Deadline {
-        Deadline {
-            sleep: Box::pin(tokio::time::sleep(limit)),
-            limit,
-        }
-    }
-
-    pub(crate) fn instant(&self) -> Instant {
-        self.sleep.deadline()
-    }
-
-    pub(crate) fn limit(&self) -> Duration {
-        self.limit
-    }
-}
-
 impl Response {
     pub(crate) fn new(
         response: http::Response<Incoming>,
         url: Url,
         deadline: Option<Deadline>,
-        client: &ClientInner,
+        pacing: Option<&Pacing>,
+        decoding: &Decoding,
     ) -> Response {
         let (mut parts, incoming) = response.into_parts();
-        let raw = RawBody::new(incoming, client.pacing.as_ref());
-        // An empty body (HEAD, 204, 304, length 0) has nothing to decode.
-        let coding = if raw.incoming.is_end_stream() {
-            None
-        } else {
-            client.decoding.coding_for(&parts.headers)
-        };
-        let kind = match coding {
-            None => BodyKind::Raw(raw),
-            Some(coding) => match client.decoding.decoder(coding, raw, &url) {
-                Ok(decoder) => {
-                    parts.headers.remove(CONTENT_ENCODING);
-                    parts.headers.remove(CONTENT_LENGTH);
-                    BodyKind::Decoded(Box::new(decoder))
-                }
-                // Not compiled in (build() refuses switching such a coding on).
-                Err(raw) => BodyKind::Raw(raw),
-            },
-        };
+        let body = ResponseBody::new(
+            incoming,
+            &mut parts.headers,
+            url,
+            deadline,
+            pacing,
+            decoding,
+        );
         let remote_addr = parts
             .extensions
             .get::<HttpInfo>()
@@ -131,11 +78,7 @@ impl Response {
             headers: parts.headers,
             remote_addr,
             tls_info,
-            body: ResponseBody {
-                kind,
-                deadline,
-                url,
-            },
+            body,
         }
     }
 
@@ -161,16 +104,13 @@ impl Response {
 
     /// The final URL, after any redirects.
     pub fn url(&self) -> &Url {
-        &self.body.url
+        self.body.url()
     }
 
     /// The body's length when the server announced it (`Content-Length`), else `None`;
     /// also `None` for a body being decompressed, whose length is known only at its end.
     pub fn content_length(&self) -> Option<u64> {
-        match &self.body.kind {
-            BodyKind::Raw(raw) => raw.incoming.size_hint().exact(),
-            BodyKind::Decoded(_) | BodyKind::Finished => None,
-        }
+        self.body.announced_len()
     }
 
     /// The address of the server this response came from: the proxy's, when the request
@@ -207,7 +147,7 @@ impl Response {
 
     fn status_error(&self) -> Option<Error> {
         let failed = self.status.is_client_error() || self.status.is_server_error();
-        failed.then(|| Error::from_status(self.status, &self.body.url))
+        failed.then(|| Error::from_status(self.status, self.body.url()))
     }
 
     /// The next piece of the body, or `None` at its end. Memory stays constant in the body
@@ -282,7 +222,7 @@ impl Response {
     /// # Ok(()) }
     /// ```
     pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
-        let url = self.body.url.clone();
+        let url = self.body.url().clone();
         let bytes = self.bytes().await?;
         serde_json::from_slice(&bytes).map_err(|e| {
             Error::decode(format!("the body is not the JSON expected: {e}"))
@@ -325,59 +265,12 @@ impl Response {
     }
 }
 
-impl ResponseBody {
-    /// The next data frame (trailers are skipped), or an error mapped with our URL.
-    fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
-        if let Some(deadline) = &mut self.deadline {
-            if deadline.sleep.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Err(Error::timeout(deadline.limit).with_url(&self.url)));
-            }
-        }
-        let raw = match &mut self.kind {
-            BodyKind::Raw(raw) => raw,
-            BodyKind::Decoded(decoder) => {
-                let polled = ready!(decoder.poll_data(cx));
-                if !matches!(polled, Ok(Some(_))) {
-                    self.kind = BodyKind::Finished;
-                }
-                return Poll::Ready(polled);
-            }
-            BodyKind::Finished => return Poll::Ready(Ok(None)),
-        };
-        loop {
-            let frame = match raw.poll_frame(cx, &self.url) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(Ok(None)),
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
-                Poll::Ready(Some(Ok(frame))) => frame,
-            };
-            if let Ok(data) = frame.into_data() {
-                return Poll::Ready(Ok(Some(data)));
-            }
-        }
-    }
-}
-
-use std::future::Future as _;
-
-struct BytesStream {
-    body: ResponseBody,
-}
-
-impl Stream for BytesStream {
-    type Item = Result<Bytes>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
-        self.body.poll_data(cx).map(Result::transpose)
-    }
-}
-
 impl fmt::Debug for Response {
     /// `Set-Cookie` values print as `Sensitive`: they are session credentials as much as
     /// the `Cookie` a request sends back. Read them with [`Response::headers`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response")
-            .field("url", &self.body.url.as_str())
+            .field("url", &self.body.url().as_str())
             .field("status", &self.status)
             .field("version", &self.version)
             .field("headers", &crate::redact::Headers(&self.headers))

@@ -10,11 +10,10 @@ use url::Url;
 
 use super::policy::Retrying;
 use super::{backoff, outcome};
-use crate::attempt::{self as stale, Failed, Replay};
+use crate::attempt::Sender;
+use crate::attempt::{self, Failed, Replay};
 use crate::body::Body;
-use crate::client::ClientInner;
 use crate::error::{Error, Result};
-use crate::pool::Pool;
 
 /// The most of a retried response's body read while waiting, so that its connection can
 /// go back to the pool; a longer body closes the connection instead.
@@ -50,8 +49,7 @@ impl<'a> Retries<'a> {
     /// more: a response as it is, an error saying how many attempts were made.
     pub(crate) async fn send<F>(
         &mut self,
-        client: &ClientInner,
-        pool: &Pool,
+        sender: Sender<'_>,
         mut request: http::Request<Body>,
         url: &Url,
         replay: Replay,
@@ -63,7 +61,7 @@ impl<'a> Retries<'a> {
         let policy = &self.retrying.policy;
         if replay == Replay::Never {
             // A streamed body is gone once sent: nothing to retry with.
-            let response = stale::send(client, pool, request, url, replay, again).await?;
+            let response = attempt::send(sender, request, url, replay, again).await?;
             if !policy.retries_status(response.status()) {
                 self.retrying.tokens.deposit();
             }
@@ -74,8 +72,7 @@ impl<'a> Retries<'a> {
         loop {
             // The last attempt, kept to be returned if no retry follows, and the wait the
             // server asked for before the next.
-            let (last, asked) = match stale::send(client, pool, request, url, replay, &mut again)
-                .await
+            let (last, asked) = match attempt::send(sender, request, url, replay, &mut again).await
             {
                 Ok(response) => {
                     let status = response.status();

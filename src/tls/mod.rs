@@ -144,6 +144,22 @@ impl TlsSettings {
             && self.crls.is_empty()
     }
 
+    /// Logs, once per pool, that its connections are not fully verified.
+    pub(crate) fn warn_if_insecure(&self, whose: &str) {
+        if self.verification == Verification::AcceptInvalidCerts {
+            tracing::warn!(
+                "wireline: certificate verification is OFF for {whose} \
+                 (danger_accept_invalid_certs): any server can impersonate any host"
+            );
+        } else if self.accept_invalid_hostnames {
+            tracing::warn!(
+                "wireline: host name verification is OFF for {whose} \
+                 (danger_accept_invalid_hostnames): any server with a certificate from a \
+                 trusted CA can impersonate any host"
+            );
+        }
+    }
+
     /// Builds the rustls configuration. The default settings' configuration is built once
     /// per process and shared, so `Client::new()` costs an `Arc` clone and every default
     /// client shares one TLS session cache.

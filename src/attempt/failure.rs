@@ -1,0 +1,294 @@
+//! Transport failures -> [`ErrorKind`]: the downcasts to the error types of the layers
+//! below (TLS, proxy tunnel, DNS, connect timeout) and the matching of hyper's, h2's and
+//! rustls's messages where their types say too little.
+//!
+//! Every message this matches is named by a test, so an upgrade that rewords one fails
+//! that test instead of quietly losing the explanation: hyper's "too large" and rustls's
+//! alert text here, h2's GOAWAY debug data in the `faults` tests of X04 (see each match).
+
+use std::error::Error as StdError;
+
+use url::Url;
+
+use crate::connect::dns::DnsError;
+use crate::connect::tunnel::ProxyError;
+use crate::error::{chain, innermost, Error, ErrorKind};
+use crate::timeouts::ConnectTimeout;
+use crate::tls::explain::{self, CertificateProblem, TlsProblem};
+
+/// A failure from hyper-util's client (connecting or sending), as our kinds.
+pub(crate) fn send_error(err: hyper_util::client::legacy::Error, url: &Url) -> Error {
+    let connecting = err.is_connect();
+    let fallback = if connecting {
+        ErrorKind::Connect
+    } else {
+        ErrorKind::Request
+    };
+    let (mut kind, mut message) = classify(&err, url, fallback);
+    if kind == ErrorKind::Request {
+        if let Some(tls) = tls_failure_of(&err) {
+            (kind, message) = explain::rustls_error(&tls, url.host_str().unwrap_or(""), None);
+        }
+    }
+    let proxy = connecting && chain(&err).any(|cause| cause.is::<ProxyError>());
+    Error::new(kind, message)
+        .with_source(err)
+        .with_url(url)
+        .with_during_connect(connecting)
+        .with_proxy(proxy)
+}
+
+/// A request hyper never answered although its connection is gone (see `lost.rs`): the
+/// TLS error that broke the connection if one did, else what hyper says of a request
+/// whose connection closed under it.
+pub(crate) fn lost_error(tls: Option<rustls::Error>, url: &Url) -> Error {
+    let (kind, message) = match tls {
+        Some(tls) => explain::rustls_error(&tls, url.host_str().unwrap_or(""), None),
+        None => (
+            ErrorKind::Request,
+            "connection closed before the request was answered".to_owned(),
+        ),
+    };
+    Error::new(kind, message).with_url(url)
+}
+
+/// A failure while reading the response body.
+pub(crate) fn body_error(err: hyper::Error, url: &Url) -> Error {
+    let (kind, message) = classify(&err, url, ErrorKind::Body);
+    Error::new(kind, message).with_source(err).with_url(url)
+}
+
+/// Decides the kind and the message of a transport error by its most specific cause.
+fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (ErrorKind, String) {
+    let host = url.host_str().unwrap_or("");
+    for cause in chain(err) {
+        if let Some(problem) = cause.downcast_ref::<CertificateProblem>() {
+            return (
+                ErrorKind::Certificate(problem.kind),
+                problem.message.clone(),
+            );
+        }
+        if let Some(problem) = cause.downcast_ref::<TlsProblem>() {
+            return (ErrorKind::Tls(problem.kind), problem.message.clone());
+        }
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return explain::rustls_error(tls, host, None);
+        }
+        if let Some(proxy) = cause.downcast_ref::<ProxyError>() {
+            return proxy.classify();
+        }
+        if let Some(timeout) = cause.downcast_ref::<ConnectTimeout>() {
+            return (ErrorKind::Timeout, timeout.to_string());
+        }
+        if let Some(dns) = cause.downcast_ref::<DnsError>() {
+            return (ErrorKind::Dns, dns.to_string());
+        }
+        if let Some(h) = cause.downcast_ref::<hyper::Error>() {
+            if h.is_timeout() {
+                return (ErrorKind::Timeout, innermost(cause));
+            }
+            // `is_parse_too_large` exists only with hyper's server feature; its message is
+            // "message head is too large" (test `hypers_head_too_large_text`). Name the
+            // limit and the fix instead.
+            if h.is_parse() && h.to_string().contains("too large") {
+                return (
+                    fallback,
+                    "the response head is too large: over max_response_header_size \
+                     (64 KiB unless set), or more than 100 header fields"
+                        .to_owned(),
+                );
+            }
+        }
+        if let Some(h2) = cause.downcast_ref::<h2::Error>() {
+            if let Some(meaning) = h2_detected(h2, fallback == ErrorKind::Body) {
+                return (fallback, format!("{}: {meaning}", describe_chain(err)));
+            }
+        }
+    }
+    if let Some(tls) = chain(err).find_map(alert_in_text) {
+        return explain::rustls_error(&tls, host, None);
+    }
+    let message = match fallback {
+        ErrorKind::Connect => innermost(err),
+        _ => describe_chain(err),
+    };
+    (fallback, message)
+}
+
+/// What an error the h2 crate found in the server's frames means, where h2's own words
+/// ("unspecific protocol error", "excessive load generating behavior") don't say.
+/// `in_body`: the head had arrived, so its size can't be the cause.
+fn h2_detected(h2: &h2::Error, in_body: bool) -> Option<&'static str> {
+    use h2::Reason;
+    if !h2.is_library() {
+        return None;
+    }
+    // h2 names the limit a GOAWAY enforces only in its debug data, which it prints. Each
+    // name is checked by a test of X04 (`tests/faults/h2_frames.rs`) that sees both the
+    // GOAWAY's debug data and our message: `x04_a_continuation_flood_is_cut_off_after_five_frames`,
+    // `x04_an_hpack_bomb_is_refused_at_four_times_the_limit`,
+    // `x04_a_hundred_empty_data_frames_pass_and_the_101st_ends_the_connection`.
+    let text = h2.to_string();
+    let meaning = match h2.reason()? {
+        // A stream reset: h2 says no more than "protocol error" for any malformed
+        // response, a header list over our limit included.
+        Reason::PROTOCOL_ERROR if h2.is_reset() && in_body => {
+            "the server's HTTP/2 response body was malformed (for example its DATA did not \
+             add up to its content-length)"
+        }
+        Reason::PROTOCOL_ERROR if h2.is_reset() => {
+            "the server's HTTP/2 response was malformed, or its header list is over \
+             max_response_header_size (64 KiB unless set)"
+        }
+        Reason::PROTOCOL_ERROR => {
+            "the server broke the HTTP/2 protocol (for example a PUSH_PROMISE, which the \
+             client turns off, or DATA on a stream never opened); the connection was closed"
+        }
+        Reason::FRAME_SIZE_ERROR => {
+            "the server sent a frame larger than the client accepts (16 KiB); the \
+             connection was closed"
+        }
+        Reason::ENHANCE_YOUR_CALM if text.contains("too_many_continuations") => {
+            "the server split a response head into far more CONTINUATION frames than its \
+             size needs (a CONTINUATION flood); the connection was closed"
+        }
+        Reason::ENHANCE_YOUR_CALM if text.contains("header_list_way_too_large") => {
+            "the server's header list decodes to over four times max_response_header_size \
+             (an HPACK bomb); the connection was closed"
+        }
+        Reason::ENHANCE_YOUR_CALM if text.contains("too_many_data_frames") => {
+            "the server sent more empty or tiny DATA frames than the h2 crate accepts (100 \
+             empty ones on a connection); the connection was closed"
+        }
+        _ => return None,
+    };
+    Some(meaning)
+}
+
+/// The TLS error recorded on the connection a request failed on, if any.
+fn tls_failure_of(err: &hyper_util::client::legacy::Error) -> Option<rustls::Error> {
+    crate::connect::conn::record_of(err.connect_info()?)?.tls_failure()
+}
+
+/// A TLS alert named only in an error's text. h2 keeps an io error's kind and message but
+/// drops the error itself, so a `rustls::Error` that surfaced on an h2 connection (a
+/// client certificate demanded after a TLS 1.3 handshake) reaches us as
+/// "received fatal alert: CertificateRequired" and nothing else (test
+/// `rustls_alert_text_names_the_alert`).
+fn alert_in_text(err: &(dyn StdError + 'static)) -> Option<rustls::Error> {
+    use rustls::AlertDescription as Alert;
+    let text = err.to_string();
+    let name = text.split("received fatal alert: ").nth(1)?;
+    let name = name.split(|c: char| !c.is_ascii_alphanumeric()).next()?;
+    let alert = [
+        Alert::CertificateRequired,
+        Alert::BadCertificate,
+        Alert::HandshakeFailure,
+        Alert::ProtocolVersion,
+        Alert::UnknownCA,
+        Alert::AccessDenied,
+        Alert::InternalError,
+        Alert::DecryptError,
+        Alert::IllegalParameter,
+        Alert::InsufficientSecurity,
+    ]
+    .into_iter()
+    .find(|alert| format!("{alert:?}") == name)?;
+    Some(rustls::Error::AlertReceived(alert))
+}
+
+/// "a: b: c" over the chain, skipping messages that repeat the previous one.
+fn describe_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut out = String::new();
+    let mut last = String::new();
+    for cause in chain(err) {
+        let text = cause.to_string();
+        if text.is_empty() || last.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+        last = text;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::*;
+    use crate::error::TlsErrorKind;
+
+    #[test]
+    fn chain_looks_inside_io_errors() {
+        let tls = rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion);
+        let io = io::Error::other(io::Error::new(io::ErrorKind::InvalidData, tls));
+        let url = Url::parse("https://h/").unwrap();
+        let (kind, message) = classify(&io, &url, ErrorKind::Connect);
+        assert_eq!(kind, ErrorKind::Tls(TlsErrorKind::ProtocolVersion));
+        assert!(message.contains("version"), "{message}");
+    }
+
+    /// rustls's words for a received alert, as h2 passes them on in a bare io error's text.
+    #[test]
+    fn rustls_alert_text_names_the_alert() {
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired);
+        assert_eq!(
+            alert.to_string(),
+            "received fatal alert: CertificateRequired"
+        );
+        // What reaches us from h2: the kind and the text, not the rustls error.
+        let text_only = io::Error::new(io::ErrorKind::ConnectionReset, alert.to_string());
+        let url = Url::parse("https://h/").unwrap();
+        let (kind, _) = classify(&text_only, &url, ErrorKind::Body);
+        assert_eq!(
+            kind,
+            ErrorKind::Tls(TlsErrorKind::ClientCertificateRequired)
+        );
+    }
+
+    /// hyper's words for a head over its read buffer, which `classify` turns into one
+    /// naming `max_response_header_size`.
+    #[tokio::test]
+    async fn hypers_head_too_large_text() {
+        use hyper_util::rt::TokioIo;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let (mut sender, connection) = hyper::client::conn::http1::Builder::new()
+            .max_buf_size(8192)
+            .handshake::<_, http_body_util::Empty<bytes::Bytes>>(TokioIo::new(client))
+            .await
+            .unwrap();
+        let driving = tokio::spawn(connection);
+        let serving = tokio::spawn(async move {
+            let mut request = [0; 1024];
+            let _ = server.read(&mut request).await;
+            let huge = format!("HTTP/1.1 200 OK\r\nx-big: {}\r\n\r\n", "a".repeat(20_000));
+            let _ = server.write_all(huge.as_bytes()).await;
+            server
+        });
+        let request = http::Request::builder()
+            .uri("/")
+            .body(http_body_util::Empty::new())
+            .unwrap();
+        let err = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            sender.send_request(request),
+        )
+        .await
+        .expect("hyper answers at once")
+        .unwrap_err();
+        assert!(err.is_parse(), "{err:?}");
+        assert!(err.to_string().contains("too large"), "{err}");
+        let url = Url::parse("http://h/").unwrap();
+        let (kind, message) = classify(&err, &url, ErrorKind::Request);
+        assert_eq!(kind, ErrorKind::Request);
+        assert!(message.contains("max_response_header_size"), "{message}");
+        driving.abort();
+        serving.abort();
+    }
+}

@@ -1,0 +1,214 @@
+//! The watch on a request that hyper loses: one handed to a connection at the moment the
+//! connection's dispatch task ends can be left in the task's request channel, unanswered,
+//! for as long as the connection's senders live, and the request's own future holds one of
+//! them, so it would wait forever (see [`watched`]). A request still unanswered a while
+//! after its connection was dropped fails instead.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::{self, Either};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::CaptureConnection;
+
+use super::Unanswered;
+use crate::connect::conn::Record;
+
+/// How often an unanswered request looks at its connection (see [`watched`]). A request
+/// is lost when two looks in a row find the same connection dropped, so 1 to 2 s after
+/// the drop; an answer that exists comes as soon as the connection's tasks next run, so
+/// this only has to outlast scheduling delays.
+pub(super) const LOST_AFTER: Duration = Duration::from_secs(1);
+
+/// `response`, or [`Unanswered::Lost`] once the connection that `capture` names was
+/// found dropped at two looks `period` apart, the request was not handed to another
+/// connection meanwhile, and its pool is opening no connection it could be waiting for.
+///
+/// Why a request can be lost: hyper hands each request to the connection's dispatch task
+/// through a tokio unbounded mpsc channel (`hyper::client::dispatch::UnboundedSender::
+/// try_send` for h2, `Sender::try_send` for HTTP/1), which hyper-util's
+/// `PoolClient::try_send_request` calls. tokio's `UnboundedSender::send` checks that the
+/// receiver is open, then pushes; the receiver's drop closes the channel, then drains it.
+/// When the dispatch task ends (its connection failed) between that check and the push,
+/// the message stays in the channel after the drain (tokio-rs/tokio#7714 describes the
+/// same gap for permits). The message holds the request's oneshot callback, the channel
+/// lives as long as a sender, and the request's own future holds one (hyper-util keeps
+/// the `Pooled` connection across `try_send_request(..).await`), as does the pool's idle
+/// list for h2: the callback is never dropped, and the request waits forever. Seen once
+/// in about 3,000 to 10,000 h2 requests to a server that refuses the client certificate
+/// after a TLS 1.3 handshake (the connection dies as the first request is sent).
+pub(super) async fn watched<F>(
+    response: F,
+    capture: CaptureConnection,
+    period: Duration,
+) -> std::result::Result<http::Response<Incoming>, Unanswered>
+where
+    F: Future<
+        Output = std::result::Result<http::Response<Incoming>, hyper_util::client::legacy::Error>,
+    >,
+{
+    match answer_or_loss(response, capture, record_of, period).await {
+        Ok(answer) => answer.map_err(Unanswered::Pool),
+        Err(record) => {
+            tracing::debug!(
+                "a request was never answered although its connection closed; failing it"
+            );
+            Err(Unanswered::Lost(record))
+        }
+    }
+}
+
+/// `response`'s output, or the record of the connection it was lost on: see [`watched`].
+/// `current` reads the record of the request's connection from `capture` (hyper-util
+/// sets it once the request has a connection, and again if it resends it on another).
+///
+/// The watch only wakes every `period`: a request answered sooner costs one timer, and
+/// its connection is never looked at (reading it, or waiting on it, cost about 10 % of a
+/// small request's instructions when every request did).
+async fn answer_or_loss<T, C>(
+    response: impl Future<Output = T>,
+    capture: C,
+    current: impl Fn(&C) -> Option<Arc<Record>>,
+    period: Duration,
+) -> std::result::Result<T, Arc<Record>> {
+    let response = pin!(response);
+    let watch = pin!(async move {
+        let mut closed_at_last_look: Option<Arc<Record>> = None;
+        loop {
+            tokio::time::sleep(period).await;
+            let closed = current(&capture).filter(|record| record.is_closed());
+            if let (Some(now), Some(before)) = (&closed, &closed_at_last_look) {
+                // Still on the same dropped connection a whole period later, and no
+                // connection is being opened that hyper-util could be resending it on.
+                if Arc::ptr_eq(now, before) && !now.pool_dialing() {
+                    return now.clone();
+                }
+            }
+            closed_at_last_look = closed;
+        }
+    });
+    match future::select(response, watch).await {
+        Either::Left((answer, _)) => Ok(answer),
+        Either::Right((record, _)) => Err(record),
+    }
+}
+
+/// The record of the connection `capture` names, if it has one and it is ours.
+fn record_of(capture: &CaptureConnection) -> Option<Arc<Record>> {
+    capture
+        .connection_metadata()
+        .as_ref()
+        .and_then(crate::connect::conn::record_of)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::connect::conn::Dialing;
+
+    const LOST_AFTER: Duration = Duration::from_millis(50);
+
+    /// The connection a test request went to, as hyper-util's capture would show it.
+    type Current = Arc<Mutex<Option<Arc<Record>>>>;
+
+    fn current_of(c: &Current) -> Option<Arc<Record>> {
+        c.lock().unwrap().clone()
+    }
+
+    fn connection(dialing: &Arc<Dialing>) -> (Arc<Record>, Current) {
+        let record = Arc::new(Record::for_test(dialing.clone()));
+        let current = Arc::new(Mutex::new(Some(record.clone())));
+        (record, current)
+    }
+
+    // The hang this guards against: hyper lost the request in the channel of a connection
+    // whose dispatch task ended, so its future never resolves.
+    #[tokio::test]
+    async fn a_request_never_answered_after_its_connection_closed_is_lost() {
+        let dialing = Arc::default();
+        let (record, current) = connection(&dialing);
+        let started = Instant::now();
+        let watched = answer_or_loss(future::pending::<()>(), current, current_of, LOST_AFTER);
+        let closing = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            record.close();
+        };
+        let (lost, ()) = tokio::time::timeout(Duration::from_secs(5), async {
+            tokio::join!(watched, closing)
+        })
+        .await
+        .expect("the watch must end a lost request");
+        assert!(Arc::ptr_eq(&lost.unwrap_err(), &record));
+        // Found dropped at two looks: the first after the close, and one period later.
+        assert!(started.elapsed() >= Duration::from_millis(20) + LOST_AFTER);
+    }
+
+    #[tokio::test]
+    async fn an_answer_wins_and_an_open_connection_is_never_lost() {
+        let dialing = Arc::default();
+        let (_record, current) = connection(&dialing);
+        let answered = answer_or_loss(
+            tokio::time::sleep(LOST_AFTER * 4),
+            current,
+            current_of,
+            LOST_AFTER,
+        );
+        assert!(tokio::time::timeout(Duration::from_secs(5), answered)
+            .await
+            .unwrap()
+            .is_ok());
+        // A late answer after the close, within the grace, still wins.
+        let (record, current) = connection(&dialing);
+        record.close();
+        let late = answer_or_loss(
+            tokio::time::sleep(LOST_AFTER / 2),
+            current,
+            current_of,
+            LOST_AFTER,
+        );
+        assert!(late.await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn not_lost_while_its_pool_opens_a_connection_or_after_a_resend() {
+        let dialing = Arc::<Dialing>::default();
+        let (record, current) = connection(&dialing);
+        record.close();
+        // hyper-util may be resending it on the connection being opened.
+        let dial = dialing.start();
+        let watched = answer_or_loss(
+            future::pending::<()>(),
+            current.clone(),
+            current_of,
+            LOST_AFTER,
+        );
+        let mut watched = std::pin::pin!(watched);
+        assert!(
+            tokio::time::timeout(LOST_AFTER * 4, watched.as_mut())
+                .await
+                .is_err(),
+            "lost while its pool was opening a connection"
+        );
+        // It was resent on a new connection, still open: not lost either.
+        let (fresh, _) = connection(&dialing);
+        *current.lock().unwrap() = Some(fresh.clone());
+        drop(dial);
+        assert!(
+            tokio::time::timeout(LOST_AFTER * 4, watched.as_mut())
+                .await
+                .is_err(),
+            "lost although the new connection is open"
+        );
+        // Until that one closes too.
+        fresh.close();
+        let lost = tokio::time::timeout(Duration::from_secs(5), watched)
+            .await
+            .expect("the watch must end a lost request");
+        assert!(Arc::ptr_eq(&lost.unwrap_err(), &fresh));
+    }
+}

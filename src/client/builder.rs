@@ -1,0 +1,599 @@
+//! Every `ClientBuilder` setter: each records its setting in [`Settings`], and
+//! [`build`](ClientBuilder::build) hands them to `Client::build`, the one place they are
+//! checked and built. Long explanations live in the crate docs and the guides (`docs/`),
+//! linked from each setter.
+
+use std::path::Path;
+#[cfg(feature = "cookies")]
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderValue, USER_AGENT};
+
+use super::{Client, ClientBuilder, DeferNoRoots, Settings};
+#[cfg(feature = "fuzzing")]
+use crate::connect::memory::{MemoryIo, Transport};
+#[cfg(feature = "cookies")]
+use crate::cookie::{CookieStore, Jar};
+use crate::error::{Error, Result};
+use crate::proxy::Proxy;
+use crate::redact;
+use crate::redirect;
+use crate::retry;
+use crate::timeouts::LowSpeed;
+use crate::tls::{
+    Certificate, CertificateRevocationList, Identity, RootSource, TlsVersion, Verification,
+};
+
+impl ClientBuilder {
+    /// The default settings (same as [`Client::builder`]).
+    pub fn new() -> ClientBuilder {
+        ClientBuilder {
+            settings: Settings::default(),
+            error: None,
+        }
+    }
+
+    /// Builds the client. Fails with an [`is_builder`](Error::is_builder) error for an
+    /// invalid setting (an unreadable CA file names its path), or with an
+    /// [`is_tls`](Error::is_tls) error when the system roots are asked for and none exist.
+    pub fn build(self) -> Result<Client> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Client::build(self.settings, DeferNoRoots::No),
+        }
+    }
+
+    /// Changes the settings; every setter goes through here or [`fail`](Self::fail).
+    fn set(mut self, change: impl FnOnce(&mut Settings)) -> ClientBuilder {
+        change(&mut self.settings);
+        self
+    }
+
+    fn fail(mut self, error: Error) -> ClientBuilder {
+        self.error.get_or_insert(error);
+        self
+    }
+
+    // Headers -------------------------------------------------------------------------------
+    /// Headers sent with every request unless the request sets the same name. They
+    /// replace the defaults of the same name (`user-agent`, `accept`, and the
+    /// `accept-encoding` that decompression adds). Credential values (`Authorization`,
+    /// `Proxy-Authorization`, `Cookie`) are marked sensitive and never printed, and stay
+    /// behind once a redirect goes to another origin, like a request's own.
+    ///
+    /// ```
+    /// let mut headers = wireline::header::HeaderMap::new();
+    /// headers.insert("x-team", "payments".parse().unwrap());
+    /// let client = wireline::Client::builder().default_headers(headers).build();
+    /// ```
+    pub fn default_headers(self, headers: HeaderMap) -> ClientBuilder {
+        self.set(|s| redact::replace_headers(&mut s.default_headers, headers))
+    }
+
+    /// The `User-Agent` header (default `wireline/<version>`).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().user_agent("my-app/1.0").build();
+    /// ```
+    pub fn user_agent<V>(self, value: V) -> ClientBuilder
+    where
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        match HeaderValue::try_from(value) {
+            Ok(value) => self.set(|s| {
+                s.default_headers.insert(USER_AGENT, value);
+            }),
+            Err(e) => {
+                let e: http::Error = e.into();
+                self.fail(Error::builder(format!("invalid user agent: {e}")))
+            }
+        }
+    }
+
+    // Redirects and retries -----------------------------------------------------------------
+    /// The redirect policy (default: follow up to 10; see [`redirect::Policy`]).
+    ///
+    /// ```
+    /// use wireline::redirect::Policy;
+    /// let client = wireline::Client::builder().redirect(Policy::none()).build();
+    /// ```
+    pub fn redirect(self, policy: redirect::Policy) -> ClientBuilder {
+        self.set(|s| s.redirect = policy)
+    }
+
+    /// Refuses to send a request over plain HTTP (default `false`): an `http://` URL
+    /// fails with an [`is_builder`](Error::is_builder) error before any connection is
+    /// made, and a redirect from https to http with an [`is_redirect`](Error::is_redirect)
+    /// error before anything is sent to the http URL.
+    ///
+    /// ```
+    /// # async fn run() {
+    /// let client = wireline::Client::builder().https_only(true).build().unwrap();
+    /// let err = client.get("http://example.com/").send().await.unwrap_err();
+    /// assert!(err.is_builder());
+    /// # }
+    /// ```
+    pub fn https_only(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.https_only = enable)
+    }
+
+    /// Retries requests that fail for passing reasons (connection failures, 429, 502,
+    /// 503, 504…) under `policy`, with backoff and jitter, `Retry-After` up to a cap, only
+    /// when safe to send twice, within a budget the client's requests share (see
+    /// [`crate::retry`]). Default: no retries. [`build`](ClientBuilder::build) fails with
+    /// a builder error for an invalid policy (a backoff base over its max, a budget refill
+    /// outside 0–1).
+    ///
+    /// ```
+    /// use wireline::retry::Policy;
+    /// // A 503 is retried up to 3 times; the last response is returned if it persists.
+    /// let client = wireline::Client::builder().retry(Policy::default().max_retries(3)).build();
+    /// ```
+    pub fn retry(self, policy: retry::Policy) -> ClientBuilder {
+        self.set(|s| s.retry = Some(policy))
+    }
+
+    // Cookies -------------------------------------------------------------------------------
+    /// Keeps cookies in a jar of this client's own (default `false`): every response's
+    /// `Set-Cookie`, redirects' included, is stored in a [`Jar`], and every request and
+    /// redirect hop carries the cookies for its URL by RFC 6265's rules (see [`Jar`]). A
+    /// `Cookie` header set on a request is sent instead, on the hops of its origin.
+    /// Clones of the client share the jar; to share one between clients or fill it first,
+    /// use [`cookie_provider`](ClientBuilder::cookie_provider). `false` removes any store
+    /// set before. Available with the `cookies` Cargo feature; see the crate docs'
+    /// [Cookies](crate#cookies).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().cookie_store(true).build();
+    /// ```
+    #[cfg(feature = "cookies")]
+    pub fn cookie_store(self, enable: bool) -> ClientBuilder {
+        let jar = enable.then(|| Arc::new(Jar::default()) as Arc<dyn CookieStore>);
+        self.set(|s| s.cookie_store = jar)
+    }
+
+    /// Keeps cookies in `store`, which other clients and your own code may share: what
+    /// one client receives, the others send. Use a [`Jar`] or your own [`CookieStore`].
+    /// Replaces [`cookie_store`](ClientBuilder::cookie_store)'s jar, and is replaced by a
+    /// later `cookie_store(true)`. Available with the `cookies` Cargo feature.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// let jar = std::sync::Arc::new(wireline::cookie::Jar::default());
+    /// jar.add_cookie_str("consent=yes", &"https://example.com/".parse().unwrap());
+    /// let client = wireline::Client::builder().cookie_provider(jar.clone()).build()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "cookies")]
+    pub fn cookie_provider<C: CookieStore + 'static>(self, store: Arc<C>) -> ClientBuilder {
+        self.set(|s| s.cookie_store = Some(store))
+    }
+
+    // Decompression -------------------------------------------------------------------------
+    /// Whether to ask for and decode gzip bodies (default: on, with the `gzip` Cargo
+    /// feature; the crate docs' [Decompression](crate#decompression) says how). A response
+    /// whose one `Content-Encoding` is a coding switched on is decoded as it is read, and
+    /// loses its `Content-Encoding` and `Content-Length`; invalid data is an
+    /// [`is_decode`](crate::Error::is_decode) error. [`build`](ClientBuilder::build) fails
+    /// when a coding is switched on whose Cargo feature is off.
+    ///
+    /// ```
+    /// // Keep gzip bodies compressed, e.g. to store them as they came.
+    /// let client = wireline::Client::builder().gzip(false).build();
+    /// ```
+    pub fn gzip(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.decoding.gzip = enable)
+    }
+
+    /// Whether to ask for and decode `deflate` bodies (the zlib format, as HTTP defines
+    /// it), as [`gzip`](ClientBuilder::gzip) does (default: on, with the `deflate` feature).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().deflate(false).build();
+    /// ```
+    pub fn deflate(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.decoding.deflate = enable)
+    }
+
+    /// Whether to ask for and decode brotli (`br`) bodies, as [`gzip`](ClientBuilder::gzip)
+    /// does (default: on, with the `brotli` Cargo feature).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().brotli(false).build();
+    /// ```
+    pub fn brotli(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.decoding.brotli = enable)
+    }
+
+    /// Whether to ask for and decode zstd bodies, as [`gzip`](ClientBuilder::gzip) does
+    /// (default: on, with the `zstd` Cargo feature).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().zstd(false).build();
+    /// ```
+    pub fn zstd(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.decoding.zstd = enable)
+    }
+
+    /// The most bytes a compressed body may decode to (default: no limit). A body that
+    /// inflates past it ends the read with an [`is_decode`](crate::Error::is_decode) error
+    /// naming the limit, after at most `max` bytes were handed out, so a small
+    /// "decompression bomb" can't exhaust memory. Uncompressed bodies are not limited.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().max_decoded_body(64 << 20).build();
+    /// ```
+    pub fn max_decoded_body(self, max: u64) -> ClientBuilder {
+        self.set(|s| s.decoding.max_decoded = Some(max))
+    }
+
+    // Timeouts (timeouts.rs) ----------------------------------------------------------------
+    /// A timeout for each request as a whole: connecting, sending, redirects, retries and
+    /// reading the body (default: none). A request's own
+    /// [`timeout`](crate::RequestBuilder::timeout) overrides it.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client = wireline::Client::builder().timeout(Duration::from_secs(30)).build();
+    /// ```
+    pub fn timeout(self, timeout: Duration) -> ClientBuilder {
+        self.set(|s| s.timeout = Some(timeout))
+    }
+
+    /// A timeout for opening a connection: TCP connect, any proxy tunnel and TLS handshake
+    /// together (default: none). Running out is both `is_timeout` and `is_connect`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client = wireline::Client::builder().connect_timeout(Duration::from_secs(5)).build();
+    /// ```
+    pub fn connect_timeout(self, timeout: Duration) -> ClientBuilder {
+        self.set(|s| s.connect_timeout = Some(timeout))
+    }
+
+    /// The longest the server may keep us waiting for the next piece of the response
+    /// (default: no limit; the crate docs' [Slow servers](crate#slow-servers)): the head
+    /// counts as one read from sending the request (connecting included), then each wait
+    /// for the body, never the time your code takes between reads. Running out is an
+    /// [`is_timeout`](crate::Error::is_timeout) error naming `read_timeout`. A trickle
+    /// just inside it is bounded by [`low_speed_limit`](ClientBuilder::low_speed_limit)
+    /// or [`timeout`](ClientBuilder::timeout). [`build`](ClientBuilder::build) fails for 0.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client = wireline::Client::builder().read_timeout(Duration::from_secs(10)).build();
+    /// ```
+    pub fn read_timeout(self, timeout: Duration) -> ClientBuilder {
+        self.set(|s| s.pacing.read_timeout = Some(timeout))
+    }
+
+    /// Fails a response that arrives slower than `bytes_per_sec` for a whole `window`
+    /// (curl's `--speed-limit` and `--speed-time`; default: off). The rate is measured over
+    /// the time spent waiting on the server, in consecutive windows, so a slow stretch
+    /// fails within two windows with an [`is_timeout`](crate::Error::is_timeout) error
+    /// naming `low_speed_limit`; so does a head that doesn't arrive within one window. A
+    /// rate of `0` never fails; [`build`](ClientBuilder::build) fails for a zero window.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let builder = wireline::Client::builder().low_speed_limit(1024, Duration::from_secs(30));
+    /// ```
+    pub fn low_speed_limit(self, bytes_per_sec: u64, window: Duration) -> ClientBuilder {
+        let rule = LowSpeed {
+            bytes_per_sec,
+            window,
+        };
+        self.set(|s| s.pacing.low_speed = Some(rule))
+    }
+
+    // The pool and the connection -----------------------------------------------------------
+    /// The most idle connections kept per host (default: no limit). `0` disables reuse.
+    ///
+    /// This bounds what stays open between requests, not what requests in flight use: as
+    /// in reqwest, each HTTP/1.1 request that finds no idle connection opens one, and all
+    /// but `max` are closed as they finish. Over HTTP/2 they share one connection. To bound
+    /// sockets, bound concurrency (the crate docs' [Many requests](crate#many-requests-at-once)).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().pool_max_idle_per_host(8).build();
+    /// ```
+    pub fn pool_max_idle_per_host(self, max: usize) -> ClientBuilder {
+        self.set(|s| s.pool_max_idle_per_host = max)
+    }
+
+    /// How long an idle connection is kept; `None` keeps it until the server closes it.
+    /// Default: 50 s, below the keep-alive of nginx (75 s) and common load balancers
+    /// (60 s), so we usually close first; lower it below a server's own when you know it.
+    /// A request that meets a connection the server closed is sent again when that is safe
+    /// (the crate docs' [Stale connections](crate#stale-connections)).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// // Node.js closes idle connections after 5 s.
+    /// let client = wireline::Client::builder().pool_idle_timeout(Duration::from_secs(4)).build();
+    /// ```
+    pub fn pool_idle_timeout<D: Into<Option<Duration>>>(self, timeout: D) -> ClientBuilder {
+        self.set(|s| s.pool_idle_timeout = timeout.into())
+    }
+
+    /// The largest response head accepted, in bytes (default 64 KiB, at least 8 KiB): over
+    /// HTTP/1 the status and header lines as sent, over h2 the header list as RFC 9113
+    /// counts it. A larger head is an [`is_request`](Error::is_request) error, after
+    /// reading at most about twice this; the heads of one redirect chain may take four
+    /// times this together ([`is_redirect`](Error::is_redirect) past it). HTTP/1 heads
+    /// also have at most 100 fields, and bodies are read in pieces of at most this size.
+    /// [`build`](ClientBuilder::build) fails below 8 KiB. See the reliability guide's
+    /// [Limits](crate::guide::reliability#limits).
+    ///
+    /// ```
+    /// // A server with very large cookies.
+    /// let client = wireline::Client::builder().max_response_header_size(256 * 1024).build();
+    /// ```
+    pub fn max_response_header_size(self, bytes: usize) -> ClientBuilder {
+        self.set(|s| s.max_response_header_size = bytes)
+    }
+
+    /// Offers only HTTP/1.1 in ALPN (by default h2 is offered first, then HTTP/1.1).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().http1_only().build();
+    /// ```
+    pub fn http1_only(self) -> ClientBuilder {
+        self.set(|s| s.tls.http1_only = true)
+    }
+
+    // Proxies -------------------------------------------------------------------------------
+    /// Sends requests through this proxy (see [`Proxy`]). Call it again to add more:
+    /// each destination takes the first proxy whose scope and
+    /// [`no_proxy`](Proxy::no_proxy) list accept it, or goes direct. Proxies given here
+    /// replace the environment's (the crate docs' [Proxies](crate#proxies)), as in reqwest.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// use wireline::Proxy; // https:// URLs through one proxy, the rest through another:
+    /// let client = wireline::Client::builder()
+    ///     .proxy(Proxy::https("http://tunnels.example:3128")?)
+    ///     .proxy(Proxy::all("http://proxy.example:3128")?)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn proxy(self, proxy: Proxy) -> ClientBuilder {
+        self.set(|s| s.proxies.push(proxy))
+    }
+
+    /// Connects directly to every destination: forgets the proxies given so far with
+    /// [`proxy`](ClientBuilder::proxy) and ignores the environment's. A later `proxy()`
+    /// call still adds one.
+    ///
+    /// ```
+    /// // Whatever HTTPS_PROXY says, this client never uses a proxy.
+    /// let client = wireline::Client::builder().no_proxy().build();
+    /// ```
+    pub fn no_proxy(self) -> ClientBuilder {
+        self.set(|s| {
+            s.proxies.clear();
+            s.env_proxies = false;
+        })
+    }
+
+    // TLS (tls/) ----------------------------------------------------------------------------
+    /// Trusts only the certificates in this PEM bundle, instead of the system's roots
+    /// (curl's `--cacert`, requests' `verify="ca.pem"`; the TLS guide's
+    /// [verification modes](crate::guide::tls#the-verification-modes)). `build()` fails,
+    /// naming the path, if the file is missing, unreadable or holds no certificate.
+    ///
+    /// ```no_run
+    /// let client = wireline::Client::builder().ca_file("/etc/my-ca.pem").build();
+    /// ```
+    pub fn ca_file<P: AsRef<Path>>(self, path: P) -> ClientBuilder {
+        let roots = RootSource::CaFile(path.as_ref().to_path_buf());
+        self.set(|s| s.tls.roots = roots)
+    }
+
+    /// Trusts these certificates too, in addition to the roots in use (the system's, or
+    /// the CA file's).
+    ///
+    /// ```
+    /// # fn run(pem: &[u8]) -> wireline::Result<()> {
+    /// let ca = wireline::Certificate::from_pem(pem)?;
+    /// let client = wireline::Client::builder().add_root_certificate(ca).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_root_certificate(self, certificate: Certificate) -> ClientBuilder {
+        self.set(|s| s.tls.extra_roots.extend(certificate.into_ders()))
+    }
+
+    /// Turns certificate verification off: unknown issuers, expired certificates and wrong
+    /// host names are all accepted. The handshake signatures are still checked, and the
+    /// keys pinned with [`pin_sha256`](ClientBuilder::pin_sha256) are still required; CRLs
+    /// are not consulted. A `tracing` warning is logged once per client built this way.
+    /// For tests and debugging only.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().danger_accept_invalid_certs(true).build();
+    /// ```
+    pub fn danger_accept_invalid_certs(self, accept: bool) -> ClientBuilder {
+        let verification = match accept {
+            true => Verification::AcceptInvalidCerts,
+            false => Verification::Full,
+        };
+        self.set(|s| s.tls.verification = verification)
+    }
+
+    /// Accepts a certificate that is not valid for the host in the URL, while still
+    /// checking the chain to a trusted root, the dates and the handshake signatures; for a
+    /// server reached by an address its certificate doesn't list. Any server with a
+    /// certificate from a trusted CA can then pose as any host. Overridden by
+    /// [`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs); a
+    /// `tracing` warning is logged once per client built this way.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().danger_accept_invalid_hostnames(true).build();
+    /// ```
+    pub fn danger_accept_invalid_hostnames(self, accept: bool) -> ClientBuilder {
+        self.set(|s| s.tls.accept_invalid_hostnames = accept)
+    }
+
+    /// Accepts a connection to `host` only if the public key of its certificate is one of
+    /// the keys pinned for it: `spki_sha256_base64` is the base64 SHA-256 of the
+    /// certificate's SubjectPublicKeyInfo (curl's `--pinnedpubkey sha256//…`; the
+    /// `sha256//` prefix is accepted). Call it again to allow the next key of a rotation.
+    /// The pin is checked after the usual verification, even with
+    /// [`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs); a
+    /// mismatch is [`CertificateErrorKind::PinMismatch`](crate::CertificateErrorKind::PinMismatch),
+    /// showing the server's key. `host` is matched exactly. [`build`](ClientBuilder::build)
+    /// fails for a malformed host or pin. See the TLS guide's
+    /// [pinning](crate::guide::tls#pinning-a-servers-public-key).
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder()
+    ///     .pin_sha256("example.com", "Xa6iyhUiwUoqDLvbaWqpl+4p9ZsnbBCr8fBYf4e2VnA=")
+    ///     .pin_sha256("example.com", "sha256//Ts3K3zzs/pVDJHNsi3ZpP12Lh5Evim5W9eO4gfmpNeg=")
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn pin_sha256(mut self, host: &str, spki_sha256_base64: &str) -> ClientBuilder {
+        match self.settings.tls.pins.add(host, spki_sha256_base64) {
+            Ok(()) => self,
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Refuses servers whose certificate, or an intermediate CA certificate of its chain,
+    /// is listed in this certificate revocation list, with
+    /// [`CertificateErrorKind::Revoked`](crate::CertificateErrorKind::Revoked) naming it.
+    /// A certificate whose issuer published none of the CRLs given passes; a CRL whose
+    /// signature fails refuses the server; CRLs are not consulted with
+    /// [`danger_accept_invalid_certs`](ClientBuilder::danger_accept_invalid_certs). See the
+    /// TLS guide's [revocation](crate::guide::tls#revocation-certificate-revocation-lists).
+    ///
+    /// ```no_run
+    /// # fn run(pem: &[u8]) -> wireline::Result<()> {
+    /// let crl = wireline::CertificateRevocationList::from_pem(pem)?;
+    /// let client = wireline::Client::builder().add_crl(crl).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_crl(self, crl: CertificateRevocationList) -> ClientBuilder {
+        self.set(|s| s.tls.crls.push(crl.into_der()))
+    }
+
+    /// Adds several certificate revocation lists, as [`add_crl`](ClientBuilder::add_crl)
+    /// does for one.
+    ///
+    /// ```no_run
+    /// # fn run(pem: &[u8]) -> wireline::Result<()> {
+    /// let crls = wireline::CertificateRevocationList::from_pem_bundle(pem)?;
+    /// let client = wireline::Client::builder().add_crls(crls).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_crls(
+        self,
+        crls: impl IntoIterator<Item = CertificateRevocationList>,
+    ) -> ClientBuilder {
+        let ders = crls.into_iter().map(CertificateRevocationList::into_der);
+        self.set(|s| s.tls.crls.extend(ders))
+    }
+
+    /// A client certificate to show when a server asks for one (mutual TLS; the TLS
+    /// guide's [client certificates](crate::guide::tls#client-certificates-mutual-tls)). A
+    /// server that requires one and gets none fails the handshake with
+    /// [`TlsErrorKind::ClientCertificateRequired`](crate::TlsErrorKind::ClientCertificateRequired).
+    /// [`build`](ClientBuilder::build) fails if the key does not belong to the certificate.
+    ///
+    /// ```no_run
+    /// # fn run(cert: &[u8], key: &[u8]) -> wireline::Result<()> {
+    /// let client = wireline::Client::builder()
+    ///     .identity(wireline::Identity::from_pem_parts(cert, key)?)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn identity(self, identity: Identity) -> ClientBuilder {
+        self.set(|s| s.tls.identity = Some(identity))
+    }
+
+    /// The lowest TLS version to accept (default [`TlsVersion::TLS_1_2`]). A server that
+    /// can't speak it fails the handshake with an [`is_tls`](Error::is_tls) error.
+    ///
+    /// ```
+    /// use wireline::TlsVersion;
+    /// let client = wireline::Client::builder().min_tls_version(TlsVersion::TLS_1_3).build();
+    /// ```
+    pub fn min_tls_version(self, version: TlsVersion) -> ClientBuilder {
+        self.set(|s| s.tls.versions.min = version)
+    }
+
+    /// The highest TLS version to use (default: the newest, TLS 1.3), for a server whose
+    /// TLS 1.3 is broken or to test TLS 1.2. A server that only speaks newer versions fails
+    /// with [`TlsErrorKind::ProtocolVersion`](crate::TlsErrorKind::ProtocolVersion);
+    /// [`build`](ClientBuilder::build) fails when it is below
+    /// [`min_tls_version`](ClientBuilder::min_tls_version).
+    ///
+    /// ```
+    /// use wireline::TlsVersion;
+    /// let client = wireline::Client::builder().max_tls_version(TlsVersion::TLS_1_2).build();
+    /// ```
+    pub fn max_tls_version(self, version: TlsVersion) -> ClientBuilder {
+        self.set(|s| s.tls.versions.max = Some(version))
+    }
+
+    /// Whether to send the host name in the TLS handshake (SNI; default `true`; never for
+    /// IP addresses). The certificate is still checked against the URL's host without it.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().tls_sni(false).build();
+    /// ```
+    pub fn tls_sni(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.tls.sni = enable)
+    }
+
+    /// Whether new connections resume earlier TLS sessions with the same server (default
+    /// `true`), skipping the certificate exchange; the cache (256 sessions) is shared by
+    /// the client's connections. Off makes every handshake a full one.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().tls_session_resumption(false).build();
+    /// ```
+    pub fn tls_session_resumption(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.tls.resumption = enable)
+    }
+
+    /// Writes the TLS session secrets to the file named by the `SSLKEYLOGFILE` environment
+    /// variable (read by [`build`](ClientBuilder::build)), in the key log format Wireshark
+    /// reads to decrypt captures (default `false`). Unset, or unwritable, nothing is
+    /// written. Anyone with the file can read the traffic: for debugging only.
+    ///
+    /// ```
+    /// // SSLKEYLOGFILE=/tmp/keys.log my-program
+    /// let client = wireline::Client::builder().tls_keylog(true).build();
+    /// ```
+    pub fn tls_keylog(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.tls.keylog = enable)
+    }
+
+    /// Records the TLS parameters of each connection (version, cipher suite, ALPN, the
+    /// server's certificates, resumption) for [`Response::tls_info`](crate::Response::tls_info)
+    /// (default `false`), once per connection; when off, responses carry nothing.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().tls_info(true).build();
+    /// ```
+    pub fn tls_info(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.tls_info = enable)
+    }
+
+    // Fuzzing ------------------------------------------------------------------------------
+    /// Fuzzing only: every connection, `http` or `https`, is whatever `open` returns for
+    /// its destination, spoken to as plaintext HTTP/1.1 (no DNS, TCP or TLS). An error from
+    /// `open` is a connect error.
+    #[cfg(feature = "fuzzing")]
+    #[doc(hidden)]
+    pub fn fuzzing_transport<F>(self, open: F) -> ClientBuilder
+    where
+        F: Fn(&http::Uri) -> std::io::Result<Box<dyn MemoryIo>> + Send + Sync + 'static,
+    {
+        self.set(|s| s.transport = Some(Transport::new(open)))
+    }
+}

@@ -1,0 +1,162 @@
+//! A response's body as it is read: raw off the connection or being decompressed, under
+//! the request's deadline and the pace rules, its errors naming the URL.
+
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_LENGTH};
+use http_body::{Body as _, Frame};
+use hyper::body::Incoming;
+use url::Url;
+
+use super::decode::{Decoder, Decoding};
+use crate::attempt::body_error;
+use crate::error::Result;
+use crate::timeouts::{Deadline, Pace, Pacing};
+
+/// The body with the deadline that still applies to it, and the URL errors should name.
+pub(super) struct ResponseBody {
+    kind: BodyKind,
+    deadline: Option<Deadline>,
+    url: Url,
+}
+
+/// The body as it came, or being decompressed.
+enum BodyKind {
+    Raw(RawBody),
+    /// Boxed: the decoder is large, and the raw body should not pay for its size.
+    Decoded(Box<Decoder>),
+    /// A decoded body that ended or failed: its decoder is dropped at once, as its
+    /// buffers (a zstd or brotli window can be many MiB) serve no further read.
+    Finished,
+}
+
+impl ResponseBody {
+    /// The body of a response with these `headers`, decoded when its coding is one
+    /// `decoding` undoes; the headers then lose `Content-Encoding` and `Content-Length`.
+    pub(super) fn new(
+        incoming: Incoming,
+        headers: &mut HeaderMap,
+        url: Url,
+        deadline: Option<Deadline>,
+        pacing: Option<&Pacing>,
+        decoding: &Decoding,
+    ) -> ResponseBody {
+        let raw = RawBody::new(incoming, pacing);
+        // An empty body (HEAD, 204, 304, length 0) has nothing to decode.
+        let coding = if raw.incoming.is_end_stream() {
+            None
+        } else {
+            decoding.coding_for(headers)
+        };
+        let kind = match coding {
+            None => BodyKind::Raw(raw),
+            Some(coding) => match decoding.decoder(coding, raw, &url) {
+                Ok(decoder) => {
+                    headers.remove(CONTENT_ENCODING);
+                    headers.remove(CONTENT_LENGTH);
+                    BodyKind::Decoded(Box::new(decoder))
+                }
+                // Not compiled in (build() refuses switching such a coding on).
+                Err(raw) => BodyKind::Raw(raw),
+            },
+        };
+        ResponseBody {
+            kind,
+            deadline,
+            url,
+        }
+    }
+
+    pub(super) fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The length the server announced, for a body that is not being decoded.
+    pub(super) fn announced_len(&self) -> Option<u64> {
+        match &self.kind {
+            BodyKind::Raw(raw) => raw.incoming.size_hint().exact(),
+            BodyKind::Decoded(_) | BodyKind::Finished => None,
+        }
+    }
+
+    /// The next data frame (trailers are skipped), or an error mapped with our URL.
+    pub(super) fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
+        if let Some(deadline) = &mut self.deadline {
+            if deadline.poll_expired(cx) {
+                return Poll::Ready(Err(deadline.error().with_url(&self.url)));
+            }
+        }
+        let raw = match &mut self.kind {
+            BodyKind::Raw(raw) => raw,
+            BodyKind::Decoded(decoder) => {
+                let polled = ready!(decoder.poll_data(cx));
+                if !matches!(polled, Ok(Some(_))) {
+                    self.kind = BodyKind::Finished;
+                }
+                return Poll::Ready(polled);
+            }
+            BodyKind::Finished => return Poll::Ready(Ok(None)),
+        };
+        loop {
+            let frame = match raw.poll_frame(cx, &self.url) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(Ok(None)),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(Some(Ok(frame))) => frame,
+            };
+            if let Ok(data) = frame.into_data() {
+                return Poll::Ready(Ok(Some(data)));
+            }
+        }
+    }
+}
+
+/// The response body as read off the connection, with the pace rules when there are any.
+pub(super) struct RawBody {
+    incoming: Incoming,
+    /// Boxed because it is rare: the common body stays the bare `Incoming`.
+    pace: Option<Box<Pace>>,
+}
+
+impl RawBody {
+    fn new(incoming: Incoming, pacing: Option<&Pacing>) -> RawBody {
+        RawBody {
+            incoming,
+            pace: pacing.map(|rules| Box::new(Pace::new(*rules))),
+        }
+    }
+
+    /// The next frame; pace violations and transport errors become errors for `url`.
+    #[inline]
+    pub(super) fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+        url: &Url,
+    ) -> Poll<Option<Result<Frame<Bytes>>>> {
+        let polled = Pin::new(&mut self.incoming).poll_frame(cx);
+        let polled = match &mut self.pace {
+            None => polled,
+            Some(pace) => match pace.observe(polled, cx) {
+                Ok(polled) => polled,
+                Err(e) => return Poll::Ready(Some(Err(e.with_url(url)))),
+            },
+        };
+        polled.map(|frame| frame.map(|result| result.map_err(|e| body_error(e, url))))
+    }
+}
+
+/// What [`Response::bytes_stream`](super::Response::bytes_stream) returns.
+pub(super) struct BytesStream {
+    pub(super) body: ResponseBody,
+}
+
+impl Stream for BytesStream {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
+        self.body.poll_data(cx).map(Result::transpose)
+    }
+}
