@@ -121,3 +121,45 @@ impl OptionPools {
         Ok(Some(pool))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::TlsVersion;
+
+    fn option_pools() -> OptionPools {
+        let shape = PoolShape {
+            connect_timeout: None,
+            tls_info: false,
+            idle_timeout: None,
+            max_idle_per_host: usize::MAX,
+            proxies: None,
+            max_header_size: 64 * 1024,
+            #[cfg(feature = "fuzzing")]
+            transport: None,
+        };
+        // Verification off needs no root store, so this builds on any machine.
+        let base = TlsOptions::new()
+            .danger_accept_invalid_certs(true)
+            .applied_to(&TlsSettings::default())
+            .unwrap();
+        OptionPools::new(base, shape)
+    }
+
+    #[test]
+    fn requests_share_a_pool_only_with_equal_tls_settings() {
+        let pools = option_pools();
+        let same_as_client = TlsOptions::new().danger_accept_invalid_certs(true);
+        assert!(pools.pool_for(&same_as_client).unwrap().is_none());
+        let tls13 = TlsOptions::new().min_tls_version(TlsVersion::TLS_1_3);
+        let pinned = TlsOptions::new().pin_sha256(
+            "example.com",
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+        );
+        let a = pools.pool_for(&tls13).unwrap().expect("its own pool");
+        let b = pools.pool_for(&pinned).unwrap().expect("its own pool");
+        assert!(!Arc::ptr_eq(&a, &b));
+        let again = pools.pool_for(&tls13.clone()).unwrap().expect("kept");
+        assert!(Arc::ptr_eq(&a, &again), "equal settings share their pool");
+    }
+}

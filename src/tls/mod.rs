@@ -78,26 +78,42 @@ pub(crate) struct TlsSettings {
 }
 
 /// Equal settings build equivalent rustls configurations: what decides whether two
-/// requests may share a connection.
+/// requests may share a connection (`pool.rs` keys its pools by it). Every field is named,
+/// without `..`, so a new field can't be left out of the comparison: the compiler asks for
+/// it here, and `is_default` compares with `Default::default()`.
 impl PartialEq for TlsSettings {
     fn eq(&self, other: &TlsSettings) -> bool {
-        let same_identity = match (&self.identity, &other.identity) {
+        let TlsSettings {
+            roots,
+            extra_roots,
+            verification,
+            accept_invalid_hostnames,
+            versions,
+            sni,
+            resumption,
+            http1_only,
+            keylog,
+            identity,
+            pins,
+            crls,
+        } = self;
+        let same_identity = match (identity, &other.identity) {
             (None, None) => true,
             (Some(a), Some(b)) => a.same_as(b),
             _ => false,
         };
         same_identity
-            && self.roots == other.roots
-            && self.extra_roots == other.extra_roots
-            && self.verification == other.verification
-            && self.accept_invalid_hostnames == other.accept_invalid_hostnames
-            && self.versions == other.versions
-            && self.sni == other.sni
-            && self.resumption == other.resumption
-            && self.http1_only == other.http1_only
-            && self.keylog == other.keylog
-            && self.pins == other.pins
-            && self.crls == other.crls
+            && *roots == other.roots
+            && *extra_roots == other.extra_roots
+            && *verification == other.verification
+            && *accept_invalid_hostnames == other.accept_invalid_hostnames
+            && *versions == other.versions
+            && *sni == other.sni
+            && *resumption == other.resumption
+            && *http1_only == other.http1_only
+            && *keylog == other.keylog
+            && *pins == other.pins
+            && *crls == other.crls
     }
 }
 
@@ -129,19 +145,9 @@ pub(crate) enum TlsConfig {
 }
 
 impl TlsSettings {
+    /// Whether these are the defaults, whose configuration is built once per process.
     pub(crate) fn is_default(&self) -> bool {
-        self.roots == RootSource::System
-            && self.extra_roots.is_empty()
-            && self.verification == Verification::Full
-            && !self.accept_invalid_hostnames
-            && self.versions == VersionRange::default()
-            && self.sni
-            && self.resumption
-            && !self.http1_only
-            && !self.keylog
-            && self.identity.is_none()
-            && self.pins.is_empty()
-            && self.crls.is_empty()
+        *self == TlsSettings::default()
     }
 
     /// Logs, once per pool, that its connections are not fully verified.
@@ -427,5 +433,137 @@ mod tests {
         let err = settings.build().err().expect("must fail");
         assert!(err.is_builder());
         assert!(err.to_string().contains("add_crl"), "{err}");
+    }
+
+    /// One settings per field, each differing from the default in that field only.
+    fn one_field_changed_each() -> Vec<(&'static str, TlsSettings)> {
+        // Names every field without `..`: a new field fails to compile here until it has
+        // a variant below, as it does in `PartialEq`.
+        let TlsSettings {
+            roots: _,
+            extra_roots: _,
+            verification: _,
+            accept_invalid_hostnames: _,
+            versions: _,
+            sni: _,
+            resumption: _,
+            http1_only: _,
+            keylog: _,
+            identity: _,
+            pins: _,
+            crls: _,
+        } = TlsSettings::default();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["client.test".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let pem = format!("{}{}", cert.pem(), key.serialize_pem());
+        let mut pinned = TlsSettings::default();
+        pinned
+            .pins
+            .add(
+                "example.com",
+                "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+            )
+            .unwrap();
+        let d = TlsSettings::default;
+        vec![
+            (
+                "roots",
+                TlsSettings {
+                    roots: RootSource::CaFile("ca.pem".into()),
+                    ..d()
+                },
+            ),
+            (
+                "extra_roots",
+                TlsSettings {
+                    extra_roots: vec![CertificateDer::from(vec![1, 2])],
+                    ..d()
+                },
+            ),
+            (
+                "verification",
+                TlsSettings {
+                    verification: Verification::AcceptInvalidCerts,
+                    ..d()
+                },
+            ),
+            (
+                "accept_invalid_hostnames",
+                TlsSettings {
+                    accept_invalid_hostnames: true,
+                    ..d()
+                },
+            ),
+            (
+                "versions",
+                TlsSettings {
+                    versions: VersionRange {
+                        min: TlsVersion::TLS_1_3,
+                        max: None,
+                    },
+                    ..d()
+                },
+            ),
+            ("sni", TlsSettings { sni: false, ..d() }),
+            (
+                "resumption",
+                TlsSettings {
+                    resumption: false,
+                    ..d()
+                },
+            ),
+            (
+                "http1_only",
+                TlsSettings {
+                    http1_only: true,
+                    ..d()
+                },
+            ),
+            (
+                "keylog",
+                TlsSettings {
+                    keylog: true,
+                    ..d()
+                },
+            ),
+            (
+                "identity",
+                TlsSettings {
+                    identity: Some(Identity::from_pem(pem.as_bytes()).unwrap()),
+                    ..d()
+                },
+            ),
+            ("pins", pinned),
+            (
+                "crls",
+                TlsSettings {
+                    crls: vec![CertificateRevocationListDer::from(vec![0x30, 0x00])],
+                    ..d()
+                },
+            ),
+        ]
+    }
+
+    /// The pool key: settings that differ in any one field are unequal (so their
+    /// connections go to different pools), to the default and to each other, and none
+    /// of them is taken for the shared default configuration.
+    #[test]
+    fn settings_differing_in_any_field_key_different_pools() {
+        let variants = one_field_changed_each();
+        assert!(TlsSettings::default().is_default());
+        for (i, (field, a)) in variants.iter().enumerate() {
+            assert!(a == &a.clone(), "{field}: equal to its own copy");
+            assert!(
+                a != &TlsSettings::default(),
+                "{field}: differs from the default"
+            );
+            assert!(!a.is_default(), "{field}: not the shared default");
+            for (other, b) in &variants[i + 1..] {
+                assert!(a != b, "{field} and {other} key the same pool");
+            }
+        }
     }
 }
