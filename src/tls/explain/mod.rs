@@ -5,6 +5,7 @@
 
 mod algorithm;
 mod certificate;
+mod facts;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -14,7 +15,8 @@ use rustls::{AlertDescription, CertificateError, InvalidMessage, PeerIncompatibl
 use crate::error::{CertificateErrorKind, ErrorKind, TlsErrorKind};
 use crate::tls::VersionRange;
 
-pub(crate) use certificate::{certificate, pin_mismatch, subject_of, unusable_crl};
+pub(crate) use certificate::{certificate, pin_mismatch, unusable_crl};
+pub(crate) use facts::subject_of;
 
 /// A certificate verification failure, explained. Travels inside rustls' error (as
 /// `CertificateError::Other`) from the verifier to [`crate::Error`].
