@@ -1,11 +1,10 @@
 //! Client certificates (mutual TLS): `Identity` parsing, and servers that require a
 //! certificate under the test root, over TLS 1.2 and 1.3.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{https_server, pki, trusting_test_ca, ServerOptions, Versions};
+use crate::support;
+use crate::support::{https_server, pki, trusting_test_ca, ServerOptions, Versions};
 use wireline::{Client, Identity};
 
 const BOUND: Duration = Duration::from_secs(15);

@@ -1,9 +1,9 @@
 //! Public-key pinning (`pin_sha256`): on top of normal verification, per host, with
 //! rotation, and still enforced when verification is off.
 
-mod support;
-
-use support::{bounded, https_server, pki, trusting_test_ca, Leaf, ServerOptions, TestServer};
+use crate::support::{
+    bounded, https_server, pki, trusting_test_ca, Leaf, ServerOptions, TestServer,
+};
 use wireline::{CertificateErrorKind, Client, ErrorKind};
 
 /// A pin no test certificate has: the SHA-256 of nothing.

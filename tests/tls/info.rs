@@ -1,10 +1,9 @@
 //! `tls_info(true)`: each response carries the TLS parameters of its connection.
 
-mod support;
-
 use std::time::{Duration, SystemTime};
 
-use support::{
+use crate::support;
+use crate::support::{
     echo_router, http_server, https_server, pki, trusting_test_ca, Alpn, ServerOptions, Versions,
 };
 use wireline::{Client, TlsVersion};

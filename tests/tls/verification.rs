@@ -1,11 +1,12 @@
 //! TLS verification modes and every certificate and handshake failure, against real
 //! rustls servers with an rcgen PKI.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{https_server, pki, trusting_test_ca, write_temp, Leaf, ServerOptions, Versions};
+use crate::support;
+use crate::support::{
+    https_server, pki, trusting_test_ca, write_temp, Leaf, ServerOptions, Versions,
+};
 use wireline::{CertificateErrorKind, Client, ErrorKind, TlsErrorKind, TlsVersion};
 
 const BOUND: Duration = Duration::from_secs(15);

@@ -3,10 +3,10 @@
 //! (requests' GHSA-9wx4-h78v-vm56: a `verify=False` call left an unverified connection in
 //! the pool for later verified calls to the same host).
 
-mod support;
-
-use support::{bounded, https_server, pki, trusting_test_ca, write_temp, Leaf, ServerOptions};
-use support::{TestServer, Versions};
+use crate::support::{
+    bounded, https_server, pki, trusting_test_ca, write_temp, Leaf, ServerOptions,
+};
+use crate::support::{TestServer, Versions};
 use wireline::{Client, ErrorKind, TlsOptions, TlsVersion};
 
 async fn server(leaf: Leaf) -> TestServer {

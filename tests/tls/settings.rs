@@ -1,12 +1,11 @@
 //! TLS settings beyond the verification modes: accepting wrong host names, the TLS version
 //! range, and SNI.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
+use crate::support::{https_server, trusting_test_ca, Leaf, ServerOptions, Versions};
 use rustls::ProtocolVersion;
-use support::{https_server, trusting_test_ca, Leaf, ServerOptions, Versions};
 use wireline::{CertificateErrorKind, Client, ErrorKind, TlsErrorKind, TlsVersion};
 
 const BOUND: Duration = Duration::from_secs(15);

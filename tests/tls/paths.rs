@@ -3,17 +3,15 @@
 //! subject (path-building DoS); chains whose fault is not the leaf's. The certificates are
 //! made here, per test. See docs/reliability.md.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{assert_no_leak, bounded, https_server_with_chain, write_temp, TestServer};
 use rcgen::{
     date_time_ymd, BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     NameConstraints, SanType,
 };
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use support::{assert_no_leak, bounded, https_server_with_chain, write_temp, TestServer};
 use wireline::{CertificateErrorKind, Client, ClientBuilder, ErrorKind};
 
 /// A CA made for one test: its certificate and what it signs with.

@@ -1,12 +1,16 @@
 //! Proves tests/support on its own, with tokio-rustls and hyper clients only (no wireline):
-//! each server negotiates what it claims and each fault fails the way it claims.
-
-mod support;
+//! each server negotiates what it claims and each fault fails the way it claims. In the tls
+//! binary because most of what it proves is the PKI and the TLS servers.
 
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support;
+use crate::support::{
+    binary_body, echo_router, h1_response, https_server, pki, raw_server, temp_path, write_temp,
+    Alpn, CrlSigner, Leaf, ServerOptions, TestServer, Versions,
+};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
@@ -20,10 +24,6 @@ use rustls::pki_types::{
 use rustls::{
     AlertDescription, CertRevocationListError, CertificateError, ClientConfig, Error as TlsError,
     PeerIncompatible, ProtocolVersion, SupportedProtocolVersion,
-};
-use support::{
-    binary_body, echo_router, h1_response, https_server, pki, raw_server, temp_path, write_temp,
-    Alpn, CrlSigner, Leaf, ServerOptions, TestServer, Versions,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;

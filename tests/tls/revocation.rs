@@ -2,9 +2,7 @@
 //! name, an unlisted one passes, and a CRL that can't be trusted fails instead of being
 //! ignored.
 
-mod support;
-
-use support::{
+use crate::support::{
     bounded, https_server, pki, trusting_test_ca, CrlSigner, Leaf, ServerOptions, TestServer,
 };
 use wireline::{CertificateErrorKind, CertificateRevocationList, Client, ErrorKind};
