@@ -1,13 +1,11 @@
 //! Redirects: method and body rules, limits, bad locations, and credentials that must not
 //! reach another origin.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{https_server, trusting_test_ca, ServerOptions, TestServer};
 use futures_util::stream;
 use serde::Deserialize;
-use support::{https_server, trusting_test_ca, ServerOptions, TestServer};
 use wireline::redirect::Policy;
 use wireline::Body;
 

@@ -1,14 +1,13 @@
 //! Response decompression: what we ask for, what we decode, what we pass through, and the
 //! errors for corrupt or oversized bodies.
 
-mod support;
-
-use bytes::Bytes;
-use serde::Deserialize;
-use support::{
+use crate::support;
+use crate::support::{
     binary_body, bounded, h1_response, handler, http_server, https_server, pause_ms, raw_server,
     response, trusting_test_ca, write, FaultServer, ServerOptions, Step, TestServer,
 };
+use bytes::Bytes;
+use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 use wireline::Client;
 

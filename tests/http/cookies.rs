@@ -2,15 +2,16 @@
 //! (Domain, Path, Secure and what plain http may not do to it, expiry), kept apart from hand-set Cookie headers at redirects,
 //! and shared between clients.
 //!
-//! Runs with the `cookies` feature (`required-features` in Cargo.toml).
-
-mod support;
+//! Runs with the `cookies` feature (`#[cfg(feature = "cookies")]` on its `mod` line).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use support::{bounded, handler, http_server, https_server, response, ServerOptions, TestServer};
+use crate::support;
+use crate::support::{
+    bounded, handler, http_server, https_server, response, ServerOptions, TestServer,
+};
 use wireline::cookie::{CookieStore, Jar};
 use wireline::{Client, Url};
 

@@ -3,15 +3,14 @@
 //! timeout), which requests may be sent twice, and the budget. The backoff's growth and
 //! jitter are tested as pure functions in `src/retry/backoff.rs`.
 
-mod support;
-
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::stream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use support::{
+use crate::support;
+use crate::support::{
     bounded, handler, http_server, https_server, raw_server, response, scripted, silent_server,
     trusting_test_ca, RawConn, Reply, ServerOptions,
 };

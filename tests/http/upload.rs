@@ -1,12 +1,12 @@
 //! Request bodies streamed from files: sent intact without being read into memory, with
 //! chunked encoding or a declared length, and in constant memory however large the file
-//! (the 1 GiB measurement is `#[ignore]`d: run it with `--release -- --ignored --nocapture`).
-
-mod support;
+//! (the 1 GiB measurement is `#[ignore]`d: run it with
+//! `cargo test --release --test http upload:: -- --ignored --nocapture`).
 
 use std::time::{Duration, Instant};
 
-use support::{
+use crate::support;
+use crate::support::{
     binary_body, bounded, discard_server, http_server, peak_rss_kib, reset_peak_rss, rss_kib,
     write_temp,
 };

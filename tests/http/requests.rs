@@ -1,12 +1,13 @@
 //! Requests and responses: methods, headers, bodies, decoding, status errors, bad input.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
+use crate::support::{
+    bounded, http_server, https_server, pki, raw_server, write_temp, ServerOptions,
+};
 use futures_util::StreamExt;
 use serde::Deserialize;
-use support::{bounded, http_server, https_server, pki, raw_server, write_temp, ServerOptions};
 use wireline::{Client, ErrorKind, Method};
 
 #[derive(Deserialize, Debug)]

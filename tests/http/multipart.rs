@@ -2,19 +2,18 @@
 //! escaping; Content-Length or chunked; files streamed from disk, large ones included;
 //! replay after a 307; and the errors for missing or changing files.
 //!
-//! Runs with the `multipart` feature (`required-features` in Cargo.toml).
-
-mod support;
+//! Runs with the `multipart` feature (`#[cfg(feature = "multipart")]` on its `mod` line).
 
 use std::convert::Infallible;
 use std::hash::{DefaultHasher, Hasher};
 
-use bytes::Bytes;
-use serde::Deserialize;
-use support::{
+use crate::support;
+use crate::support::{
     binary_body, bounded, handler, http_server, https_server, response, temp_path,
     trusting_test_ca, write_temp, ServerOptions, TestServer,
 };
+use bytes::Bytes;
+use serde::Deserialize;
 use wireline::multipart::{Form, Part};
 use wireline::{Body, Client};
 

@@ -3,13 +3,11 @@
 //! plaintext, the server no proxy credentials: RELIABILITY Y01), `NoProxy` rules, and
 //! errors that name the proxy. The environment's proxies are in `tests/proxy_env.rs`.
 
-mod support;
-
-use serde::Deserialize;
-use support::{
+use crate::support::{
     basic, bounded, echo_router, http_server, https_server, proxy_server, trusting_test_ca, Leaf,
     ProxyOptions, ProxyServer, ServerOptions, TestServer,
 };
+use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wireline::{Client, ErrorKind, NoProxy, Proxy, StatusCode, TlsOptions};
 

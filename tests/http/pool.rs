@@ -1,10 +1,8 @@
 //! Connection reuse: keep-alive over HTTP/1.1 and h2, and turning it off.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{https_server, trusting_test_ca, ServerOptions};
+use crate::support::{https_server, trusting_test_ca, ServerOptions};
 use wireline::Client;
 
 const BOUND: Duration = Duration::from_secs(30);
