@@ -1,11 +1,9 @@
 //! Fault matrix H01–H04: response heads too large, too many, never ending, interim
 //! responses, and heads that are not HTTP/1.1. See docs/reliability.md.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{
+use crate::support::{
     assert_no_leak, bounded, h1_response, handler, https_server, pause_ms, response, rss_kib,
     trusting_test_ca, write, FaultServer, ServerOptions, Step,
 };

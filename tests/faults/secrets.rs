@@ -3,11 +3,9 @@
 //! values, a URL's password, or a response's `Set-Cookie`. tests/secrets_tracing.rs
 //! checks the logs. See docs/reliability.md.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{bounded, h1_response, write, FaultServer, Step};
+use crate::support::{bounded, h1_response, write, FaultServer, Step};
 use wireline::header::{HeaderMap, HeaderValue};
 use wireline::{Client, Method, Request, Url};
 

@@ -1,11 +1,9 @@
 //! What the fuzz targets (`fuzz/`, docs/fuzzing.md) found, replayed against real sockets.
 //! Each input is also kept in `fuzz/seeds/<target>/crash-*`.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{bounded, h1_response, raw_server, trusting_test_ca, RawServer};
+use crate::support::{bounded, h1_response, raw_server, trusting_test_ca, RawServer};
 use wireline::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION};
 
 /// A server that answers `/landed` with 200 and anything else with a 302 to `to`, or to

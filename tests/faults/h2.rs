@@ -1,12 +1,10 @@
 //! Fault matrix X01–X03: an h2 server that sends GOAWAY, refuses streams, fails a
 //! connection mid-upload, or never opens its flow-control window. See docs/reliability.md.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{bounded, thread_cpu, trusting_test_ca, H2Fault, H2FaultServer};
 use h2::Reason;
-use support::{bounded, thread_cpu, trusting_test_ca, H2Fault, H2FaultServer};
 use wireline::{Client, Version};
 
 fn client() -> Client {

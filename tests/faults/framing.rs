@@ -3,11 +3,9 @@
 //! none may be). Each test asserts the error kind, a time bound, that no request was
 //! sent twice, and that no socket is left behind. See docs/reliability.md.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{
+use crate::support::{
     assert_no_leak, bounded, h1_response, pause_ms, trusting_test_ca, write, FaultServer, Step,
 };
 use wireline::Client;

@@ -1,14 +1,12 @@
 //! Fault matrix P04, P05 and P07: what the pool keeps and what it must let go: connections
 //! the server says it will close, requests and bodies the caller abandons, and a pooled
 //! connection that goes silent. P01–P03 (stale connections) are in
-//! tests/stale_connections.rs, P06 (10,000 at once) in tests/faults_pool_many.rs. See
-//! docs/reliability.md.
-
-mod support;
+//! tests/faults/stale_connections.rs, P06 (10,000 at once) in tests/faults_pool_many.rs, a
+//! binary of its own. See docs/reliability.md.
 
 use std::time::{Duration, Instant};
 
-use support::{assert_no_leak, bounded, h1_response, pause_ms, write, FaultServer, Step};
+use crate::support::{assert_no_leak, bounded, h1_response, pause_ms, write, FaultServer, Step};
 use wireline::Client;
 
 fn hello() -> Vec<u8> {
@@ -52,7 +50,7 @@ async fn p04_connection_close_is_honoured() {
 
 #[tokio::test]
 async fn p04_a_fresh_connection_closed_before_any_byte_fails_once_then_recovers() {
-    // tests/stale_connections.rs checks the single attempt; here the next request works.
+    // tests/faults/stale_connections.rs checks the single attempt; here the next request works.
     let server = FaultServer::by_connection(|i| match i {
         0 => vec![Step::Read, Step::Close],
         _ => fresh(),

@@ -7,11 +7,9 @@
 //! sent (read by the server), that it closed the connection, within how long and for how
 //! much CPU, and that no socket is left behind.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{
+use crate::support::{
     assert_no_leak, bounded, flag, hpack, kind, response_head, rss_kib, thread_cpu,
     trusting_test_ca, Frame, H2RawServer, H2Step, MAX_FRAME,
 };

@@ -1,14 +1,14 @@
 //! Fault matrix T01–T04: servers that accept and then say nothing, never finish the TLS
 //! handshake, trickle the head, or stall the body. Each asserts the `is_timeout` error,
 //! when it came (generous margins: the machine is shared), and that the connection was
-//! closed rather than pooled. See docs/reliability.md; tests/pacing.rs and tests/tls.rs
-//! cover the same rules against other servers.
-
-mod support;
+//! closed rather than pooled. See docs/reliability.md; tests/faults/pacing.rs and
+//! tests/tls/verification.rs cover the same rules against other servers.
 
 use std::time::{Duration, Instant};
 
-use support::{assert_no_leak, bounded, h1_response, trusting_test_ca, write, FaultServer, Step};
+use crate::support::{
+    assert_no_leak, bounded, h1_response, trusting_test_ca, write, FaultServer, Step,
+};
 use wireline::Client;
 
 /// Asserts `took` is within `[at - 0.1 s, at + 2 s]`: never early, late only by load.

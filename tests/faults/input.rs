@@ -1,12 +1,11 @@
 //! Fault matrix B01–B02: hostile input from the caller's side. A value that could break the
-//! request head is refused before any connection (tests/http.rs checks headers, methods
-//! and user agents) or encoded; nothing takes long or panics. See docs/reliability.md.
-
-mod support;
+//! request head is refused before any connection (tests/http/requests.rs checks headers,
+//! methods and user agents) or encoded; nothing takes long or panics. See
+//! docs/reliability.md.
 
 use std::time::{Duration, Instant};
 
-use support::{bounded, h1_response, write, FaultServer, Step};
+use crate::support::{bounded, h1_response, write, FaultServer, Step};
 use wireline::Client;
 
 /// Far above the 10 ms the matrix asks for (debug build, a shared machine where a test

@@ -1,13 +1,12 @@
 //! Fault matrix R01–R09: what crosses a redirect, captured as raw bytes on the next
-//! hop. tests/redirect.rs covers the method rules, limits and bad schemes against a hyper
-//! server; these look at the exact bytes a second origin receives. See
+//! hop. tests/http/redirect.rs covers the method rules, limits and bad schemes against a
+//! hyper server; these look at the exact bytes a second origin receives. See
 //! docs/reliability.md.
-
-mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{
+use crate::support;
+use crate::support::{
     bounded, h1_response, handler, https_server, response, trusting_test_ca, write, FaultServer,
     ServerOptions, Step,
 };

@@ -1,10 +1,9 @@
 //! read_timeout and low_speed_limit against servers that trickle, stall or keep pace.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{bounded, h1_response, http_server, raw_server, silent_server, RawServer};
+use crate::support;
+use crate::support::{bounded, h1_response, http_server, raw_server, silent_server, RawServer};
 use wireline::Client;
 
 /// Answers each request with `length` bytes of body, one every `every`, after a complete

@@ -1,12 +1,10 @@
 //! Pooled connections the server closed while idle: retried once when Go's rule allows it
 //! (reused connection, no response byte, a request safe to send again), never otherwise.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{bounded, h1_response, raw_server, RawConn, RawServer};
 use futures_util::stream;
-use support::{bounded, h1_response, raw_server, RawConn, RawServer};
 use tokio::io::AsyncWriteExt;
 use wireline::{Body, Client};
 
