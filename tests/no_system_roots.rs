@@ -1,5 +1,8 @@
 //! With no usable system roots, `Client::new()` still works for http and each https
 //! request fails saying why; `build()` fails up front. Verification is never turned off.
+//!
+//! In a binary of its own: it sets SSL_CERT_FILE before any client exists, and the system
+//! roots are read once per process (tests/system_roots.rs needs other roots, in another).
 
 mod support;
 

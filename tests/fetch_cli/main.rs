@@ -1,5 +1,11 @@
 //! `examples/fetch` run as a program against servers on 127.0.0.1: curl's exit codes, and
 //! bodies that reach stdout byte for byte.
+//!
+//! A binary of its own, for the example program rather than the library: its tests need
+//! `target/<profile>/examples/fetch` built and up to date (`cargo test` builds it,
+//! `cargo test --test <name>` does not, and fixtures.rs refuses a stale one), so beside the
+//! library's tests they would fail a run such as `cargo test --test http` after an edit
+//! to `src/`.
 
 #[path = "../support/mod.rs"]
 mod support;

@@ -2,8 +2,11 @@
 //! tokio-rustls), raw TCP servers for crafted bytes and TLS faults, the scripted fault
 //! server, a raw HTTP/2 frame writer, socket leak checks, and a recording proxy.
 //!
-//! Each `tests/*.rs` binary compiles its own copy with `mod support;` and uses only part of
-//! it, so unused items and re-exports are expected. The module is private to each test binary: `pub` here
+//! Each test binary compiles its own copy and uses only part of it, so unused items and
+//! re-exports are expected: the topic binaries (`tests/tls/`, `tests/http/`, `tests/faults/`,
+//! `tests/fetch_cli/`) with `#[path = "../support/mod.rs"] mod support;` in their `main.rs`,
+//! and the single-file binaries of the tests that need a process of their own
+//! (`tests/*.rs`) with `mod support;`. The module is private to each test binary: `pub` here
 //! means "for the tests", hence no `pub(crate)` noise despite the crate's unreachable_pub.
 #![allow(dead_code, unused_imports, unreachable_pub)]
 

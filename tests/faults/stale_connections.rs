@@ -1,0 +1,225 @@
+//! Pooled connections the server closed while idle: retried once when Go's rule allows it
+//! (reused connection, no response byte, a request safe to send again), never otherwise.
+
+use std::time::Duration;
+
+use crate::support::{bounded, h1_response, raw_server, RawConn, RawServer};
+use futures_util::stream;
+use tokio::io::AsyncWriteExt;
+use wireline::{Body, Client};
+
+fn url(server: &RawServer, path: &str) -> String {
+    format!("http://{}{path}", server.addr)
+}
+
+/// "hello" with a length and no `Connection: close`: the client may keep the connection.
+fn hello() -> Vec<u8> {
+    h1_response("200 OK", &[], b"hello")
+}
+
+/// Answers the first request on each connection, then reads the next one and closes
+/// without a byte of answer: the server's idle close losing the race with our next
+/// request, every time.
+async fn closes_when_the_next_request_arrives() -> RawServer {
+    raw_server(|mut conn: RawConn| async move {
+        if conn.read_request().await.is_none() {
+            return;
+        }
+        conn.write(&hello()).await;
+        conn.read_request().await;
+        conn.close().await;
+    })
+    .await
+}
+
+/// How many requests the server read whose first line starts with `start`.
+fn count(server: &RawServer, start: &str) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with(start.as_bytes()))
+        .count()
+}
+
+#[tokio::test]
+async fn a_request_written_into_a_closing_connection_is_sent_again() {
+    let server = closes_when_the_next_request_arrives().await;
+    let client = Client::new();
+    bounded(async {
+        for i in 0..100 {
+            let body = client.get(url(&server, "/")).send().await?.text().await;
+            assert_eq!(
+                body.map_err(|e| format!("request {i}: {e}")).unwrap(),
+                "hello"
+            );
+        }
+        Ok::<_, wireline::Error>(())
+    })
+    .await
+    .unwrap();
+    // Every request after the first met a stale connection first, then a new one.
+    assert_eq!(server.accepts(), 100);
+    assert_eq!(count(&server, "GET"), 199);
+}
+
+#[tokio::test]
+async fn a_server_closing_after_each_response_never_fails_a_request() {
+    // Answers without `Connection: close` and closes the connection 5 ms later, a tiny
+    // idle timeout. The client pauses 0–9 ms between requests, so some requests go out
+    // just before the close, and the rest after it.
+    let server = raw_server(|mut conn: RawConn| async move {
+        if conn.read_request().await.is_some() {
+            conn.write(&hello()).await;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        // FIN, then record a request that was already on its way, until the client closes.
+        let _ = conn.stream.shutdown().await;
+        conn.read_request().await;
+    })
+    .await;
+    let client = Client::new();
+    bounded(async {
+        for i in 0..100u64 {
+            let body = client.get(url(&server, "/")).send().await?.text().await?;
+            assert_eq!(body, "hello", "request {i}");
+            tokio::time::sleep(Duration::from_millis(i % 10)).await;
+        }
+        Ok::<_, wireline::Error>(())
+    })
+    .await
+    .unwrap();
+    // Requests past 100 met a closing connection and were sent again (about 60 here).
+    let read = count(&server, "GET");
+    eprintln!(
+        "100 requests: {} connections, {read} requests read",
+        server.accepts()
+    );
+    assert!(
+        read > 100,
+        "no request met a closing connection: the race was never run"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_from_a_closing_connection_is_followed() {
+    // `/start` redirects to `/final`; every connection answers once, then closes when
+    // the next request arrives, so a hop that reuses it meets a stale connection.
+    let server = raw_server(|mut conn: RawConn| async move {
+        let Some(request) = conn.read_request().await else {
+            return;
+        };
+        if request.starts_with(b"GET /start ") {
+            let redirect = h1_response("302 Found", &[("location", "/final")], b"");
+            conn.write(&redirect).await;
+        } else {
+            conn.write(&h1_response("200 OK", &[], b"final")).await;
+        }
+        conn.read_request().await;
+        conn.close().await;
+    })
+    .await;
+    for round in 0..20 {
+        // A new client each round, so the redirect's connection is the only pooled one.
+        let client = Client::new();
+        let resp = bounded(client.get(url(&server, "/start")).send())
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(resp.url().path(), "/final");
+        assert_eq!(bounded(resp.text()).await.unwrap(), "final");
+    }
+    // Each round sends /final at least once; more often, when the redirect's connection
+    // was reused and found stale, which is what this test is about.
+    let finals = count(&server, "GET /final");
+    eprintln!("20 redirects: /final sent {finals} times");
+    assert!(finals > 20, "no round reused the redirect's connection");
+}
+
+#[tokio::test]
+async fn a_fresh_connection_closed_before_any_byte_is_not_retried() {
+    let server = raw_server(|mut conn: RawConn| async move {
+        conn.read_request().await;
+        conn.close().await;
+    })
+    .await;
+    let err = bounded(Client::new().get(url(&server, "/")).send())
+        .await
+        .unwrap_err();
+    assert!(err.is_request(), "{err}");
+    assert_eq!(server.accepts(), 1);
+    assert_eq!(count(&server, "GET"), 1);
+}
+
+#[tokio::test]
+async fn a_response_cut_after_its_first_bytes_is_not_retried() {
+    let server = raw_server(|mut conn: RawConn| async move {
+        conn.read_request().await;
+        conn.write(&hello()).await;
+        conn.read_request().await;
+        conn.write(b"HTTP/1.1 200 OK\r\ncontent-le").await;
+        conn.close().await;
+    })
+    .await;
+    let client = Client::new();
+    let first = bounded(async { client.get(url(&server, "/")).send().await?.text().await });
+    assert_eq!(first.await.unwrap(), "hello");
+    let err = bounded(client.get(url(&server, "/")).send())
+        .await
+        .unwrap_err();
+    assert!(!err.is_timeout(), "{err}");
+    assert_eq!(server.accepts(), 1, "a response had begun: no second try");
+    assert_eq!(count(&server, "GET"), 2);
+}
+
+#[tokio::test]
+async fn a_post_that_reached_the_server_is_not_sent_again() {
+    let server = closes_when_the_next_request_arrives().await;
+    let client = Client::new();
+    let warm = bounded(async { client.get(url(&server, "/")).send().await?.text().await });
+    assert_eq!(warm.await.unwrap(), "hello");
+    let err = bounded(client.post(url(&server, "/")).body("pay once").send())
+        .await
+        .unwrap_err();
+    assert!(err.is_request(), "{err}");
+    assert_eq!(count(&server, "POST"), 1);
+    assert_eq!(server.accepts(), 1);
+
+    // A streamed body can't be sent again whatever the method.
+    let chunks = stream::iter(vec![Ok::<_, std::io::Error>("streamed")]);
+    let warm = bounded(async { client.get(url(&server, "/")).send().await?.text().await });
+    assert_eq!(warm.await.unwrap(), "hello");
+    let err = bounded(
+        client
+            .put(url(&server, "/"))
+            .header("idempotency-key", "k1")
+            .body(Body::wrap_stream(chunks))
+            .send(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_request(), "{err}");
+    assert_eq!(count(&server, "PUT"), 1);
+    assert_eq!(server.accepts(), 2);
+}
+
+#[tokio::test]
+async fn a_post_with_an_idempotency_key_is_sent_again() {
+    let server = closes_when_the_next_request_arrives().await;
+    let client = Client::new();
+    let warm = bounded(async { client.get(url(&server, "/")).send().await?.text().await });
+    assert_eq!(warm.await.unwrap(), "hello");
+    let text = bounded(async {
+        client
+            .post(url(&server, "/"))
+            .header("idempotency-key", "order-17")
+            .body("pay once")
+            .send()
+            .await?
+            .text()
+            .await
+    })
+    .await
+    .unwrap();
+    assert_eq!(text, "hello");
+    assert_eq!(count(&server, "POST"), 2);
+    assert_eq!(server.accepts(), 2);
+}

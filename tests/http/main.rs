@@ -1,0 +1,30 @@
+//! HTTP, one binary: requests and responses, redirects, decompression, cookies, multipart
+//! forms, the retry policy, uploads from files, connection reuse, and proxies given to the
+//! builder. One module per former binary, each test keeping its name under its module
+//! (`redirect::credentials_never_follow_to_another_origin` is now
+//! `http::redirect::credentials_never_follow_to_another_origin`): `requests` was
+//! `tests/http.rs`, the others kept their file names.
+//!
+//! `cookies` and `multipart` need their features, so their `mod` lines are behind the same
+//! `cfg` (they were `required-features` binaries). The 1 GiB upload measurement is
+//! `#[ignore]`d and run alone (`upload::`): no other ignored test is in this binary, so
+//! `--ignored` runs it with nothing beside it to blur its peak RSS.
+//!
+//! Not here: the environment's proxies (`tests/proxy_env.rs`, which sets the process's
+//! environment variables), and a decoded body's memory (`tests/decode_bomb.rs`, which
+//! measures the whole process's RSS).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[cfg(feature = "cookies")]
+mod cookies;
+mod decode;
+#[cfg(feature = "multipart")]
+mod multipart;
+mod pool;
+mod proxy;
+mod redirect;
+mod requests;
+mod retry_policy;
+mod upload;
