@@ -405,8 +405,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn pins_and_crls_are_not_the_shared_default() {
+    /// The defaults with one pin.
+    fn pinned() -> TlsSettings {
         let mut pinned = TlsSettings::default();
         pinned
             .pins
@@ -415,7 +415,12 @@ mod tests {
                 "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
             )
             .unwrap();
-        assert!(!pinned.is_default());
+        pinned
+    }
+
+    #[test]
+    fn pins_and_crls_are_not_the_shared_default() {
+        assert!(!pinned().is_default());
         let revoking = TlsSettings {
             crls: vec![CertificateRevocationListDer::from(vec![0x30, 0x00])],
             ..TlsSettings::default()
@@ -459,14 +464,6 @@ mod tests {
             .self_signed(&key)
             .unwrap();
         let pem = format!("{}{}", cert.pem(), key.serialize_pem());
-        let mut pinned = TlsSettings::default();
-        pinned
-            .pins
-            .add(
-                "example.com",
-                "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-            )
-            .unwrap();
         let d = TlsSettings::default;
         vec![
             (
@@ -536,7 +533,7 @@ mod tests {
                     ..d()
                 },
             ),
-            ("pins", pinned),
+            ("pins", pinned()),
             (
                 "crls",
                 TlsSettings {

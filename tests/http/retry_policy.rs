@@ -296,7 +296,8 @@ async fn retries_stay_within_the_request_timeout() {
         err.to_string().contains("past the request's timeout"),
         "{err}"
     );
-    assert!(started.elapsed() < Duration::from_millis(1500));
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1600), "{took:?}");
 }
 
 // ---- which requests ----
