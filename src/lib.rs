@@ -411,6 +411,7 @@ pub mod fuzzing {
 
 pub use body::Body;
 pub use client::{Client, ClientBuilder, RequestBuilder};
+pub use connect::dns;
 pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
 pub use proxy::{NoProxy, Proxy};

@@ -3,6 +3,7 @@
 //! checked and built. Long explanations live in the crate docs and the guides (`docs/`),
 //! linked from each setter.
 
+use std::net::SocketAddr;
 use std::path::Path;
 #[cfg(feature = "cookies")]
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use http::header::{HeaderMap, HeaderValue, USER_AGENT};
 
 use super::{Client, ClientBuilder, DeferNoRoots, Settings};
+use crate::connect::dns::IntoResolve;
 #[cfg(feature = "fuzzing")]
 use crate::connect::memory::{MemoryIo, Transport};
 #[cfg(feature = "cookies")]
@@ -342,6 +344,102 @@ impl ClientBuilder {
     /// ```
     pub fn http1_only(self) -> ClientBuilder {
         self.set(|s| s.tls.http1_only = true)
+    }
+
+    // Name resolution (connect/dns/) ---------------------------------------------------------
+    /// Connects to `addr` for `domain` instead of looking the name up (curl's `--resolve`).
+    /// TLS still checks the URL's name: SNI and the certificate are for `domain`, so a
+    /// server whose certificate doesn't name it fails with
+    /// [`NameMismatch`](crate::CertificateErrorKind::NameMismatch). A port in the URL wins
+    /// over `addr`'s; without one, `addr`'s port is used, and port `0` means the scheme's
+    /// (80 or 443). A proxy's host name is overridden too. A later call for the same name
+    /// replaces this one; [`build`](ClientBuilder::build) fails when `domain` is not a host
+    /// name (`"host:port"`) or is an IP address, which is never looked up. See
+    /// [`crate::dns`].
+    ///
+    /// ```
+    /// let addr = "127.0.0.1:8443".parse().unwrap();
+    /// // https://api.example.com/ goes to 127.0.0.1:8443, verified as api.example.com.
+    /// let client = wireline::Client::builder().resolve("api.example.com", addr).build();
+    /// ```
+    pub fn resolve(self, domain: &str, addr: SocketAddr) -> ClientBuilder {
+        self.resolve_to_addrs(domain, &[addr])
+    }
+
+    /// Connects to one of `addrs` for `domain` instead of looking the name up, as
+    /// [`resolve`](ClientBuilder::resolve) does for one address. They are tried in order
+    /// (the first one's IP family first, the other after 300 ms, happy eyeballs' rule)
+    /// until one connects: a refused address passes to the next at once, one that doesn't
+    /// answer only when the system gives up on it or
+    /// [`connect_timeout`](ClientBuilder::connect_timeout) ends the whole attempt. An empty
+    /// list fails every request to `domain` with an [`is_dns`](Error::is_dns) error.
+    ///
+    /// ```
+    /// let primary = "10.0.0.7:443".parse().unwrap();
+    /// let standby = "10.0.0.8:443".parse().unwrap();
+    /// let client = wireline::Client::builder()
+    ///     .resolve_to_addrs("api.example.com", &[primary, standby])
+    ///     .build();
+    /// ```
+    pub fn resolve_to_addrs(self, domain: &str, addrs: &[SocketAddr]) -> ClientBuilder {
+        let entry = (domain.to_owned(), addrs.to_vec());
+        self.set(|s| {
+            s.dns.overrides.retain(|(d, _)| *d != entry.0);
+            s.dns.overrides.push(entry);
+        })
+    }
+
+    /// Looks names up with `resolver` (a [`Resolve`](crate::dns::Resolve), an `Arc` of
+    /// one, or an `Arc<dyn Resolve>`) instead of the system's resolver or hickory's. The
+    /// overrides of [`resolve`](ClientBuilder::resolve) still come first, and a proxy's
+    /// name is looked up with it too. A lookup that fails or finds nothing fails the
+    /// request with an [`is_dns`](Error::is_dns) error naming the host and carrying the
+    /// resolver's own message. See [`crate::dns`] for the port rule and an example.
+    ///
+    /// ```
+    /// use wireline::dns::{Addrs, Name, Resolve, Resolving};
+    ///
+    /// struct Loopback;
+    /// impl Resolve for Loopback {
+    ///     fn resolve(&self, _name: Name) -> Resolving {
+    ///         let addrs: Addrs = Box::new(std::iter::once("127.0.0.1:0".parse().unwrap()));
+    ///         Box::pin(async move { Ok(addrs) })
+    ///     }
+    /// }
+    /// let client = wireline::Client::builder().dns_resolver(Loopback).build();
+    /// ```
+    pub fn dns_resolver<R: IntoResolve>(self, resolver: R) -> ClientBuilder {
+        let resolver = resolver.into_resolve();
+        self.set(|s| s.dns.resolver = Some(resolver))
+    }
+
+    /// Whether to look names up with hickory-resolver, an async DNS stub resolver, instead
+    /// of the system's `getaddrinfo` on tokio's blocking pool (default: on, since the
+    /// `hickory-dns` Cargo feature is, as in reqwest). It reads `/etc/resolv.conf` and
+    /// `/etc/hosts` at the first lookup, and answers `localhost` and `*.invalid` itself;
+    /// it does not consult nsswitch (LDAP, mDNS, systemd-resolved's extra names). If the
+    /// configuration can't be read, lookups fail with an [`is_dns`](Error::is_dns) error
+    /// saying so: unlike reqwest, wireline never falls back to a public resolver.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().hickory_dns(false).build();
+    /// ```
+    #[cfg(feature = "hickory-dns")]
+    pub fn hickory_dns(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.dns.hickory = enable)
+    }
+
+    /// Looks names up with the system's resolver even when a dependency turns the
+    /// `hickory-dns` feature on; without the feature, it changes nothing.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().no_hickory_dns().build();
+    /// ```
+    pub fn no_hickory_dns(self) -> ClientBuilder {
+        #[cfg(feature = "hickory-dns")]
+        return self.hickory_dns(false);
+        #[cfg(not(feature = "hickory-dns"))]
+        self
     }
 
     // Proxies -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ use http::Method;
 
 pub use request_builder::RequestBuilder;
 
+use crate::connect::dns::DnsSettings;
 #[cfg(feature = "cookies")]
 use crate::cookie::CookieStore;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
@@ -246,6 +247,8 @@ struct Settings {
     /// Tried in order; when empty, the environment's are used unless `env_proxies` is off.
     proxies: Vec<Proxy>,
     env_proxies: bool,
+    /// Overrides and the resolver (`resolve`, `dns_resolver`, `hickory_dns`).
+    dns: DnsSettings,
     /// The fuzz targets' in-memory connections.
     #[cfg(feature = "fuzzing")]
     transport: Option<crate::connect::memory::Transport>,
@@ -290,6 +293,7 @@ impl Default for Settings {
             cookie_store: None,
             proxies: Vec::new(),
             env_proxies: true,
+            dns: DnsSettings::new(),
             #[cfg(feature = "fuzzing")]
             transport: None,
         }
@@ -321,6 +325,7 @@ impl fmt::Debug for Settings {
             .field("retry", &self.retry)
             .field("proxies", &self.proxies)
             .field("env_proxies", &self.env_proxies)
+            .field("dns", &self.dns)
             .finish_non_exhaustive()
     }
 }
@@ -364,6 +369,7 @@ impl Client {
                 problem.message.clone(),
             ));
         }
+        let resolver = settings.dns.build()?;
         settings.tls.warn_if_insecure("this client");
         let proxies = Proxies::new(&settings.proxies, settings.env_proxies).map(Arc::new);
         let shape = PoolShape {
@@ -373,6 +379,7 @@ impl Client {
             max_idle_per_host: settings.pool_max_idle_per_host,
             proxies: proxies.clone(),
             max_header_size: settings.max_response_header_size,
+            resolver,
             #[cfg(feature = "fuzzing")]
             transport: settings.transport,
         };

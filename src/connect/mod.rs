@@ -2,7 +2,7 @@
 //! (hyper-rustls), under one connect timeout.
 
 pub(crate) mod conn;
-pub(crate) mod dns;
+pub mod dns;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod memory;
 pub(crate) mod tunnel;
@@ -68,8 +68,9 @@ impl Connector {
         versions: VersionRange,
         tls_info: bool,
         proxies: Option<Arc<Proxies>>,
+        resolver: Resolver,
     ) -> Connector {
-        let mut http = HttpConnector::new_with_resolver(Resolver);
+        let mut http = HttpConnector::new_with_resolver(resolver);
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_keepalive(Some(Duration::from_secs(30)));
