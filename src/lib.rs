@@ -412,6 +412,8 @@ pub mod fuzzing {
 pub use body::Body;
 pub use client::{Client, ClientBuilder, RequestBuilder};
 pub use connect::dns;
+#[cfg(unix)]
+pub use connect::socket::UnixSocketProvider;
 pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
 pub use proxy::{NoProxy, Proxy};

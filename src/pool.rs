@@ -15,6 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::Body;
 use crate::connect::dns::Resolver;
+use crate::connect::socket::SocketOptions;
 use crate::connect::Connector;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::proxy::Proxies;
@@ -42,6 +43,8 @@ pub(crate) struct PoolShape {
     pub(crate) max_header_size: usize,
     /// How names become addresses: the overrides and the resolver (`crate::connect::dns`).
     pub(crate) resolver: Resolver,
+    /// The TCP options, or the Unix socket used instead.
+    pub(crate) sockets: SocketOptions,
     #[cfg(feature = "fuzzing")]
     pub(crate) transport: Option<crate::connect::memory::Transport>,
 }
@@ -56,6 +59,7 @@ impl PoolShape {
             self.tls_info,
             self.proxies.clone(),
             self.resolver.clone(),
+            &self.sockets,
         );
         #[cfg(feature = "fuzzing")]
         let connector = connector.with_transport(self.transport.clone());
@@ -140,6 +144,7 @@ mod tests {
             proxies: None,
             max_header_size: 64 * 1024,
             resolver: Resolver::system(),
+            sockets: SocketOptions::default(),
             #[cfg(feature = "fuzzing")]
             transport: None,
         };

@@ -20,6 +20,7 @@ use http::Method;
 pub use request_builder::RequestBuilder;
 
 use crate::connect::dns::DnsSettings;
+use crate::connect::socket::SocketOptions;
 #[cfg(feature = "cookies")]
 use crate::cookie::CookieStore;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
@@ -249,6 +250,8 @@ struct Settings {
     env_proxies: bool,
     /// Overrides and the resolver (`resolve`, `dns_resolver`, `hickory_dns`).
     dns: DnsSettings,
+    /// TCP options and the Unix socket (`tcp_nodelay`, `local_address`, `unix_socket`…).
+    sockets: SocketOptions,
     /// The fuzz targets' in-memory connections.
     #[cfg(feature = "fuzzing")]
     transport: Option<crate::connect::memory::Transport>,
@@ -294,6 +297,7 @@ impl Default for Settings {
             proxies: Vec::new(),
             env_proxies: true,
             dns: DnsSettings::new(),
+            sockets: SocketOptions::default(),
             #[cfg(feature = "fuzzing")]
             transport: None,
         }
@@ -326,6 +330,7 @@ impl fmt::Debug for Settings {
             .field("proxies", &self.proxies)
             .field("env_proxies", &self.env_proxies)
             .field("dns", &self.dns)
+            .field("sockets", &self.sockets)
             .finish_non_exhaustive()
     }
 }
@@ -380,6 +385,7 @@ impl Client {
             proxies: proxies.clone(),
             max_header_size: settings.max_response_header_size,
             resolver,
+            sockets: settings.sockets,
             #[cfg(feature = "fuzzing")]
             transport: settings.transport,
         };

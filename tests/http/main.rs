@@ -1,6 +1,6 @@
 //! HTTP, one binary: requests and responses, redirects, decompression, cookies, multipart
 //! forms, the retry policy, uploads from files, connection reuse, and proxies given to the
-//! builder, name resolution (`dns`). One module per former
+//! builder, name resolution (`dns`) and socket options (`sockets`). One module per former
 //! binary, each test keeping its name under its module
 //! (`redirect::credentials_never_follow_to_another_origin` is now
 //! `http::redirect::credentials_never_follow_to_another_origin`): `requests` was
@@ -29,4 +29,6 @@ mod proxy;
 mod redirect;
 mod requests;
 mod retry_policy;
+#[cfg(target_os = "linux")]
+mod sockets;
 mod upload;

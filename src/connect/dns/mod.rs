@@ -29,7 +29,8 @@
 //! override or a custom resolver applies to it too (reqwest does the same: one resolver
 //! under the connector). Through a proxy, an `https://` destination's name is sent in the
 //! `CONNECT` and resolved by the proxy, and an `http://` one goes in the request line:
-//! neither is resolved here.
+//! neither is resolved here. With [`unix_socket`](crate::ClientBuilder::unix_socket)
+//! nothing is resolved at all.
 //!
 //! **Failures.** A lookup that fails or finds no address is an
 //! [`ErrorKind::Dns`](crate::ErrorKind::Dns) error ([`is_dns`](crate::Error::is_dns) and
