@@ -103,6 +103,18 @@ impl ClientBuilder {
         self.set(|s| s.redirect = policy)
     }
 
+    /// Whether a redirected request says where it came from in a `Referer` header
+    /// (default `true`, as reqwest): the previous URL within its origin, only the origin
+    /// across origins, nothing from https to http, and never a password or fragment
+    /// (browsers' default policy; reqwest sends the whole URL across origins).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().referer(false).build();
+    /// ```
+    pub fn referer(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.referer = enable)
+    }
+
     /// Refuses to send a request over plain HTTP (default `false`): an `http://` URL
     /// fails with an [`is_builder`](Error::is_builder) error before any connection is
     /// made, and a redirect from https to http with an [`is_redirect`](Error::is_redirect)

@@ -58,6 +58,8 @@ struct ClientInner {
     /// caller's: requests with a `Range` header go without it.
     accept_encoding_is_automatic: bool,
     redirect: redirect::Policy,
+    /// Say where a redirect came from, in a `Referer`.
+    referer: bool,
     /// Refuse `http://` URLs, redirects included.
     https_only: bool,
     /// The largest response head accepted, checked exactly for HTTP/1 by each attempt.
@@ -163,7 +165,7 @@ impl Client {
 
     /// A builder for a request made elsewhere, to adjust it with the builder's methods.
     pub fn request_builder(&self, request: Request) -> RequestBuilder {
-        RequestBuilder::from_request(self.clone(), request)
+        RequestBuilder::from_parts(self.clone(), request)
     }
 }
 
@@ -237,6 +239,7 @@ struct Settings {
     https_only: bool,
     tls_info: bool,
     redirect: redirect::Policy,
+    referer: bool,
     default_headers: HeaderMap,
     decoding: Decoding,
     pacing: Pacing,
@@ -282,6 +285,7 @@ impl Default for Settings {
             https_only: false,
             tls_info: false,
             redirect: redirect::Policy::default(),
+            referer: true,
             default_headers,
             decoding: Decoding::default(),
             pacing: Pacing::default(),
@@ -316,6 +320,7 @@ impl fmt::Debug for Settings {
             .field("max_response_header_size", &self.max_response_header_size)
             .field("https_only", &self.https_only)
             .field("redirect", &self.redirect)
+            .field("referer", &self.referer)
             .field("decoding", &self.decoding)
             .field("pacing", &self.pacing)
             .field("retry", &self.retry)
@@ -384,6 +389,7 @@ impl Client {
                 default_headers: settings.default_headers,
                 accept_encoding_is_automatic,
                 redirect: settings.redirect,
+                referer: settings.referer,
                 https_only: settings.https_only,
                 max_response_header_size: settings.max_response_header_size,
                 timeout: settings.timeout,

@@ -26,5 +26,7 @@ mod pool;
 mod proxy;
 mod redirect;
 mod requests;
+mod responses;
 mod retry_policy;
+mod upgrade;
 mod upload;
