@@ -136,14 +136,15 @@ impl ClientBuilder {
     /// when safe to send twice, within a budget the client's requests share (see
     /// [`crate::retry`]). Default: no retries. [`build`](ClientBuilder::build) fails with
     /// a builder error for an invalid policy (a backoff base over its max, a budget refill
-    /// outside 0–1).
+    /// outside 0–1). reqwest 0.13's [`retry::for_host`] builders are accepted too.
     ///
     /// ```
     /// use wireline::retry::Policy;
     /// // A 503 is retried up to 3 times; the last response is returned if it persists.
     /// let client = wireline::Client::builder().retry(Policy::default().max_retries(3)).build();
     /// ```
-    pub fn retry(self, policy: retry::Policy) -> ClientBuilder {
+    pub fn retry<P: Into<retry::Policy>>(self, policy: P) -> ClientBuilder {
+        let policy = policy.into();
         self.set(|s| s.retry = Some(policy))
     }
 
