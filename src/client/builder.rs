@@ -230,6 +230,42 @@ impl ClientBuilder {
         self.set(|s| s.decoding.zstd = enable)
     }
 
+    /// Turns gzip decoding off: reqwest's name for [`gzip(false)`](ClientBuilder::gzip).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().no_gzip().build();
+    /// ```
+    pub fn no_gzip(self) -> ClientBuilder {
+        self.gzip(false)
+    }
+
+    /// reqwest's name for [`deflate(false)`](ClientBuilder::deflate).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().no_deflate().build();
+    /// ```
+    pub fn no_deflate(self) -> ClientBuilder {
+        self.deflate(false)
+    }
+
+    /// reqwest's name for [`brotli(false)`](ClientBuilder::brotli).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().no_brotli().build();
+    /// ```
+    pub fn no_brotli(self) -> ClientBuilder {
+        self.brotli(false)
+    }
+
+    /// reqwest's name for [`zstd(false)`](ClientBuilder::zstd).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().no_zstd().build();
+    /// ```
+    pub fn no_zstd(self) -> ClientBuilder {
+        self.zstd(false)
+    }
+
     /// The most bytes a compressed body may decode to (default: no limit). A body that
     /// inflates past it ends the read with an [`is_decode`](crate::Error::is_decode) error
     /// naming the limit, after at most `max` bytes were handed out, so a small

@@ -403,3 +403,32 @@ impl Client {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reqwests_no_coding_names_switch_off_their_coding_only() {
+        let off = |builder: ClientBuilder| {
+            let d = builder.settings.decoding;
+            [d.gzip, d.deflate, d.brotli, d.zstd]
+        };
+        assert_eq!(
+            off(ClientBuilder::new().no_gzip()),
+            [false, true, true, true]
+        );
+        assert_eq!(
+            off(ClientBuilder::new().no_deflate()),
+            [true, false, true, true]
+        );
+        assert_eq!(
+            off(ClientBuilder::new().no_brotli()),
+            [true, true, false, true]
+        );
+        assert_eq!(
+            off(ClientBuilder::new().no_zstd()),
+            [true, true, true, false]
+        );
+    }
+}
