@@ -400,3 +400,18 @@ async fn a_request_built_apart_is_sent_as_reqwest_builds_it() {
     );
     assert_eq!(sent[1].body.as_ref(), b"hi");
 }
+
+#[tokio::test]
+async fn a_wrapped_http_body_is_sent_as_it_is_read() {
+    let server = http_server(support::echo_router()).await;
+    let chunks = futures_util::stream::iter(vec![
+        Ok::<_, std::io::Error>(hyper::body::Frame::data(bytes::Bytes::from("wrapped "))),
+        Ok(hyper::body::Frame::data(bytes::Bytes::from("body"))),
+    ]);
+    let body = wireline::Body::wrap(http_body_util::StreamBody::new(chunks));
+    let resp = bounded(Client::new().post(server.url("/echo")).body(body).send())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(server.requests()[0].body.as_ref(), b"wrapped body");
+}
