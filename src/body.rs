@@ -71,6 +71,29 @@ impl Body {
         }
     }
 
+    /// A body read from any [`http_body::Body`] as it is sent (reqwest's `Body::wrap`): a
+    /// hyper body, a body made with `http-body-util`, a tower middleware's. Like a stream,
+    /// it is sent once.
+    ///
+    /// ```
+    /// let body = wireline::Body::wrap(http_body_util::Full::new(bytes::Bytes::from("hi")));
+    /// assert!(body.as_bytes().is_none());
+    /// ```
+    pub fn wrap<B>(inner: B) -> Body
+    where
+        B: http_body::Body + Send + Sync + 'static,
+        B::Data: Into<Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        use http_body_util::BodyExt;
+        let body = inner
+            .map_frame(|frame| frame.map_data(Into::into))
+            .map_err(Into::into);
+        Body {
+            kind: Kind::Streaming(Box::pin(body)),
+        }
+    }
+
     /// A stream body from any `http_body::Body` of ours (multipart forms).
     #[cfg_attr(not(feature = "multipart"), allow(dead_code))]
     pub(crate) fn from_http_body<B>(body: B) -> Body

@@ -90,6 +90,10 @@ pub enum ErrorKind {
     /// The body was read but could not be decoded: invalid JSON, data that is not valid
     /// for its `Content-Encoding`, or a body that decoded past `max_decoded_body`.
     Decode,
+    /// [`Response::upgrade`](crate::Response::upgrade) failed: the response was not a
+    /// `101 Switching Protocols` on a connection that can be taken over, or the connection
+    /// ended before it could be.
+    Upgrade,
 }
 
 /// Why a TLS handshake failed, when the certificate was not the problem.
@@ -165,7 +169,8 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_url(mut self, url: &Url) -> Error {
+    /// The URL this error is about, shown without its password.
+    pub(crate) fn for_url(mut self, url: &Url) -> Error {
         self.inner.url = Some(redact(url));
         self
     }
@@ -209,13 +214,17 @@ impl Error {
         Error::new(ErrorKind::Decode, message)
     }
 
-    pub(crate) fn from_status(status: StatusCode, url: &Url) -> Error {
-        let reason = status.canonical_reason().unwrap_or("");
-        Error::new(
-            ErrorKind::Status(status),
-            format!("server answered {} {reason}", status.as_u16()),
-        )
-        .with_url(url)
+    /// A 4xx or 5xx status made an error by `error_for_status`. `reason` is the server's
+    /// own reason phrase, when it differs from the standard one.
+    pub(crate) fn from_status(status: StatusCode, reason: Option<&[u8]>, url: &Url) -> Error {
+        let reason = match reason {
+            Some(bytes) => escaped(bytes),
+            None => status
+                .canonical_reason()
+                .unwrap_or("<unknown status code>")
+                .to_owned(),
+        };
+        Error::new(ErrorKind::Status(status), reason).for_url(url)
     }
 
     /// Marks an error that happened while opening the connection (DNS, TCP, TLS, the
@@ -256,6 +265,39 @@ impl Error {
     /// Returns the error without its URL, e.g. to print it without the path.
     pub fn without_url(mut self) -> Error {
         self.inner.url = None;
+        self
+    }
+
+    /// The URL, to change it: e.g. to remove an API key from its query before the error
+    /// is logged, keeping the rest (reqwest's `url_mut`).
+    ///
+    /// ```
+    /// # async fn run() {
+    /// if let Err(mut e) = wireline::get("http://127.0.0.1:9/items?key=s3cret").await {
+    ///     if let Some(url) = e.url_mut() {
+    ///         url.set_query(None);
+    ///     }
+    ///     eprintln!("{e}");
+    /// }
+    /// # }
+    /// ```
+    pub fn url_mut(&mut self) -> Option<&mut Url> {
+        self.inner.url.as_mut()
+    }
+
+    /// Returns the error about `url` instead of its own (reqwest's `with_url`); a password
+    /// in it is dropped, as in every error's URL.
+    ///
+    /// ```
+    /// # async fn run() {
+    /// let public = wireline::Url::parse("https://example.com/api").unwrap();
+    /// if let Err(e) = wireline::get("https://10.0.0.7/api").await {
+    ///     eprintln!("{}", e.with_url(public));
+    /// }
+    /// # }
+    /// ```
+    pub fn with_url(mut self, url: Url) -> Error {
+        self.inner.url = Some(redact(&url));
         self
     }
 
@@ -352,6 +394,12 @@ impl Error {
         self.inner.kind == ErrorKind::Decode
     }
 
+    /// True when [`Response::upgrade`](crate::Response::upgrade) failed: the server did not
+    /// switch protocols, or the connection ended first.
+    pub fn is_upgrade(&self) -> bool {
+        self.inner.kind == ErrorKind::Upgrade
+    }
+
     fn summary(&self) -> &'static str {
         match self.inner.kind {
             ErrorKind::Builder => "invalid request or client setting",
@@ -364,16 +412,35 @@ impl Error {
             ErrorKind::Certificate(_) => "server certificate rejected",
             ErrorKind::Timeout => "timed out",
             ErrorKind::Redirect => "redirect not followed",
-            ErrorKind::Status(_) => "HTTP error status",
+            ErrorKind::Status(_) => "HTTP status error",
             ErrorKind::Request => "request failed",
             ErrorKind::Body => "reading the response body failed",
             ErrorKind::Decode => "could not decode the response body",
+            ErrorKind::Upgrade => "could not upgrade the connection",
         }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let ErrorKind::Status(code) = self.inner.kind {
+            // reqwest's words, which programs and their tests match on.
+            let side = if code.is_client_error() {
+                "client"
+            } else {
+                "server"
+            };
+            write!(
+                f,
+                "HTTP status {side} error ({} {})",
+                code.as_str(),
+                self.inner.message
+            )?;
+            if let Some(url) = &self.inner.url {
+                write!(f, " for url ({url})")?;
+            }
+            return Ok(());
+        }
         f.write_str(self.summary())?;
         if let Some(url) = &self.inner.url {
             write!(f, " for {url}")?;
@@ -404,6 +471,27 @@ impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         self.inner.source.as_ref().map(|e| &**e as _)
     }
+}
+
+/// A server's reason phrase as text: printable ASCII as it is, anything else escaped as
+/// reqwest escapes it (`\n`, `\"`, `\xe9`), so a hostile phrase can't break a log line.
+fn escaped(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b'\\' | b'"' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            b'\0' => out.push_str("\\0"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out
 }
 
 /// The URL as errors show it: never with a password.
@@ -443,7 +531,7 @@ mod tests {
     #[test]
     fn display_hides_password_and_names_url() {
         let url = Url::parse("https://user:secret@example.com/x").unwrap();
-        let e = Error::new(ErrorKind::Connect, "refused").with_url(&url);
+        let e = Error::new(ErrorKind::Connect, "refused").for_url(&url);
         let shown = e.to_string();
         assert!(!shown.contains("secret"), "{shown}");
         assert!(shown.contains("example.com/x"), "{shown}");

@@ -71,7 +71,7 @@ pub(crate) fn check_url(mut url: Url) -> Result<(Url, Option<HeaderValue>)> {
             "unsupported scheme {:?} (only http and https)",
             url.scheme()
         ))
-        .with_url(&url));
+        .for_url(&url));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::invalid_url("the URL has no host"));

@@ -470,7 +470,7 @@ pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
 pub use proxy::{NoProxy, Proxy};
 pub use request::Request;
-pub use response::Response;
+pub use response::{Response, Upgraded};
 pub use tls::{
     Certificate, CertificateRevocationList, Identity, PeerCertificate, TlsInfo, TlsOptions,
     TlsVersion,

@@ -1,47 +1,122 @@
-//! Redirect policy, and the rules for one hop: where to, with which method, and what
-//! may cross to another origin.
+//! Redirect policy (reqwest's `limited`, `none` and `custom`), and the rules for one hop:
+//! where to, with which method, and what may cross to another origin, `Referer` included.
 
-use http::header::{self, HeaderMap};
+use std::fmt;
+use std::sync::Arc;
+
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 use hyper::body::Incoming;
 use url::Url;
 
-use crate::error::Error;
+use crate::error::{BoxError, Error};
 
-/// How many redirects a client follows.
+/// Which redirects a client follows: up to a number ([`limited`](Policy::limited), 10 by
+/// default), none, or what a function of yours decides ([`custom`](Policy::custom)).
 ///
 /// Each hop follows RFC 9110 as browsers do: 301/302 turn POST into GET and drop its body,
 /// 303 turns anything but HEAD into GET, and other redirects keep the method and the body.
 /// A hop that would keep a streamed body, which can't be sent twice, is not followed: the
-/// 3xx is returned to the caller. `Authorization`, `Cookie` and `Proxy-Authorization` stay
-/// behind when the scheme, host or port changes.
+/// 3xx is returned to the caller, as it is when its `Location` is missing or is not a URL.
+/// A `Location` with a scheme other than http and https is an
+/// [`is_builder`](crate::Error::is_builder) error. `Authorization`, `Cookie` and
+/// `Proxy-Authorization` stay behind when the scheme, host or port changes.
 ///
 /// ```
 /// use wireline::redirect::Policy;
 /// let client = wireline::Client::builder().redirect(Policy::limited(3)).build();
 /// let client = wireline::Client::builder().redirect(Policy::none()).build();
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Policy {
-    /// `None`: return every 3xx to the caller.
-    max_hops: Option<usize>,
+    kind: PolicyKind,
+}
+
+#[derive(Clone)]
+enum PolicyKind {
+    Limit(usize),
+    None,
+    Custom(Arc<dyn Fn(Attempt<'_>) -> Action + Send + Sync>),
 }
 
 impl Policy {
     /// Follow up to `max` redirects; one more is an [`is_redirect`](crate::Error::is_redirect) error.
+    ///
+    /// ```
+    /// let policy = wireline::redirect::Policy::limited(3);
+    /// ```
     pub fn limited(max: usize) -> Policy {
         Policy {
-            max_hops: Some(max),
+            kind: PolicyKind::Limit(max),
         }
     }
 
     /// Follow no redirect: 3xx responses are returned as they are.
+    ///
+    /// ```
+    /// let policy = wireline::redirect::Policy::none();
+    /// ```
     pub fn none() -> Policy {
-        Policy { max_hops: None }
+        Policy {
+            kind: PolicyKind::None,
+        }
     }
 
+    /// A policy of your own: `policy` sees each redirect (its status, where it goes, the
+    /// URLs of the chain so far) and answers [`follow`](Attempt::follow),
+    /// [`stop`](Attempt::stop) (the 3xx is returned) or [`error`](Attempt::error) (an
+    /// [`is_redirect`](crate::Error::is_redirect) error with yours as its source). It has
+    /// no limit of its own: count [`previous`](Attempt::previous), or ask
+    /// [`Policy::default`]'s [`redirect`](Policy::redirect). The hop rules above still
+    /// apply to a redirect it follows.
+    ///
+    /// ```
+    /// use wireline::redirect::Policy;
+    /// let policy = Policy::custom(|attempt| {
+    ///     if attempt.previous().len() > 5 {
+    ///         attempt.error("too many redirects")
+    ///     } else if attempt.url().host_str() == Some("tracker.example") {
+    ///         attempt.stop()
+    ///     } else {
+    ///         attempt.follow()
+    ///     }
+    /// });
+    /// let client = wireline::Client::builder().redirect(policy).build();
+    /// ```
+    pub fn custom<T>(policy: T) -> Policy
+    where
+        T: Fn(Attempt<'_>) -> Action + Send + Sync + 'static,
+    {
+        Policy {
+            kind: PolicyKind::Custom(Arc::new(policy)),
+        }
+    }
+
+    /// What this policy does with `attempt`: a custom policy can defer to another.
+    ///
+    /// ```
+    /// use wireline::redirect::Policy;
+    /// let logging = Policy::custom(|attempt| {
+    ///     eprintln!("{} to {}", attempt.status(), attempt.url());
+    ///     Policy::default().redirect(attempt)
+    /// });
+    /// ```
+    pub fn redirect(&self, attempt: Attempt<'_>) -> Action {
+        match &self.kind {
+            PolicyKind::Custom(policy) => policy(attempt),
+            // `previous` starts with the first request's URL, which no redirect led to.
+            PolicyKind::Limit(max) if attempt.previous.len() > *max => {
+                attempt.error(TooManyRedirects(*max))
+            }
+            PolicyKind::Limit(_) => attempt.follow(),
+            PolicyKind::None => attempt.stop(),
+        }
+    }
+
+    /// Whether a response can be followed at all, so a request keeps what a next hop
+    /// would need.
     pub(crate) fn follows(&self) -> bool {
-        self.max_hops.is_some()
+        !matches!(self.kind, PolicyKind::None)
     }
 }
 
@@ -52,6 +127,109 @@ impl Default for Policy {
     }
 }
 
+impl PartialEq for Policy {
+    /// Custom policies are equal when they are the same function (clones of one policy).
+    fn eq(&self, other: &Policy) -> bool {
+        match (&self.kind, &other.kind) {
+            (PolicyKind::Limit(a), PolicyKind::Limit(b)) => a == b,
+            (PolicyKind::None, PolicyKind::None) => true,
+            (PolicyKind::Custom(a), PolicyKind::Custom(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Policy {}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            PolicyKind::Limit(max) => f.debug_tuple("Policy::limited").field(max).finish(),
+            PolicyKind::None => f.write_str("Policy::none"),
+            PolicyKind::Custom(_) => f.write_str("Policy::custom"),
+        }
+    }
+}
+
+/// A redirect, as a [`Policy::custom`] function sees it.
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    status: StatusCode,
+    next: &'a Url,
+    previous: &'a [Url],
+}
+
+/// What to do with a redirect: made by [`Attempt::follow`], [`Attempt::stop`] or
+/// [`Attempt::error`].
+#[derive(Debug)]
+pub struct Action {
+    kind: ActionKind,
+}
+
+#[derive(Debug)]
+enum ActionKind {
+    Follow,
+    Stop,
+    Error(BoxError),
+}
+
+impl Attempt<'_> {
+    /// The redirect's status (301, 302, 303, 307 or 308).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Where it goes: its `Location`, resolved against the URL it came from (without any
+    /// user name or password it named, which are never sent).
+    pub fn url(&self) -> &Url {
+        self.next
+    }
+
+    /// The URLs requested so far in this chain, the first request's first; the last one
+    /// answered with this redirect.
+    pub fn previous(&self) -> &[Url] {
+        self.previous
+    }
+
+    /// Follow the redirect.
+    pub fn follow(self) -> Action {
+        Action {
+            kind: ActionKind::Follow,
+        }
+    }
+
+    /// Don't follow it: the 3xx response is returned to the caller.
+    pub fn stop(self) -> Action {
+        Action {
+            kind: ActionKind::Stop,
+        }
+    }
+
+    /// Fail the request with an [`is_redirect`](crate::Error::is_redirect) error whose
+    /// source is `error`.
+    pub fn error<E: Into<BoxError>>(self, error: E) -> Action {
+        Action {
+            kind: ActionKind::Error(error.into()),
+        }
+    }
+}
+
+/// The limit of [`Policy::limited`] was reached.
+#[derive(Debug)]
+struct TooManyRedirects(usize);
+
+impl fmt::Display for TooManyRedirects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "too many redirects: stopped after {} (set redirect(Policy::limited(n)) to allow more)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for TooManyRedirects {}
+
 /// The request to make after a redirect response.
 #[derive(Debug)]
 pub(crate) struct Hop {
@@ -61,19 +239,20 @@ pub(crate) struct Hop {
     pub(crate) drop_body: bool,
 }
 
-/// Decides what follows a response: `Ok(None)` returns it to the caller.
+/// Decides what follows a response: `Ok(None)` returns it to the caller. `previous` holds
+/// the URLs requested so far in this chain, `current` (the one that redirected) last.
 pub(crate) fn next_hop(
     policy: &Policy,
     status: StatusCode,
     headers: &HeaderMap,
     current: &Url,
     method: &Method,
-    hops_done: usize,
+    previous: &[Url],
     body_replayable: bool,
 ) -> Result<Option<Hop>, Error> {
-    let Some(max_hops) = policy.max_hops else {
+    if !policy.follows() {
         return Ok(None);
-    };
+    }
     let (method, drop_body) = match status {
         StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND if *method == Method::POST => {
             (Method::GET, true)
@@ -97,38 +276,44 @@ pub(crate) fn next_hop(
     let Some(location) = headers.get(header::LOCATION) else {
         return Ok(None);
     };
-    // An empty Location names no target (resolved as a reference it is the current URL,
-    // a loop to nowhere): the 3xx goes to the caller, as when there is none.
-    if location.as_bytes().iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    if hops_done >= max_hops {
-        return Err(Error::redirect(format!(
-            "too many redirects: stopped after {max_hops} (set redirect(Policy::limited(n)) to allow more)"
-        ))
-        .with_url(current));
-    }
-    let location = location
+    // A Location that names no URL (empty, not text, not parsable) leaves the 3xx, header
+    // and all, to the caller, as reqwest does; an empty one would be a loop to the same URL.
+    let Some(mut url) = location
         .to_str()
-        .map_err(|_| Error::redirect("the Location header is not valid text").with_url(current))?;
-    let mut url = current.join(location).map_err(|e| {
-        Error::redirect(format!(
-            "the Location header {:?} is not a valid URL: {e}",
-            crate::into_url::shorten(location)
-        ))
-        .with_url(current)
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::redirect(format!(
-            "refusing to follow a redirect to the {:?} scheme (only http and https)",
-            url.scheme()
-        ))
-        .with_url(current));
-    }
+        .ok()
+        .filter(|text| !text.trim().is_empty())
+        .and_then(|text| current.join(text).ok())
+    else {
+        tracing::debug!(%current, ?location, "not following a redirect whose Location is not a URL");
+        return Ok(None);
+    };
     // Credentials in a Location are not used: a server must not be able to make us send
     // a user name and password it chose to a host it chose.
     let _ = url.set_username("");
     let _ = url.set_password(None);
+    let attempt = Attempt {
+        status,
+        next: &url,
+        previous,
+    };
+    match policy.redirect(attempt).kind {
+        ActionKind::Follow => {}
+        ActionKind::Stop => return Ok(None),
+        ActionKind::Error(e) if e.is::<TooManyRedirects>() => {
+            return Err(Error::redirect(e.to_string()).for_url(current));
+        }
+        ActionKind::Error(e) => {
+            let message = format!("the redirect policy refused the redirect to {url}: {e}");
+            return Err(Error::redirect(message).with_source(e).for_url(current));
+        }
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::invalid_url(format!(
+            "refusing to follow a redirect to the {:?} scheme (only http and https)",
+            url.scheme()
+        ))
+        .for_url(current));
+    }
     Ok(Some(Hop {
         url,
         method,
@@ -137,11 +322,24 @@ pub(crate) fn next_hop(
 }
 
 /// Prepares the headers for the next hop: credentials stay behind when the origin
-/// (scheme, host, port) changes, a `Host` the caller set stays with its host, and body
-/// headers go when the body does. Returns whether the origin changed, so the caller
-/// leaves the client's default credentials behind too.
-pub(crate) fn headers_for_hop(headers: &mut HeaderMap, from: &Url, hop: &Hop) -> bool {
+/// (scheme, host, port) changes, a `Host` the caller set stays with its host, body
+/// headers go when the body does, and with `referer` the hop says where it came from.
+/// Returns whether the origin changed, so the caller leaves the client's default
+/// credentials behind too.
+pub(crate) fn headers_for_hop(
+    headers: &mut HeaderMap,
+    from: &Url,
+    hop: &Hop,
+    referer: bool,
+) -> bool {
     let crossed = from.origin() != hop.url.origin();
+    if referer {
+        // Replaces the one an earlier hop added, which may not go where this one goes.
+        headers.remove(header::REFERER);
+        if let Some(value) = referer_for(from, &hop.url) {
+            headers.insert(header::REFERER, value);
+        }
+    }
     if crossed {
         for name in &crate::redact::CREDENTIAL_HEADERS {
             headers.remove(name);
@@ -164,6 +362,25 @@ pub(crate) fn headers_for_hop(headers: &mut HeaderMap, from: &Url, hop: &Hop) ->
         }
     }
     crossed
+}
+
+/// The `Referer` of a hop from `from` to `to`: browsers' default policy
+/// (`strict-origin-when-cross-origin`): the whole URL within its origin, only the origin
+/// across origins (a token in a path or query stays home), nothing from https to http;
+/// never a user name, password or fragment.
+fn referer_for(from: &Url, to: &Url) -> Option<HeaderValue> {
+    if from.scheme() == "https" && to.scheme() != "https" {
+        return None;
+    }
+    let mut referer = from.clone();
+    let _ = referer.set_username("");
+    let _ = referer.set_password(None);
+    referer.set_fragment(None);
+    if from.origin() != to.origin() {
+        referer.set_path("/");
+        referer.set_query(None);
+    }
+    HeaderValue::from_str(referer.as_str()).ok()
 }
 
 /// How many times `max_response_header_size` the heads of one redirect chain may take
@@ -191,7 +408,7 @@ pub(crate) fn add_to_chain(
          {CHAIN_HEADS_FACTOR} × max_response_header_size ({cap}): the server redirects \
          with very large heads (raise max_response_header_size if you trust it)"
     ))
-    .with_url(url))
+    .for_url(url))
 }
 
 #[cfg(test)]
@@ -206,14 +423,23 @@ mod tests {
     }
 
     fn hop(status: u16, method: Method, to: &str) -> Result<Option<Hop>, Error> {
+        hop_under(&Policy::default(), status, method, to)
+    }
+
+    fn hop_under(
+        policy: &Policy,
+        status: u16,
+        method: Method,
+        to: &str,
+    ) -> Result<Option<Hop>, Error> {
         let from = Url::parse("https://a.test/x/y").unwrap();
         next_hop(
-            &Policy::default(),
+            policy,
             StatusCode::from_u16(status).unwrap(),
             &location(to),
             &from,
             &method,
-            0,
+            std::slice::from_ref(&from),
             true,
         )
     }
@@ -238,6 +464,7 @@ mod tests {
 
     #[test]
     fn bad_locations_are_errors() {
+        // A URL of another scheme: a builder error, as in reqwest.
         for to in [
             "file:///etc/passwd",
             "ftp://a.test/",
@@ -245,7 +472,11 @@ mod tests {
             "data:,x",
         ] {
             let err = hop(302, Method::GET, to).unwrap_err();
-            assert!(err.is_redirect(), "{to}: {err}");
+            assert!(err.is_builder() && !err.is_redirect(), "{to}: {err}");
+        }
+        // Not a URL: the 3xx is the answer.
+        for to in ["http://[::1", "http://exa mple.com/"] {
+            assert!(hop(302, Method::GET, to).unwrap().is_none(), "{to}");
         }
     }
 
@@ -268,7 +499,7 @@ mod tests {
                 method: Method::GET,
                 drop_body: false,
             };
-            assert_eq!(headers_for_hop(&mut h, &from, &hop), !kept, "{to}");
+            assert_eq!(headers_for_hop(&mut h, &from, &hop, false), !kept, "{to}");
             assert_eq!(h.contains_key(header::AUTHORIZATION), kept, "{to}");
             assert_eq!(h.contains_key(header::COOKIE), kept, "{to}");
             assert_eq!(h.contains_key(header::PROXY_AUTHORIZATION), kept, "{to}");
@@ -287,7 +518,7 @@ mod tests {
             method: Method::GET,
             drop_body: false,
         };
-        headers_for_hop(&mut h, &from, &hop);
+        headers_for_hop(&mut h, &from, &hop, false);
         assert!(!h.contains_key(header::AUTHORIZATION));
     }
 
@@ -303,7 +534,7 @@ mod tests {
                 &h,
                 &from,
                 &Method::GET,
-                0,
+                std::slice::from_ref(&from),
                 true,
             );
             assert!(next.unwrap().is_none(), "{to:?}");
@@ -313,20 +544,91 @@ mod tests {
     #[test]
     fn limit_is_enforced_and_userinfo_dropped() {
         let from = Url::parse("https://a.test/").unwrap();
+        // Two redirects followed: the first request's URL and two more in the chain.
+        let chain = [from.clone(), from.clone(), from.clone()];
         let err = next_hop(
             &Policy::limited(2),
             StatusCode::FOUND,
             &location("/again"),
             &from,
             &Method::GET,
-            2,
+            &chain,
             true,
         )
         .unwrap_err();
         assert!(err.is_redirect());
+        assert!(err.to_string().contains("stopped after 2"), "{err}");
+        let ok = next_hop(
+            &Policy::limited(2),
+            StatusCode::FOUND,
+            &location("/again"),
+            &from,
+            &Method::GET,
+            &chain[..2],
+            true,
+        );
+        assert!(ok.unwrap().is_some(), "the second redirect is followed");
         let h = hop(302, Method::GET, "https://u:p@b.test/")
             .unwrap()
             .unwrap();
         assert_eq!(h.url.as_str(), "https://b.test/");
+    }
+
+    #[test]
+    fn a_custom_policy_follows_stops_or_fails() {
+        let policy = Policy::custom(|attempt| match attempt.url().host_str() {
+            Some("stop.test") => attempt.stop(),
+            Some("fail.test") => attempt.error("no thanks"),
+            _ => {
+                assert_eq!(attempt.previous().len(), 1);
+                assert_eq!(attempt.status(), StatusCode::FOUND);
+                attempt.follow()
+            }
+        });
+        let followed = hop_under(&policy, 302, Method::GET, "https://go.test/").unwrap();
+        assert_eq!(followed.unwrap().url.as_str(), "https://go.test/");
+        assert!(hop_under(&policy, 302, Method::GET, "https://stop.test/")
+            .unwrap()
+            .is_none());
+        let err = hop_under(&policy, 302, Method::GET, "https://fail.test/").unwrap_err();
+        assert!(err.is_redirect(), "{err}");
+        assert!(err.to_string().contains("no thanks"), "{err}");
+        // It sees the URL without the credentials a Location named.
+        let seen = Policy::custom(|attempt| {
+            assert_eq!(attempt.url().as_str(), "https://b.test/");
+            attempt.follow()
+        });
+        assert!(hop_under(&seen, 302, Method::GET, "https://u:p@b.test/")
+            .unwrap()
+            .is_some());
+        // The default's limit, asked for by a custom policy.
+        let deferring = Policy::custom(|attempt| Policy::limited(0).redirect(attempt));
+        assert!(hop_under(&deferring, 302, Method::GET, "/z").is_err());
+    }
+
+    #[test]
+    fn the_referer_is_the_browsers_default() {
+        let referer = |from: &str, to: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::REFERER, "https://stale.test/".parse().unwrap());
+            let hop = Hop {
+                url: Url::parse(to).unwrap(),
+                method: Method::GET,
+                drop_body: false,
+            };
+            headers_for_hop(&mut h, &Url::parse(from).unwrap(), &hop, true);
+            h.get(header::REFERER)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let same = referer("https://u:p@a.test/x?q=1#frag", "https://a.test/y");
+        assert_eq!(same.as_deref(), Some("https://a.test/x?q=1"));
+        let cross = referer("https://a.test/secret/path?token=1", "https://b.test/");
+        assert_eq!(cross.as_deref(), Some("https://a.test/"));
+        // Never from https to http: not even the one an earlier hop set stays.
+        assert_eq!(referer("https://a.test/x", "http://a.test/x"), None);
+        assert_eq!(
+            referer("http://a.test/x", "https://b.test/").as_deref(),
+            Some("http://a.test/")
+        );
     }
 }

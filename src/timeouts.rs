@@ -149,7 +149,7 @@ pub(crate) async fn head<T>(
         Error::timeout_because(format!(
             "no response within {limit:?} of sending the request ({rule})"
         ))
-        .with_url(url)
+        .for_url(url)
     })
 }
 

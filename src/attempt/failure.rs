@@ -33,7 +33,7 @@ pub(crate) fn send_error(err: hyper_util::client::legacy::Error, url: &Url) -> E
     let proxy = connecting && chain(&err).any(|cause| cause.is::<ProxyError>());
     Error::new(kind, message)
         .with_source(err)
-        .with_url(url)
+        .for_url(url)
         .with_during_connect(connecting)
         .with_proxy(proxy)
 }
@@ -49,13 +49,13 @@ pub(crate) fn lost_error(tls: Option<rustls::Error>, url: &Url) -> Error {
             "connection closed before the request was answered".to_owned(),
         ),
     };
-    Error::new(kind, message).with_url(url)
+    Error::new(kind, message).for_url(url)
 }
 
 /// A failure while reading the response body.
 pub(crate) fn body_error(err: hyper::Error, url: &Url) -> Error {
     let (kind, message) = classify(&err, url, ErrorKind::Body);
-    Error::new(kind, message).with_source(err).with_url(url)
+    Error::new(kind, message).with_source(err).for_url(url)
 }
 
 /// Decides the kind and the message of a transport error by its most specific cause.

@@ -42,7 +42,7 @@ pub(crate) fn check(
             usage.retire();
         }
     }
-    Err(Error::new(ErrorKind::Request, problem).with_url(url))
+    Err(Error::new(ErrorKind::Request, problem).for_url(url))
 }
 
 /// The head's size as sent over HTTP/1.1: a status line (counted as 17 bytes,

@@ -107,6 +107,18 @@ impl ClientBuilder {
         self.set(|s| s.redirect = policy)
     }
 
+    /// Whether a redirected request says where it came from in a `Referer` header
+    /// (default `true`, as reqwest): the previous URL within its origin, only the origin
+    /// across origins, nothing from https to http, and never a password or fragment
+    /// (browsers' default policy; reqwest sends the whole URL across origins).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().referer(false).build();
+    /// ```
+    pub fn referer(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.referer = enable)
+    }
+
     /// Refuses to send a request over plain HTTP (default `false`): an `http://` URL
     /// fails with an [`is_builder`](Error::is_builder) error before any connection is
     /// made, and a redirect from https to http with an [`is_redirect`](Error::is_redirect)
@@ -128,14 +140,15 @@ impl ClientBuilder {
     /// when safe to send twice, within a budget the client's requests share (see
     /// [`crate::retry`]). Default: no retries. [`build`](ClientBuilder::build) fails with
     /// a builder error for an invalid policy (a backoff base over its max, a budget refill
-    /// outside 0–1).
+    /// outside 0–1). reqwest 0.13's [`retry::for_host`] builders are accepted too.
     ///
     /// ```
     /// use wireline::retry::Policy;
     /// // A 503 is retried up to 3 times; the last response is returned if it persists.
     /// let client = wireline::Client::builder().retry(Policy::default().max_retries(3)).build();
     /// ```
-    pub fn retry(self, policy: retry::Policy) -> ClientBuilder {
+    pub fn retry<P: Into<retry::Policy>>(self, policy: P) -> ClientBuilder {
+        let policy = policy.into();
         self.set(|s| s.retry = Some(policy))
     }
 
@@ -219,6 +232,42 @@ impl ClientBuilder {
     /// ```
     pub fn zstd(self, enable: bool) -> ClientBuilder {
         self.set(|s| s.decoding.zstd = enable)
+    }
+
+    /// Turns gzip decoding off: reqwest's name for [`gzip(false)`](ClientBuilder::gzip).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().no_gzip().build();
+    /// ```
+    pub fn no_gzip(self) -> ClientBuilder {
+        self.gzip(false)
+    }
+
+    /// reqwest's name for [`deflate(false)`](ClientBuilder::deflate).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().no_deflate().build();
+    /// ```
+    pub fn no_deflate(self) -> ClientBuilder {
+        self.deflate(false)
+    }
+
+    /// reqwest's name for [`brotli(false)`](ClientBuilder::brotli).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().no_brotli().build();
+    /// ```
+    pub fn no_brotli(self) -> ClientBuilder {
+        self.brotli(false)
+    }
+
+    /// reqwest's name for [`zstd(false)`](ClientBuilder::zstd).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().no_zstd().build();
+    /// ```
+    pub fn no_zstd(self) -> ClientBuilder {
+        self.zstd(false)
     }
 
     /// The most bytes a compressed body may decode to (default: no limit). A body that

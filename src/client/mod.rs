@@ -60,6 +60,8 @@ struct ClientInner {
     /// caller's: requests with a `Range` header go without it.
     accept_encoding_is_automatic: bool,
     redirect: redirect::Policy,
+    /// Say where a redirect came from, in a `Referer`.
+    referer: bool,
     /// Refuse `http://` URLs, redirects included.
     https_only: bool,
     /// The largest response head accepted, checked exactly for HTTP/1 by each attempt.
@@ -165,7 +167,7 @@ impl Client {
 
     /// A builder for a request made elsewhere, to adjust it with the builder's methods.
     pub fn request_builder(&self, request: Request) -> RequestBuilder {
-        RequestBuilder::from_request(self.clone(), request)
+        RequestBuilder::from_parts(self.clone(), request)
     }
 }
 
@@ -239,6 +241,7 @@ struct Settings {
     https_only: bool,
     tls_info: bool,
     redirect: redirect::Policy,
+    referer: bool,
     default_headers: HeaderMap,
     decoding: Decoding,
     pacing: Pacing,
@@ -288,6 +291,7 @@ impl Default for Settings {
             https_only: false,
             tls_info: false,
             redirect: redirect::Policy::default(),
+            referer: true,
             default_headers,
             decoding: Decoding::default(),
             pacing: Pacing::default(),
@@ -324,6 +328,7 @@ impl fmt::Debug for Settings {
             .field("max_response_header_size", &self.max_response_header_size)
             .field("https_only", &self.https_only)
             .field("redirect", &self.redirect)
+            .field("referer", &self.referer)
             .field("decoding", &self.decoding)
             .field("pacing", &self.pacing)
             .field("retry", &self.retry)
@@ -397,6 +402,7 @@ impl Client {
                 default_headers: settings.default_headers,
                 accept_encoding_is_automatic,
                 redirect: settings.redirect,
+                referer: settings.referer,
                 https_only: settings.https_only,
                 max_response_header_size: settings.max_response_header_size,
                 timeout: settings.timeout,
@@ -408,5 +414,34 @@ impl Client {
                 proxies,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reqwests_no_coding_names_switch_off_their_coding_only() {
+        let off = |builder: ClientBuilder| {
+            let d = builder.settings.decoding;
+            [d.gzip, d.deflate, d.brotli, d.zstd]
+        };
+        assert_eq!(
+            off(ClientBuilder::new().no_gzip()),
+            [false, true, true, true]
+        );
+        assert_eq!(
+            off(ClientBuilder::new().no_deflate()),
+            [true, false, true, true]
+        );
+        assert_eq!(
+            off(ClientBuilder::new().no_brotli()),
+            [true, true, false, true]
+        );
+        assert_eq!(
+            off(ClientBuilder::new().no_zstd()),
+            [true, true, true, false]
+        );
     }
 }

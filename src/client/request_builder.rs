@@ -49,7 +49,17 @@ impl RequestBuilder {
         RequestBuilder { client, request }
     }
 
-    pub(crate) fn from_request(client: Client, request: Request) -> RequestBuilder {
+    /// A builder for a request made elsewhere, sent with `client` (reqwest's
+    /// `from_parts`; [`Client::request_builder`] does the same).
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// use wireline::{Client, Method, Request, RequestBuilder};
+    /// let request = Request::new(Method::GET, "https://example.com/".parse().unwrap());
+    /// let builder = RequestBuilder::from_parts(Client::new(), request).header("x-a", "1");
+    /// # Ok(()) }
+    /// ```
+    pub fn from_parts(client: Client, request: Request) -> RequestBuilder {
         RequestBuilder {
             client,
             request: Ok(request),
@@ -272,6 +282,19 @@ impl RequestBuilder {
     /// The request, or the first error made while building it.
     pub fn build(self) -> Result<Request> {
         self.request
+    }
+
+    /// The client and the request (or the first error made while building it), to send
+    /// later with [`Client::execute`] (reqwest's `build_split`).
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// let (client, request) = wireline::Client::new().get("https://example.com/").build_split();
+    /// let resp = client.execute(request?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn build_split(self) -> (Client, Result<Request>) {
+        (self.client, self.request)
     }
 
     /// A copy of this builder, unless its body is a stream.

@@ -49,7 +49,7 @@ pub(super) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
         return Err(Error::builder(
             "refusing an http URL: the client is https_only (use an https URL)",
         )
-        .with_url(&hop.url));
+        .for_url(&hop.url));
     }
     let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
     let own_pool = match &hop.tls {
@@ -57,7 +57,7 @@ pub(super) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
         Some(options) => client
             .option_pools
             .pool_for(options)
-            .map_err(|e| e.with_url(&hop.url))?,
+            .map_err(|e| e.for_url(&hop.url))?,
     };
     let sender = Sender {
         pool: own_pool.as_deref().unwrap_or(&client.pool),
@@ -70,7 +70,7 @@ pub(super) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> 
             let following = follow(&client, sender, &mut hop, Some(deadline.instant()));
             match tokio::time::timeout_at(deadline.instant(), following).await {
                 Ok(result) => result?,
-                Err(_) => return Err(deadline.error().with_url(&hop.url)),
+                Err(_) => return Err(deadline.error().for_url(&hop.url)),
             }
         }
     };
@@ -87,7 +87,9 @@ async fn follow(
     deadline: Option<Instant>,
 ) -> Result<http::Response<Incoming>> {
     let follows = client.redirect.follows();
-    let mut hops_done = 0;
+    // The URLs requested so far in a redirect chain, for the policy: empty until the first
+    // redirect, so a lone request allocates nothing.
+    let mut chain: Vec<Url> = Vec::new();
     let mut retries = client.retry.as_ref().map(|r| Retries::new(r, deadline));
     // The client's default credentials go only to the first request's origin, like the
     // request's own: once a redirect leaves it, they stay behind for every later hop.
@@ -120,25 +122,26 @@ async fn follow(
         if let Some(store) = &client.cookie_store {
             crate::cookie::store_response_cookies(store.as_ref(), response.headers(), &hop.url);
         }
-        if hops_done > 0 || response.status().is_redirection() {
+        if !chain.is_empty() || response.status().is_redirection() {
             redirect::add_to_chain(
                 &mut chain_heads,
                 &response,
                 client.max_response_header_size,
-                hops_done + 1,
+                chain.len() + 1,
                 &hop.url,
             )?;
         }
         if !response.status().is_redirection() {
             return Ok(response);
         }
+        chain.push(hop.url.clone());
         let next = redirect::next_hop(
             &client.redirect,
             response.status(),
             response.headers(),
             &hop.url,
             &hop.method,
-            hops_done,
+            &chain,
             replayable,
         )?;
         let Some(next) = next else {
@@ -149,20 +152,19 @@ async fn follow(
                 "refusing the redirect to {}: the client is https_only",
                 next.url
             ))
-            .with_url(&hop.url));
+            .for_url(&hop.url));
         }
         // The redirect's own body is not read: dropping it closes that connection unless
         // it was already complete, which bounds what a hostile server can make us read.
         drop(response);
         let mut headers = headers_again.unwrap_or_default();
-        if redirect::headers_for_hop(&mut headers, &hop.url, &next) {
+        if redirect::headers_for_hop(&mut headers, &hop.url, &next, client.referer) {
             default_credentials = Credentials::LeftBehind;
         }
         hop.headers = headers;
         hop.body = if next.drop_body { None } else { body_again };
         hop.method = next.method;
         hop.url = next.url;
-        hops_done += 1;
     }
 }
 
@@ -203,7 +205,7 @@ fn to_http(
 ) -> Result<http::Request<Body>> {
     let uri: Uri = hop.url.as_str().parse().map_err(|e| {
         Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
-            .with_url(&hop.url)
+            .for_url(&hop.url)
     })?;
     let mut request = http::Request::new(hop.body.take().unwrap_or_default());
     *request.method_mut() = hop.method.clone();

@@ -13,13 +13,13 @@ use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::tls::info::{TlsInfo, TlsInfoExtra};
+use crate::tls::info::TlsInfo;
 
 /// A plain or TLS connection, and its `TlsInfo` if the client was built with `tls_info(true)`.
 pub(crate) struct Conn {
     stream: Stream,
     /// `None` unless asked for, so a client without `tls_info` pays nothing per response.
-    tls_info: Option<Arc<TlsInfo>>,
+    tls_info: Option<TlsInfo>,
     /// What a request that fails on this connection may need to know about it.
     record: Arc<Record>,
     /// A connection to a proxy that takes `http://` requests in absolute form.
@@ -255,7 +255,7 @@ impl Conn {
     /// Reads the TLS parameters off the finished handshake (nothing for plain HTTP).
     pub(crate) fn with_tls_info(mut self) -> Conn {
         if let Some(session) = self.stream.tls() {
-            self.tls_info = Some(Arc::new(TlsInfo::of(session)));
+            self.tls_info = Some(TlsInfo::of(session));
         }
         self
     }
@@ -279,7 +279,7 @@ impl Connection for Conn {
         let connected = connected.extra(RecordExtra(self.record.clone()));
         match &self.tls_info {
             // hyper-util copies the extra into the extensions of every response.
-            Some(info) => connected.extra(TlsInfoExtra(info.clone())),
+            Some(info) => connected.extra(info.clone()),
             None => connected,
         }
     }

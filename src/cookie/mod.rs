@@ -15,6 +15,7 @@
 //! Available with the `cookies` Cargo feature (off by default).
 
 mod secure;
+mod set_cookie;
 
 use std::fmt;
 use std::sync::{PoisonError, RwLock};
@@ -22,6 +23,8 @@ use std::sync::{PoisonError, RwLock};
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue, COOKIE, SET_COOKIE};
 use url::Url;
+
+pub use set_cookie::Cookie;
 
 /// Where a client keeps the cookies servers set, and finds the ones to send back.
 ///

@@ -86,7 +86,7 @@ impl ResponseBody {
     pub(super) fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
         if let Some(deadline) = &mut self.deadline {
             if deadline.poll_expired(cx) {
-                return Poll::Ready(Err(deadline.error().with_url(&self.url)));
+                return Poll::Ready(Err(deadline.error().for_url(&self.url)));
             }
         }
         let raw = match &mut self.kind {
@@ -141,7 +141,7 @@ impl RawBody {
             None => polled,
             Some(pace) => match pace.observe(polled, cx) {
                 Ok(polled) => polled,
-                Err(e) => return Poll::Ready(Some(Err(e.with_url(url)))),
+                Err(e) => return Poll::Ready(Some(Err(e.for_url(url)))),
             },
         };
         polled.map(|frame| frame.map(|result| result.map_err(|e| body_error(e, url))))

@@ -254,7 +254,7 @@ impl Decoder {
                 "the body goes on after the end of its {} data",
                 self.coding.name()
             ))
-            .with_url(&self.url)),
+            .for_url(&self.url)),
             Err(e) => self.failed(e).map(|_| ()),
         })
     }
@@ -265,7 +265,7 @@ impl Decoder {
             self.coding.name(),
             self.max_decoded.unwrap_or_default()
         ))
-        .with_url(&self.url)
+        .for_url(&self.url)
     }
 
     /// A read error: the transport's own error, or the data was not valid for the coding.
@@ -284,7 +284,7 @@ impl Decoder {
             self.coding.name()
         ))
         .with_source(e)
-        .with_url(&self.url))
+        .for_url(&self.url))
     }
 }
 

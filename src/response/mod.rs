@@ -3,10 +3,10 @@
 
 mod body;
 pub(crate) mod decode;
+mod upgrade;
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
@@ -14,15 +14,17 @@ use http::header::{HeaderMap, CONTENT_TYPE};
 use http::{StatusCode, Version};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpInfo;
+use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use body::{BytesStream, ResponseBody};
 use decode::Decoding;
+pub use upgrade::Upgraded;
 
-use crate::error::{Error, Result};
+use crate::body::Body;
+use crate::error::{Error, ErrorKind, Result};
 use crate::timeouts::{Deadline, Pacing};
-use crate::tls::info::TlsInfoExtra;
 use crate::tls::TlsInfo;
 
 /// The most `bytes()` reserves up front for a body of announced length.
@@ -41,9 +43,9 @@ pub struct Response {
     status: StatusCode,
     version: Version,
     headers: HeaderMap,
-    remote_addr: Option<SocketAddr>,
-    /// Set only by clients built with `tls_info(true)`, and only over https.
-    tls_info: Option<Arc<TlsInfo>>,
+    /// hyper's and hyper-util's: the connection's address (`HttpInfo`), its `TlsInfo`
+    /// (with `tls_info(true)`), a reason phrase other than the standard one, the upgrade.
+    extensions: http::Extensions,
     body: ResponseBody,
 }
 
@@ -64,20 +66,11 @@ impl Response {
             pacing,
             decoding,
         );
-        let remote_addr = parts
-            .extensions
-            .get::<HttpInfo>()
-            .map(HttpInfo::remote_addr);
-        let tls_info = parts
-            .extensions
-            .remove::<TlsInfoExtra>()
-            .map(|extra| extra.0);
         Response {
             status: parts.status,
             version: parts.version,
             headers: parts.headers,
-            remote_addr,
-            tls_info,
+            extensions: parts.extensions,
             body,
         }
     }
@@ -116,7 +109,50 @@ impl Response {
     /// The address of the server this response came from: the proxy's, when the request
     /// went through one.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.remote_addr
+        self.extensions.get::<HttpInfo>().map(HttpInfo::remote_addr)
+    }
+
+    /// The response's extensions: what hyper and wireline attach to it, such as its
+    /// [`TlsInfo`] (with [`tls_info(true)`](crate::ClientBuilder::tls_info)) or a
+    /// `hyper::ext::ReasonPhrase` when the server's reason phrase isn't the standard one.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder().tls_info(true).build()?;
+    /// let resp = client.get("https://example.com/").send().await?;
+    /// let tls = resp.extensions().get::<wireline::TlsInfo>();
+    /// # Ok(()) }
+    /// ```
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
+    }
+
+    /// The response's extensions, to change them.
+    ///
+    /// ```
+    /// # fn run(mut resp: wireline::Response) {
+    /// resp.extensions_mut().insert("fetched by the nightly job");
+    /// # }
+    /// ```
+    pub fn extensions_mut(&mut self) -> &mut http::Extensions {
+        &mut self.extensions
+    }
+
+    /// The cookies the response sets (its `Set-Cookie` headers, parsed; ones that don't
+    /// parse are left out), whether or not the client keeps cookies. Available with the
+    /// `cookies` Cargo feature.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let resp = wireline::get("https://example.com/login").await?;
+    /// for cookie in resp.cookies() {
+    ///     println!("{} (secure: {})", cookie.name(), cookie.secure());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "cookies")]
+    pub fn cookies<'a>(&'a self) -> impl Iterator<Item = crate::cookie::Cookie<'a>> + 'a {
+        crate::cookie::Cookie::all_in(&self.headers)
     }
 
     /// An [`is_status`](Error::is_status) error for 4xx and 5xx statuses, else the response.
@@ -147,7 +183,10 @@ impl Response {
 
     fn status_error(&self) -> Option<Error> {
         let failed = self.status.is_client_error() || self.status.is_server_error();
-        failed.then(|| Error::from_status(self.status, self.body.url()))
+        failed.then(|| {
+            let reason = self.extensions.get::<hyper::ext::ReasonPhrase>();
+            Error::from_status(self.status, reason.map(|r| r.as_bytes()), self.body.url())
+        })
     }
 
     /// The next piece of the body, or `None` at its end. Memory stays constant in the body
@@ -227,7 +266,7 @@ impl Response {
         serde_json::from_slice(&bytes).map_err(|e| {
             Error::decode(format!("the body is not the JSON expected: {e}"))
                 .with_source(e)
-                .with_url(&url)
+                .for_url(&url)
         })
     }
 
@@ -261,7 +300,53 @@ impl Response {
     /// # Ok(()) }
     /// ```
     pub fn tls_info(&self) -> Option<&TlsInfo> {
-        self.tls_info.as_deref()
+        self.extensions.get::<TlsInfo>()
+    }
+
+    /// The connection itself, after a `101 Switching Protocols`: the request asked the
+    /// server to switch (`Connection: upgrade` and `Upgrade: websocket`, say) and it did.
+    /// The [`Upgraded`] stream reads and writes the new protocol, over TLS if the URL was
+    /// https; the connection leaves the pool. Anything else fails with an
+    /// [`is_upgrade`](Error::is_upgrade) error, as does a connection that ends first.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// let resp = wireline::Client::new()
+    ///     .get("https://example.com/chat")
+    ///     .header("connection", "upgrade")
+    ///     .header("upgrade", "my-protocol")
+    ///     .send()
+    ///     .await?;
+    /// let mut stream = resp.upgrade().await?;
+    /// stream.write_all(b"hello").await.unwrap();
+    /// # Ok(()) }
+    /// ```
+    pub async fn upgrade(mut self) -> Result<Upgraded> {
+        let url = self.body.url().clone();
+        if self.status != StatusCode::SWITCHING_PROTOCOLS {
+            let message = format!(
+                "the server answered {} instead of 101 Switching Protocols: send the \
+                 headers the protocol asks for (Connection: upgrade, Upgrade: …), over \
+                 HTTP/1.1",
+                self.status
+            );
+            return Err(Error::new(ErrorKind::Upgrade, message).for_url(&url));
+        }
+        let Some(pending) = self.extensions.remove::<hyper::upgrade::OnUpgrade>() else {
+            let message = "the 101 came on a connection that can't be taken over (HTTP/2)";
+            return Err(Error::new(ErrorKind::Upgrade, message).for_url(&url));
+        };
+        match pending.await {
+            Ok(upgraded) => Ok(Upgraded(TokioIo::new(upgraded))),
+            Err(e) => Err(Error::new(
+                ErrorKind::Upgrade,
+                format!("the connection ended before it could be taken over: {e}"),
+            )
+            .with_source(e)
+            .for_url(&url)),
+        }
     }
 }
 
@@ -275,5 +360,13 @@ impl fmt::Debug for Response {
             .field("version", &self.version)
             .field("headers", &crate::redact::Headers(&self.headers))
             .finish()
+    }
+}
+
+impl From<Response> for Body {
+    /// The response's body as a request body, streamed as it arrives (and decoded, if it
+    /// was compressed): a download sent on as an upload without holding it in memory.
+    fn from(response: Response) -> Body {
+        Body::wrap_stream(response.bytes_stream())
     }
 }

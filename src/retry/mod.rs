@@ -100,14 +100,34 @@
 //! wireline retries with jittered backoff by default, honours `Retry-After` within a cap
 //! and the request's timeout, keeps to requests that may be repeated, and bounds the
 //! extra load with a budget.
+//!
+//! # reqwest's builders
+//!
+//! A reqwest 0.13 program's retry setup compiles unchanged: [`for_host`], [`never()`] and
+//! [`Builder`]'s `max_retries_per_request`, `max_extra_load`, `no_budget` and
+//! `classify_fn` build a [`Policy`] for the same engine (see [`Builder`] for how each maps,
+//! and the two differences: backoff between retries, and `Retry-After` honoured).
+//!
+//! ```
+//! let client = wireline::Client::builder()
+//!     .retry(wireline::retry::for_host("api.example.com").classify_fn(|req_rep| {
+//!         match req_rep.status() {
+//!             Some(status) if status.is_server_error() => req_rep.retryable(),
+//!             _ => req_rep.success(),
+//!         }
+//!     }))
+//!     .build();
+//! ```
 
 mod backoff;
 mod budget;
+mod builder;
 mod outcome;
 mod policy;
 mod send;
 
 pub use budget::Budget;
+pub use builder::{for_host, never, Action, Builder, ReqRep};
 pub use policy::Policy;
 
 pub(crate) use policy::Retrying;

@@ -1,10 +1,13 @@
 //! `Policy`: the user's retry settings, their defaults, and their check in `build()`.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
 
 use super::budget::{Budget, Tokens};
+use super::builder::{Classifier, Scope};
 use crate::error::{Error, Result};
 
 /// Retries a client makes on its own: how many, after which failures, how long it waits
@@ -41,7 +44,7 @@ use crate::error::{Error, Result};
 ///     .build()?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 #[must_use]
 pub struct Policy {
     pub(crate) max_retries: u32,
@@ -51,6 +54,12 @@ pub struct Policy {
     pub(crate) statuses: Vec<StatusCode>,
     pub(crate) non_idempotent: bool,
     pub(crate) budget: Budget,
+    /// From reqwest's `for_host`: the hosts whose requests the policy retries (all when
+    /// `None`).
+    pub(crate) scope: Option<Scope>,
+    /// From reqwest's `classify_fn`: what is retried, instead of `statuses` and the
+    /// idempotency rule.
+    pub(crate) classifier: Option<Classifier>,
 }
 
 impl Default for Policy {
@@ -75,7 +84,47 @@ impl Default for Policy {
             ],
             non_idempotent: false,
             budget: Budget::default(),
+            scope: None,
+            classifier: None,
         }
+    }
+}
+
+impl PartialEq for Policy {
+    /// A scope or a classifier is equal only to itself (in a clone of the same policy).
+    fn eq(&self, other: &Policy) -> bool {
+        fn same<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+            match (a, b) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+        }
+        self.max_retries == other.max_retries
+            && self.backoff_base == other.backoff_base
+            && self.backoff_max == other.backoff_max
+            && self.max_retry_after == other.max_retry_after
+            && self.statuses == other.statuses
+            && self.non_idempotent == other.non_idempotent
+            && self.budget == other.budget
+            && same(&self.scope, &other.scope)
+            && same(&self.classifier, &other.classifier)
+    }
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("max_retries", &self.max_retries)
+            .field("backoff_base", &self.backoff_base)
+            .field("backoff_max", &self.backoff_max)
+            .field("max_retry_after", &self.max_retry_after)
+            .field("statuses", &self.statuses)
+            .field("non_idempotent", &self.non_idempotent)
+            .field("budget", &self.budget)
+            .field("scoped", &self.scope.is_some())
+            .field("classifier", &self.classifier.is_some())
+            .finish()
     }
 }
 

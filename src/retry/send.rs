@@ -3,11 +3,13 @@
 
 use std::time::{Duration, SystemTime};
 
+use http::StatusCode;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::time::Instant;
 use url::Url;
 
+use super::builder::{Action, ReqRep};
 use super::policy::Retrying;
 use super::{backoff, outcome};
 use crate::attempt::Sender;
@@ -59,6 +61,12 @@ impl<'a> Retries<'a> {
         F: FnMut() -> Result<http::Request<Body>>,
     {
         let policy = &self.retrying.policy;
+        if let Some(scope) = &policy.scope {
+            if !scope(url.host_str().unwrap_or("")) {
+                // Not the policy's host (reqwest's `for_host`): one attempt, as without.
+                return Ok(attempt::send(sender, request, url, replay, again).await?);
+            }
+        }
         if replay == Replay::Never {
             // A streamed body is gone once sent: nothing to retry with.
             let response = attempt::send(sender, request, url, replay, again).await?;
@@ -68,6 +76,13 @@ impl<'a> Retries<'a> {
             return Ok(response);
         }
         let idempotent = outcome::idempotent(policy, request.method(), request.headers());
+        // What a classifier is shown of each attempt's request (copied only for one).
+        let target =
+            (policy.classifier.as_ref()).map(|_| (request.method().clone(), request.uri().clone()));
+        let classify = |outcome: std::result::Result<StatusCode, &Error>| {
+            let (classifier, (method, uri)) = policy.classifier.as_ref().zip(target.as_ref())?;
+            Some(classifier(ReqRep::new(method, uri, outcome)) == Action::Retryable)
+        };
         let mut attempts = 1;
         loop {
             // The last attempt, kept to be returned if no retry follows, and the wait the
@@ -76,12 +91,14 @@ impl<'a> Retries<'a> {
             {
                 Ok(response) => {
                     let status = response.status();
-                    if !policy.retries_status(status) {
+                    let retried = classify(Ok(status));
+                    if !retried.unwrap_or_else(|| policy.retries_status(status)) {
                         // The server answered: a success for the budget.
                         self.retrying.tokens.deposit();
                         return Ok(response);
                     }
-                    if !idempotent {
+                    // A classifier decides alone, as in reqwest.
+                    if retried.is_none() && !idempotent {
                         return Ok(response);
                     }
                     let asked = backoff::retry_after(status, response.headers(), SystemTime::now())
@@ -89,7 +106,10 @@ impl<'a> Retries<'a> {
                     (Ok(response), asked)
                 }
                 Err(Failed { error, progress }) => {
-                    if !outcome::error_retryable(error.kind(), progress, idempotent) {
+                    let retried = classify(Err(&error)).unwrap_or_else(|| {
+                        outcome::error_retryable(error.kind(), progress, idempotent)
+                    });
+                    if !retried {
                         return Err(noted(error, attempts, None));
                     }
                     (Err(error), None)

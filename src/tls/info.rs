@@ -31,8 +31,9 @@ use crate::tls::TlsVersion;
 pub struct TlsInfo {
     version: TlsVersion,
     cipher_suite: &'static str,
-    alpn: Option<Vec<u8>>,
-    peer_certificates: Vec<PeerCertificate>,
+    // Shared, so that the copy hyper-util puts in each response's extensions is cheap.
+    alpn: Option<Arc<[u8]>>,
+    peer_certificates: Arc<[PeerCertificate]>,
     resumed: bool,
 }
 
@@ -57,7 +58,7 @@ impl TlsInfo {
         TlsInfo {
             version,
             cipher_suite,
-            alpn: conn.alpn_protocol().map(<[u8]>::to_vec),
+            alpn: conn.alpn_protocol().map(Arc::from),
             peer_certificates,
             resumed: conn.handshake_kind() == Some(HandshakeKind::Resumed),
         }
@@ -242,8 +243,3 @@ impl fmt::Debug for PeerCertificate {
             .finish_non_exhaustive()
     }
 }
-
-/// The connection extra hyper-util copies into each response's extensions. Private, so no
-/// other extension can be mistaken for it.
-#[derive(Clone)]
-pub(crate) struct TlsInfoExtra(pub(crate) Arc<TlsInfo>);

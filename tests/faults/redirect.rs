@@ -78,9 +78,12 @@ async fn r01_r04_no_credential_reaches_another_host() {
             "{secret} reached the other host:\n{hop}"
         );
     }
-    for name in ["authorization", "cookie", "proxy-authorization", "referer"] {
+    for name in ["authorization", "cookie", "proxy-authorization"] {
         assert!(!hop.contains(&format!("\n{name}:")), "{name}:\n{hop}");
     }
+    // Across origins the Referer names the first origin and nothing else (R08).
+    let origin = first.url("/");
+    assert!(hop.contains(&format!("\nreferer: {origin}\r\n")), "{hop}");
     assert!(hop.contains("x-kept: kept"), "{hop}");
     // The first origin got them all (the request's own Authorization replaced the one
     // made from the URL's user and password).
@@ -217,20 +220,27 @@ async fn r05_a_loop_between_two_hosts_stops_after_exactly_the_limit() {
 #[tokio::test]
 async fn r06_locations_that_must_not_be_followed() {
     let client = Client::new();
+    // A URL of another scheme: a builder error (reqwest's kind), nothing sent.
     for to in [
         "file:///etc/passwd",
         "ftp://127.0.0.1/x",
         "javascript:alert(1)",
         "data:text/html,<script>",
         "gopher://127.0.0.1:70/",
-        "http://[::1",
-        "http://exa mple.com/",
     ] {
         let server = redirecting(302, to).await;
         let err = bounded(client.get(server.url("/")).send())
             .await
             .unwrap_err();
-        assert!(err.is_redirect(), "{to}: {err:?}");
+        assert!(err.is_builder(), "{to}: {err:?}");
+        assert_eq!(server.accepts(), 1, "{to}: no other connection");
+    }
+    // Not a URL: the 3xx is the answer, its Location there to read (as reqwest).
+    for to in ["http://[::1", "http://exa mple.com/"] {
+        let server = redirecting(302, to).await;
+        let resp = bounded(client.get(server.url("/")).send()).await.unwrap();
+        assert_eq!(resp.status(), 302, "{to}");
+        assert_eq!(resp.headers()["location"], to);
         assert_eq!(server.accepts(), 1, "{to}: no other connection");
     }
     // No Location, or an empty one: the 3xx itself is the answer.
@@ -244,17 +254,16 @@ async fn r06_locations_that_must_not_be_followed() {
         assert_eq!(resp.status(), 302, "{location:?}");
         assert_eq!(server.requests().len(), 1, "{location:?}: not followed");
     }
-    // A Location that is not text.
+    // A Location that is not text: the 3xx too.
     let server = FaultServer::start(vec![
         Step::Read,
         write(b"HTTP/1.1 302 Found\r\nlocation: /caf\xe9\r\ncontent-length: 0\r\n\r\n"),
         Step::Close,
     ])
     .await;
-    let err = bounded(client.get(server.url("/")).send())
-        .await
-        .unwrap_err();
-    assert!(err.is_redirect(), "{err:?}");
+    let resp = bounded(client.get(server.url("/")).send()).await.unwrap();
+    assert_eq!(resp.status(), 302);
+    assert_eq!(server.requests().len(), 1, "not followed");
 }
 
 #[tokio::test]
@@ -343,12 +352,44 @@ async fn r07_a_301_302_keeping_its_method_never_sends_it_without_its_streamed_bo
 }
 
 #[tokio::test]
-async fn r08_no_referer_is_ever_added() {
+async fn r08_the_referer_names_no_credential_fragment_or_cross_origin_path() {
+    // Same host, another port: another origin, so the origin alone.
     let target = landing_on("127.0.0.1:0").await;
     let first = redirecting(302, &target.url("/")).await;
     let url = first.url("/page?q=1#frag").replacen("://", "://u:p@", 1);
-    bounded(Client::new().get(url).send()).await.unwrap();
+    bounded(Client::new().get(url.clone()).send())
+        .await
+        .unwrap();
     let hop = only_request(&target).to_ascii_lowercase();
+    assert!(
+        hop.contains(&format!("\r\nreferer: {}\r\n", first.url("/"))),
+        "{hop}"
+    );
+    for leak in ["u:p@", "page", "q=1", "frag"] {
+        assert!(!hop.contains(leak), "{leak}: {hop}");
+    }
+    // Within one origin, the whole URL but its credentials and fragment.
+    let server = support::http_server(handler(|req| async move {
+        match req.uri().path() {
+            "/page" => response(302, &[("location", "/next")], ""),
+            _ => {
+                let referer = req.headers().get("referer");
+                let shown = referer.map_or("none", |r| r.to_str().unwrap()).to_owned();
+                response(200, &[], shown)
+            }
+        }
+    }))
+    .await;
+    let url = server.url("/page?q=1#frag").replacen("://", "://u:p@", 1);
+    let seen = bounded(async { Client::new().get(url).send().await?.text().await })
+        .await
+        .unwrap();
+    assert_eq!(seen, server.url("/page?q=1"));
+    // referer(false): none at all.
+    let quiet = Client::builder().referer(false).build().unwrap();
+    let first = redirecting(302, &target.url("/")).await;
+    bounded(quiet.get(first.url("/page")).send()).await.unwrap();
+    let hop = target.request_texts().pop().unwrap().to_ascii_lowercase();
     assert!(!hop.contains("referer"), "{hop}");
 }
 

@@ -28,7 +28,9 @@ mod pool;
 mod proxy;
 mod redirect;
 mod requests;
+mod responses;
 mod retry_policy;
 #[cfg(target_os = "linux")]
 mod sockets;
+mod upgrade;
 mod upload;

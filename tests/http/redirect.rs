@@ -125,7 +125,7 @@ async fn limits_and_policy_none() {
 }
 
 #[tokio::test]
-async fn unusable_locations_are_redirect_errors() {
+async fn locations_of_other_schemes_are_builder_errors_as_in_reqwest() {
     let server = https_server(ServerOptions::default()).await;
     let client = trusting_test_ca().build().unwrap();
     for to in [
@@ -137,7 +137,8 @@ async fn unusable_locations_are_redirect_errors() {
         let err = send(client.get(redirect_to(&server, 302, to)))
             .await
             .unwrap_err();
-        assert!(err.is_redirect(), "{to}: {err}");
+        assert!(err.is_builder() && !err.is_redirect(), "{to}: {err}");
+        assert!(err.to_string().contains("only http and https"), "{err}");
     }
 }
 
@@ -193,4 +194,55 @@ async fn credentials_never_follow_to_another_origin() {
     .await;
     assert_eq!(echo.headers["authorization"], "Bearer secret");
     assert_eq!(echo.headers["cookie"], "a=1");
+}
+
+#[tokio::test]
+async fn a_custom_policy_stops_at_a_host_and_sees_the_chain() {
+    let server = https_server(ServerOptions::default()).await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let policy = Policy::custom(move |attempt| {
+        record
+            .lock()
+            .unwrap()
+            .push((attempt.status().as_u16(), attempt.previous().len()));
+        match attempt.url().host_str() {
+            Some("localhost") => attempt.stop(),
+            _ => attempt.follow(),
+        }
+    });
+    let client = trusting_test_ca().redirect(policy).build().unwrap();
+    // 127.0.0.1 -> 127.0.0.1 (followed) -> localhost (stopped: the 3xx is the answer).
+    let to_localhost = server.url_host("localhost", "/echo");
+    let second = redirect_to(&server, 307, &to_localhost);
+    let resp = send(client.get(redirect_to(&server, 302, &second)))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 307);
+    assert_eq!(resp.headers()["location"], to_localhost.as_str());
+    assert_eq!(*seen.lock().unwrap(), [(302, 1), (307, 2)]);
+    assert_eq!(server.requests().len(), 2, "localhost was never asked");
+    // An error from the policy is an is_redirect error carrying it.
+    let refusing = Policy::custom(|attempt| attempt.error("not on my watch"));
+    let client = trusting_test_ca().redirect(refusing).build().unwrap();
+    let err = send(client.get(redirect_to(&server, 302, "/echo")))
+        .await
+        .unwrap_err();
+    assert!(err.is_redirect(), "{err}");
+    assert!(err.to_string().contains("not on my watch"), "{err}");
+}
+
+#[tokio::test]
+async fn no_referer_goes_from_https_to_http() {
+    let secure = https_server(ServerOptions::default()).await;
+    let plain = crate::support::http_server(crate::support::echo_router()).await;
+    let client = trusting_test_ca().build().unwrap();
+    // https -> https on the same origin: the Referer is the URL that redirected.
+    let from = redirect_to(&secure, 302, "/echo");
+    let (echo, _) = echo_after(client.get(&from)).await;
+    assert_eq!(echo.headers.get("referer"), Some(&from));
+    // https -> http: none.
+    let (echo, url) = echo_after(client.get(redirect_to(&secure, 302, &plain.url("/echo")))).await;
+    assert_eq!(url, plain.url("/echo"));
+    assert!(!echo.headers.contains_key("referer"), "{:?}", echo.headers);
 }

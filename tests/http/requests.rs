@@ -369,3 +369,49 @@ async fn timeout_keeps_running_while_the_body_is_read() {
     assert!(err.is_timeout(), "{err}");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+#[tokio::test]
+async fn a_request_built_apart_is_sent_as_reqwest_builds_it() {
+    let server = http_server(support::echo_router()).await;
+    let (client, request) = Client::new()
+        .get(server.url("/echo"))
+        .header("x-split", "1")
+        .build_split();
+    let resp = bounded(client.execute(request.unwrap())).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let request = wireline::Request::new(Method::POST, server.url("/echo").parse().unwrap());
+    let resp = bounded(
+        wireline::RequestBuilder::from_parts(client, request)
+            .header("x-parts", "2")
+            .body("hi")
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    let sent = server.requests();
+    assert_eq!(sent[0].headers["x-split"], "1");
+    assert_eq!(
+        (
+            sent[1].method.as_str(),
+            sent[1].headers["x-parts"].to_str().unwrap()
+        ),
+        ("POST", "2")
+    );
+    assert_eq!(sent[1].body.as_ref(), b"hi");
+}
+
+#[tokio::test]
+async fn a_wrapped_http_body_is_sent_as_it_is_read() {
+    let server = http_server(support::echo_router()).await;
+    let chunks = futures_util::stream::iter(vec![
+        Ok::<_, std::io::Error>(hyper::body::Frame::data(bytes::Bytes::from("wrapped "))),
+        Ok(hyper::body::Frame::data(bytes::Bytes::from("body"))),
+    ]);
+    let body = wireline::Body::wrap(http_body_util::StreamBody::new(chunks));
+    let resp = bounded(Client::new().post(server.url("/echo")).body(body).send())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(server.requests()[0].body.as_ref(), b"wrapped body");
+}

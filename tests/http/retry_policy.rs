@@ -564,3 +564,60 @@ async fn invalid_policies_fail_the_build() {
         "{err}"
     );
 }
+
+// ---- reqwest 0.13's front door ----
+
+#[tokio::test]
+async fn reqwests_for_host_retries_what_its_classifier_says_on_its_host_only() {
+    let retry_503 = || {
+        wireline::retry::for_host("127.0.0.1").classify_fn(|req_rep| {
+            if req_rep.status() == Some(StatusCode::SERVICE_UNAVAILABLE) {
+                req_rep.retryable()
+            } else {
+                req_rep.success()
+            }
+        })
+    };
+    let client = Client::builder().retry(retry_503()).build().unwrap();
+    // A POST: the classifier decides alone, as in reqwest.
+    let server = http_server(scripted(vec![Reply::status(503), Reply::status(200)])).await;
+    let resp = bounded(client.post(server.url("/")).body("x").send())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(server.requests().len(), 2);
+    // Another host name for the same server: out of the policy's scope.
+    let other = http_server(scripted(vec![Reply::status(503), Reply::status(200)])).await;
+    let resp = bounded(client.get(other.url_host("localhost", "/")).send())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(other.requests().len(), 1);
+    // A failure the classifier retries, up to max_retries_per_request.
+    let policy = wireline::retry::for_host("127.0.0.1")
+        .max_retries_per_request(1)
+        .classify_fn(|req_rep| match req_rep.error() {
+            Some(_) => req_rep.retryable(),
+            None => req_rep.success(),
+        });
+    let client = Client::builder().retry(policy).build().unwrap();
+    let err = bounded(client.get(refused_url()).send()).await.unwrap_err();
+    assert!(
+        err.to_string().contains("gave up after 2 attempts"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn reqwests_never_and_an_unclassified_for_host_retry_nothing() {
+    for policy in [
+        wireline::retry::never(),
+        wireline::retry::for_host("127.0.0.1"),
+    ] {
+        let server = http_server(scripted(vec![Reply::status(503), Reply::status(200)])).await;
+        let client = Client::builder().retry(policy).build().unwrap();
+        let resp = bounded(client.get(server.url("/")).send()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(server.requests().len(), 1);
+    }
+}
