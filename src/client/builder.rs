@@ -465,8 +465,8 @@ impl ClientBuilder {
     }
 
     /// Whether to look names up with hickory-resolver, an async DNS stub resolver, instead
-    /// of the system's `getaddrinfo` on tokio's blocking pool (default: on, since the
-    /// `hickory-dns` Cargo feature is, as in reqwest). It reads `/etc/resolv.conf` and
+    /// of the system's `getaddrinfo` on tokio's blocking pool (default: on, as in reqwest:
+    /// this setter exists only with the `hickory-dns` Cargo feature). It reads `/etc/resolv.conf` and
     /// `/etc/hosts` at the first lookup, and answers `localhost` and `*.invalid` itself;
     /// it does not consult nsswitch (LDAP, mDNS, systemd-resolved's extra names). If the
     /// configuration can't be read, lookups fail with an [`is_dns`](Error::is_dns) error
