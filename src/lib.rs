@@ -56,6 +56,10 @@
 //!   budget (see below).
 //! - **Proxies**: HTTP proxies from the environment (`HTTPS_PROXY` and the rest) or from
 //!   [`ClientBuilder::proxy`], with `CONNECT` tunnels for https (see below).
+//! - **Name resolution and sockets**: per-name overrides ([`ClientBuilder::resolve`], curl's
+//!   `--resolve`), your own resolver ([`ClientBuilder::dns_resolver`]) or hickory's (the
+//!   `hickory-dns` feature), TCP options, a local address or interface, and Unix sockets
+//!   ([`ClientBuilder::unix_socket`]) (see below).
 //! - **Typed errors**: [`Error::kind`] and the `is_*` methods.
 //! - **Limits on what a server can make us do**: response heads of 64 KiB at most
 //!   ([`ClientBuilder::max_response_header_size`]), and no plain HTTP at all with
@@ -348,6 +352,54 @@
 //! (407 when it wants credentials or refused them). [`Error::is_proxy`] tells both from
 //! the server's own failures. An `http://` request gets the proxy's refusal as its
 //! response, as with curl. [`Response::remote_addr`] is the proxy's address.
+//!
+//! ## Name resolution and sockets
+//! Host names are looked up with the system's resolver unless you say otherwise, with
+//! reqwest's settings ([`dns`] has the details and a resolver to copy):
+//!
+//! - [`resolve`](ClientBuilder::resolve) and [`resolve_to_addrs`](ClientBuilder::resolve_to_addrs)
+//!   send a name to addresses you give, like curl's `--resolve`: for a staging server, a
+//!   test, or a host behind a load balancer. Only the address changes: TLS still sends the
+//!   URL's name and checks the certificate against it. A port in the URL is always the
+//!   one used; without one, the override's port is, and port `0` means the scheme's.
+//! - [`dns_resolver`](ClientBuilder::dns_resolver) takes your [`dns::Resolve`] (a service
+//!   registry, a cache, a test double); overrides still come first. Its failures are
+//!   [`is_dns`](Error::is_dns) errors naming the host and carrying its message.
+//! - With the `hickory-dns` Cargo feature, names go to hickory-resolver, an async
+//!   resolver reading `/etc/resolv.conf` and `/etc/hosts`, instead of `getaddrinfo` on
+//!   tokio's blocking pool ([`ClientBuilder::no_hickory_dns`] to opt out).
+//!
+//! A proxy's host name goes through the overrides and the resolver too; a destination
+//! reached through a proxy is the proxy's to resolve.
+//!
+//! Sockets get reqwest 0.13's options: `TCP_NODELAY`
+//! ([`tcp_nodelay`](ClientBuilder::tcp_nodelay)), keepalive probes after 15 s idle, every
+//! 15 s, 3 of them ([`tcp_keepalive`](ClientBuilder::tcp_keepalive) and the two after it),
+//! so a pooled connection to a vanished server is found dead within a minute, and on
+//! Linux `TCP_USER_TIMEOUT` of 30 s ([`tcp_user_timeout`](ClientBuilder::tcp_user_timeout)).
+//! [`local_address`](ClientBuilder::local_address) and
+//! [`interface`](ClientBuilder::interface) pick where connections leave from.
+//!
+//! [`unix_socket`](ClientBuilder::unix_socket) sends every request over a Unix socket
+//! instead: the URL's host only names the server (in `Host`, in SNI, and for the
+//! certificate under `https://`), nothing is resolved and no proxy is used.
+//!
+//! ```no_run
+//! # async fn run() -> wireline::Result<()> {
+//! use std::time::Duration;
+//! let staging = wireline::Client::builder()
+//!     .resolve("api.example.com", "10.1.2.3:0".parse().unwrap()) // port 0: the URL's
+//!     .tcp_keepalive(Duration::from_secs(60))
+//!     .build()?;
+//! let health = staging.get("https://api.example.com/health").send().await?;
+//!
+//! # #[cfg(unix)] {
+//! let docker = wireline::Client::builder().unix_socket("/var/run/docker.sock").build()?;
+//! let containers = docker.get("http://docker/v1.43/containers/json").send().await?;
+//! # }
+//! # Ok(()) }
+//! ```
+//!
 //! ## Broken and hostile servers
 //! A response head over [`max_response_header_size`](ClientBuilder::max_response_header_size)
 //! (64 KiB by default; HTTP/1 heads may also have at most 100 fields) fails the request
@@ -411,6 +463,9 @@ pub mod fuzzing {
 
 pub use body::Body;
 pub use client::{Client, ClientBuilder, RequestBuilder};
+pub use connect::dns;
+#[cfg(unix)]
+pub use connect::socket::UnixSocketProvider;
 pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
 pub use proxy::{NoProxy, Proxy};

@@ -14,6 +14,8 @@ use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::Body;
+use crate::connect::dns::Resolver;
+use crate::connect::socket::SocketOptions;
 use crate::connect::Connector;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::proxy::Proxies;
@@ -39,6 +41,10 @@ pub(crate) struct PoolShape {
     pub(crate) proxies: Option<Arc<Proxies>>,
     /// The largest response head accepted, in bytes (`max_response_header_size`).
     pub(crate) max_header_size: usize,
+    /// How names become addresses: the overrides and the resolver (`crate::connect::dns`).
+    pub(crate) resolver: Resolver,
+    /// The TCP options, or the Unix socket used instead.
+    pub(crate) sockets: SocketOptions,
     #[cfg(feature = "fuzzing")]
     pub(crate) transport: Option<crate::connect::memory::Transport>,
 }
@@ -52,6 +58,8 @@ impl PoolShape {
             settings.versions,
             self.tls_info,
             self.proxies.clone(),
+            self.resolver.clone(),
+            &self.sockets,
         );
         #[cfg(feature = "fuzzing")]
         let connector = connector.with_transport(self.transport.clone());
@@ -135,6 +143,8 @@ mod tests {
             max_idle_per_host: usize::MAX,
             proxies: None,
             max_header_size: 64 * 1024,
+            resolver: Resolver::system(),
+            sockets: SocketOptions::default(),
             #[cfg(feature = "fuzzing")]
             transport: None,
         };

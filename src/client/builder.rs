@@ -3,16 +3,20 @@
 //! checked and built. Long explanations live in the crate docs and the guides (`docs/`),
 //! linked from each setter.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-#[cfg(feature = "cookies")]
+#[cfg(any(feature = "cookies", unix))]
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderValue, USER_AGENT};
 
 use super::{Client, ClientBuilder, DeferNoRoots, Settings};
+use crate::connect::dns::IntoResolve;
 #[cfg(feature = "fuzzing")]
 use crate::connect::memory::{MemoryIo, Transport};
+#[cfg(unix)]
+use crate::connect::socket::{Internal, UnixSocketProvider};
 #[cfg(feature = "cookies")]
 use crate::cookie::{CookieStore, Jar};
 use crate::error::{Error, Result};
@@ -391,6 +395,232 @@ impl ClientBuilder {
     /// ```
     pub fn http1_only(self) -> ClientBuilder {
         self.set(|s| s.tls.http1_only = true)
+    }
+
+    // Name resolution (connect/dns/) ---------------------------------------------------------
+    /// Connects to `addr` for `domain` instead of looking the name up (curl's `--resolve`).
+    /// TLS still checks the URL's name: SNI and the certificate are for `domain`, so a
+    /// server whose certificate doesn't name it fails with
+    /// [`NameMismatch`](crate::CertificateErrorKind::NameMismatch). A port in the URL wins
+    /// over `addr`'s; without one, `addr`'s port is used, and port `0` means the scheme's
+    /// (80 or 443). A proxy's host name is overridden too. A later call for the same name
+    /// replaces this one; [`build`](ClientBuilder::build) fails when `domain` is not a host
+    /// name (`"host:port"`) or is an IP address, which is never looked up. See
+    /// [`crate::dns`].
+    ///
+    /// ```
+    /// let addr = "127.0.0.1:8443".parse().unwrap();
+    /// // https://api.example.com/ goes to 127.0.0.1:8443, verified as api.example.com.
+    /// let client = wireline::Client::builder().resolve("api.example.com", addr).build();
+    /// ```
+    pub fn resolve(self, domain: &str, addr: SocketAddr) -> ClientBuilder {
+        self.resolve_to_addrs(domain, &[addr])
+    }
+
+    /// Connects to one of `addrs` for `domain` instead of looking the name up, as
+    /// [`resolve`](ClientBuilder::resolve) does for one address. They are tried in order
+    /// (the first one's IP family first, the other after 300 ms, happy eyeballs' rule)
+    /// until one connects: a refused address passes to the next at once, one that doesn't
+    /// answer only when the system gives up on it or
+    /// [`connect_timeout`](ClientBuilder::connect_timeout) ends the whole attempt. An empty
+    /// list fails every request to `domain` with an [`is_dns`](Error::is_dns) error.
+    ///
+    /// ```
+    /// let primary = "10.0.0.7:443".parse().unwrap();
+    /// let standby = "10.0.0.8:443".parse().unwrap();
+    /// let client = wireline::Client::builder()
+    ///     .resolve_to_addrs("api.example.com", &[primary, standby])
+    ///     .build();
+    /// ```
+    pub fn resolve_to_addrs(self, domain: &str, addrs: &[SocketAddr]) -> ClientBuilder {
+        let entry = (domain.to_owned(), addrs.to_vec());
+        self.set(|s| {
+            s.dns.overrides.retain(|(d, _)| *d != entry.0);
+            s.dns.overrides.push(entry);
+        })
+    }
+
+    /// Looks names up with `resolver` (a [`Resolve`](crate::dns::Resolve), an `Arc` of
+    /// one, or an `Arc<dyn Resolve>`) instead of the system's resolver or hickory's. The
+    /// overrides of [`resolve`](ClientBuilder::resolve) still come first, and a proxy's
+    /// name is looked up with it too. A lookup that fails or finds nothing fails the
+    /// request with an [`is_dns`](Error::is_dns) error naming the host and carrying the
+    /// resolver's own message. See [`crate::dns`] for the port rule and an example.
+    ///
+    /// ```
+    /// use wireline::dns::{Addrs, Name, Resolve, Resolving};
+    ///
+    /// struct Loopback;
+    /// impl Resolve for Loopback {
+    ///     fn resolve(&self, _name: Name) -> Resolving {
+    ///         let addrs: Addrs = Box::new(std::iter::once("127.0.0.1:0".parse().unwrap()));
+    ///         Box::pin(async move { Ok(addrs) })
+    ///     }
+    /// }
+    /// let client = wireline::Client::builder().dns_resolver(Loopback).build();
+    /// ```
+    pub fn dns_resolver<R: IntoResolve>(self, resolver: R) -> ClientBuilder {
+        let resolver = resolver.into_resolve();
+        self.set(|s| s.dns.resolver = Some(resolver))
+    }
+
+    /// Whether to look names up with hickory-resolver, an async DNS stub resolver, instead
+    /// of the system's `getaddrinfo` on tokio's blocking pool (default: on, as in reqwest:
+    /// this setter exists only with the `hickory-dns` Cargo feature). It reads `/etc/resolv.conf` and
+    /// `/etc/hosts` at the first lookup, and answers `localhost` and `*.invalid` itself;
+    /// it does not consult nsswitch (LDAP, mDNS, systemd-resolved's extra names). If the
+    /// configuration can't be read, lookups fail with an [`is_dns`](Error::is_dns) error
+    /// saying so: unlike reqwest, wireline never falls back to a public resolver.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().hickory_dns(false).build();
+    /// ```
+    #[cfg(feature = "hickory-dns")]
+    pub fn hickory_dns(self, enable: bool) -> ClientBuilder {
+        self.set(|s| s.dns.hickory = enable)
+    }
+
+    /// Looks names up with the system's resolver even when a dependency turns the
+    /// `hickory-dns` feature on; without the feature, it changes nothing.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().no_hickory_dns().build();
+    /// ```
+    pub fn no_hickory_dns(self) -> ClientBuilder {
+        #[cfg(feature = "hickory-dns")]
+        return self.hickory_dns(false);
+        #[cfg(not(feature = "hickory-dns"))]
+        self
+    }
+
+    // Sockets (connect/socket.rs) -----------------------------------------------------------
+    /// Whether TCP sockets have `TCP_NODELAY` set (default `true`, as in reqwest): small
+    /// writes, such as a request head, are sent at once instead of waiting for the
+    /// previous packet's acknowledgement (Nagle's algorithm). When `false`, it is still on
+    /// during the TLS handshake and switched off after it.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().tcp_nodelay(false).build();
+    /// ```
+    pub fn tcp_nodelay(self, enabled: bool) -> ClientBuilder {
+        self.set(|s| s.sockets.nodelay = enabled)
+    }
+
+    /// TCP keepalive: how long a connection is idle before the system probes the server
+    /// (`SO_KEEPALIVE`, `TCP_KEEPIDLE`). Default 15 s, as in reqwest 0.13: with the
+    /// default [interval](ClientBuilder::tcp_keepalive_interval) and
+    /// [retries](ClientBuilder::tcp_keepalive_retries), a pooled connection to a server
+    /// that vanished is found dead within a minute instead of the system's two hours.
+    /// `None` turns keepalive off, whatever the interval and retries (in reqwest they
+    /// would switch it back on).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client = wireline::Client::builder().tcp_keepalive(Duration::from_secs(60)).build();
+    /// ```
+    pub fn tcp_keepalive<D: Into<Option<Duration>>>(self, val: D) -> ClientBuilder {
+        let idle = val.into();
+        self.set(|s| s.sockets.keepalive = idle)
+    }
+
+    /// The time between two TCP keepalive probes that go unanswered (`TCP_KEEPINTVL`;
+    /// default 15 s, as in reqwest 0.13); `None` leaves the system's (75 s on Linux).
+    /// Only used while [`tcp_keepalive`](ClientBuilder::tcp_keepalive) is on.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client = wireline::Client::builder().tcp_keepalive_interval(Duration::from_secs(5)).build();
+    /// ```
+    pub fn tcp_keepalive_interval<D: Into<Option<Duration>>>(self, val: D) -> ClientBuilder {
+        let interval = val.into();
+        self.set(|s| s.sockets.keepalive_interval = interval)
+    }
+
+    /// How many TCP keepalive probes may go unanswered before the connection is dropped
+    /// (`TCP_KEEPCNT`; default 3, as in reqwest 0.13); `None` leaves the system's (9 on
+    /// Linux). Only used while [`tcp_keepalive`](ClientBuilder::tcp_keepalive) is on.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().tcp_keepalive_retries(5).build();
+    /// ```
+    pub fn tcp_keepalive_retries<C: Into<Option<u32>>>(self, retries: C) -> ClientBuilder {
+        let retries = retries.into();
+        self.set(|s| s.sockets.keepalive_retries = retries)
+    }
+
+    /// How long data sent may stay unacknowledged before the system drops the connection
+    /// (`TCP_USER_TIMEOUT`; default 30 s, as in reqwest 0.13), so a request written into a
+    /// connection whose server vanished fails within that instead of the system's
+    /// retransmissions (about 15 minutes); `None` leaves the system's. Linux, Android and
+    /// Fuchsia only.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client = wireline::Client::builder().tcp_user_timeout(Duration::from_secs(10)).build();
+    /// ```
+    #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
+    pub fn tcp_user_timeout<D: Into<Option<Duration>>>(self, val: D) -> ClientBuilder {
+        let timeout = val.into();
+        self.set(|s| s.sockets.user_timeout = timeout)
+    }
+
+    /// Binds each TCP connection to this local address before connecting (default `None`:
+    /// the system picks), for a machine with several addresses or an allow-list that
+    /// names one. An IPv4 address is used for IPv4 destinations only, an IPv6 one for IPv6
+    /// ones; the others connect unbound. An address this machine doesn't have fails the
+    /// connection with an [`is_connect`](Error::is_connect) error naming the setting.
+    ///
+    /// ```
+    /// use std::net::IpAddr;
+    /// let local = IpAddr::from([127, 0, 0, 2]);
+    /// let client = wireline::Client::builder().local_address(local).build();
+    /// ```
+    pub fn local_address<T: Into<Option<IpAddr>>>(self, addr: T) -> ClientBuilder {
+        let addr = addr.into();
+        self.set(|s| s.sockets.local_address = addr)
+    }
+
+    /// Binds each TCP connection to this network interface (default: none): Linux,
+    /// Android and Fuchsia use `SO_BINDTODEVICE`, macOS-like systems, Solaris and illumos
+    /// `IP_BOUND_IF`. An interface that doesn't exist when a connection opens fails it
+    /// with an [`is_connect`](Error::is_connect) error naming the setting.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().interface("lo").build();
+    /// ```
+    #[cfg(any(
+        target_os = "android",
+        target_os = "fuchsia",
+        target_os = "illumos",
+        target_os = "ios",
+        target_os = "linux",
+        target_os = "macos",
+        target_os = "solaris",
+        target_os = "tvos",
+        target_os = "visionos",
+        target_os = "watchos",
+    ))]
+    pub fn interface(self, interface: &str) -> ClientBuilder {
+        let interface = interface.to_owned();
+        self.set(|s| s.sockets.interface = Some(interface))
+    }
+
+    /// Sends every request over the Unix socket at `path` (a `&str`, `String`, `&Path`,
+    /// `PathBuf` or `Arc<Path>`), with TLS on top for `https://` URLs: SNI and the
+    /// certificate are for the URL's host, which also goes in the `Host` header. Nothing
+    /// is resolved, no proxy is used, and the TCP settings above don't apply. A socket
+    /// that can't be reached fails with an [`is_connect`](Error::is_connect) error naming
+    /// its path. See the crate docs' [Name resolution and sockets](crate#name-resolution-and-sockets).
+    ///
+    /// ```
+    /// // Docker's API: the host in the URL is only a name.
+    /// let client = wireline::Client::builder().unix_socket("/var/run/docker.sock").build();
+    /// // client.get("http://docker/v1.43/containers/json")
+    /// ```
+    #[cfg(unix)]
+    pub fn unix_socket(self, path: impl UnixSocketProvider) -> ClientBuilder {
+        let path: Arc<Path> = path.wireline_uds_path(Internal(())).into();
+        self.set(|s| s.sockets.unix_socket = Some(path))
     }
 
     // Proxies -------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ use http::Method;
 
 pub use request_builder::RequestBuilder;
 
+use crate::connect::dns::DnsSettings;
+use crate::connect::socket::SocketOptions;
 #[cfg(feature = "cookies")]
 use crate::cookie::CookieStore;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
@@ -249,6 +251,10 @@ struct Settings {
     /// Tried in order; when empty, the environment's are used unless `env_proxies` is off.
     proxies: Vec<Proxy>,
     env_proxies: bool,
+    /// Overrides and the resolver (`resolve`, `dns_resolver`, `hickory_dns`).
+    dns: DnsSettings,
+    /// TCP options and the Unix socket (`tcp_nodelay`, `local_address`, `unix_socket`…).
+    sockets: SocketOptions,
     /// The fuzz targets' in-memory connections.
     #[cfg(feature = "fuzzing")]
     transport: Option<crate::connect::memory::Transport>,
@@ -294,6 +300,8 @@ impl Default for Settings {
             cookie_store: None,
             proxies: Vec::new(),
             env_proxies: true,
+            dns: DnsSettings::new(),
+            sockets: SocketOptions::default(),
             #[cfg(feature = "fuzzing")]
             transport: None,
         }
@@ -326,6 +334,8 @@ impl fmt::Debug for Settings {
             .field("retry", &self.retry)
             .field("proxies", &self.proxies)
             .field("env_proxies", &self.env_proxies)
+            .field("dns", &self.dns)
+            .field("sockets", &self.sockets)
             .finish_non_exhaustive()
     }
 }
@@ -369,6 +379,7 @@ impl Client {
                 problem.message.clone(),
             ));
         }
+        let resolver = settings.dns.build()?;
         settings.tls.warn_if_insecure("this client");
         let proxies = Proxies::new(&settings.proxies, settings.env_proxies).map(Arc::new);
         let shape = PoolShape {
@@ -378,6 +389,8 @@ impl Client {
             max_idle_per_host: settings.pool_max_idle_per_host,
             proxies: proxies.clone(),
             max_header_size: settings.max_response_header_size,
+            resolver,
+            sockets: settings.sockets,
             #[cfg(feature = "fuzzing")]
             transport: settings.transport,
         };

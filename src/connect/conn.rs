@@ -223,22 +223,15 @@ impl TlsFailure {
 impl Conn {
     /// `forwarded`: the stream goes to a proxy that takes requests in absolute form.
     /// `dialing`: the count of its pool's connector (see [`Dialing`]).
-    pub(crate) fn new(
-        stream: MaybeHttpsStream<TokioIo<TcpStream>>,
-        forwarded: bool,
-        dialing: Arc<Dialing>,
-    ) -> Conn {
-        let h2 = match &stream {
-            MaybeHttpsStream::Https(tls) => tls.inner().get_ref().1.alpn_protocol() == Some(b"h2"),
-            MaybeHttpsStream::Http(_) => false,
-        };
+    pub(crate) fn new(stream: Stream, forwarded: bool, dialing: Arc<Dialing>) -> Conn {
+        let h2 = stream.tls().and_then(|tls| tls.alpn_protocol()) == Some(b"h2");
         let proto = if h2 {
             Proto::H2(TlsFailure::default())
         } else {
             Proto::Http1(Usage::default())
         };
         Conn {
-            stream: Stream::Net(stream),
+            stream,
             tls_info: None,
             record: Arc::new(Record::new(proto, dialing)),
             forwarded,
@@ -261,8 +254,7 @@ impl Conn {
 
     /// Reads the TLS parameters off the finished handshake (nothing for plain HTTP).
     pub(crate) fn with_tls_info(mut self) -> Conn {
-        if let Stream::Net(MaybeHttpsStream::Https(tls)) = &self.stream {
-            let (_, session) = tls.inner().get_ref();
+        if let Some(session) = self.stream.tls() {
             self.tls_info = Some(TlsInfo::of(session));
         }
         self
@@ -279,6 +271,8 @@ impl Connection for Conn {
     fn connected(&self) -> Connected {
         let connected = match &self.stream {
             Stream::Net(stream) => stream.connected().proxy(self.forwarded),
+            #[cfg(unix)]
+            Stream::Unix(stream) => stream.connected(),
             #[cfg(feature = "fuzzing")]
             Stream::Memory(_) => Connected::new(),
         };
@@ -391,16 +385,43 @@ impl Write for Conn {
     }
 }
 
-/// The bytes under a [`Conn`]: TCP or TLS, or with the `fuzzing` feature a fuzz target's
-/// in-memory transport. Without the feature the enum has one variant and every match on
-/// it compiles away.
+/// The bytes under a [`Conn`]: TCP or TLS over TCP, the same over a Unix socket
+/// (`unix_socket`), or with the `fuzzing` feature a fuzz target's in-memory transport.
+/// Each read and write takes one branch on the variant.
 // The size difference only exists with the fuzzing feature, where it doesn't matter;
 // boxing the network stream would cost every real connection an indirection.
 #[cfg_attr(feature = "fuzzing", allow(clippy::large_enum_variant))]
-enum Stream {
+pub(crate) enum Stream {
     Net(MaybeHttpsStream<TokioIo<TcpStream>>),
+    #[cfg(unix)]
+    Unix(MaybeHttpsStream<TokioIo<tokio::net::UnixStream>>),
     #[cfg(feature = "fuzzing")]
     Memory(TokioIo<Box<dyn crate::connect::memory::MemoryIo>>),
+}
+
+impl Stream {
+    /// The TLS session, for a TLS stream.
+    fn tls(&self) -> Option<&rustls::ClientConnection> {
+        match self {
+            Stream::Net(MaybeHttpsStream::Https(tls)) => Some(tls.inner().get_ref().1),
+            #[cfg(unix)]
+            Stream::Unix(MaybeHttpsStream::Https(tls)) => Some(tls.inner().get_ref().1),
+            _ => None,
+        }
+    }
+}
+
+impl From<MaybeHttpsStream<TokioIo<TcpStream>>> for Stream {
+    fn from(stream: MaybeHttpsStream<TokioIo<TcpStream>>) -> Stream {
+        Stream::Net(stream)
+    }
+}
+
+#[cfg(unix)]
+impl From<MaybeHttpsStream<TokioIo<tokio::net::UnixStream>>> for Stream {
+    fn from(stream: MaybeHttpsStream<TokioIo<tokio::net::UnixStream>>) -> Stream {
+        Stream::Unix(stream)
+    }
 }
 
 /// Calls `$method` on whichever stream `$stream` (a `Pin<&mut Stream>`) holds.
@@ -408,6 +429,8 @@ macro_rules! delegate {
     ($stream:expr, $method:ident($($arg:expr),*)) => {
         match $stream.get_mut() {
             Stream::Net(s) => Pin::new(s).$method($($arg),*),
+            #[cfg(unix)]
+            Stream::Unix(s) => Pin::new(s).$method($($arg),*),
             #[cfg(feature = "fuzzing")]
             Stream::Memory(s) => Pin::new(s).$method($($arg),*),
         }
@@ -449,6 +472,8 @@ impl Write for Stream {
     fn is_write_vectored(&self) -> bool {
         match self {
             Stream::Net(s) => s.is_write_vectored(),
+            #[cfg(unix)]
+            Stream::Unix(s) => s.is_write_vectored(),
             #[cfg(feature = "fuzzing")]
             Stream::Memory(s) => s.is_write_vectored(),
         }

@@ -1,13 +1,15 @@
-//! The connector: TCP (hyper-util), through a proxy if the client has one, then TLS
-//! (hyper-rustls), under one connect timeout.
+//! The connector: TCP (hyper-util) or a Unix socket, through a proxy if the client has one,
+//! then TLS (hyper-rustls), under one connect timeout.
 
 pub(crate) mod conn;
-pub(crate) mod dns;
+pub mod dns;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod memory;
+pub(crate) mod socket;
 pub(crate) mod tunnel;
 
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -20,8 +22,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::connect::conn::{Conn, Dialing};
+use crate::connect::conn::{Conn, DialGuard, Dialing};
 use crate::connect::dns::Resolver;
+use crate::connect::socket::{Binding, SocketOptions};
 use crate::error::BoxError;
 use crate::proxy::Proxies;
 use crate::timeouts::connect_within;
@@ -49,6 +52,14 @@ pub(crate) struct Connector {
     tls_info: bool,
     /// The opens in progress, shared by the clones of this connector (one per pool).
     dialing: Arc<Dialing>,
+    /// `tcp_nodelay(false)`: `TCP_NODELAY` stays on for the TLS handshake (its small
+    /// records must not wait for an ACK), and is switched off after it.
+    nodelay_after_handshake: bool,
+    /// `local_address` and `interface`, named when a bind fails.
+    binding: Option<Arc<Binding>>,
+    /// `unix_socket`: every connection goes there instead of over TCP.
+    #[cfg(unix)]
+    unix_socket: Option<Arc<std::path::Path>>,
     /// The fuzz target's in-memory connections, used instead of TCP and TLS when set.
     #[cfg(feature = "fuzzing")]
     transport: Option<crate::connect::memory::Transport>,
@@ -68,14 +79,15 @@ impl Connector {
         versions: VersionRange,
         tls_info: bool,
         proxies: Option<Arc<Proxies>>,
+        resolver: Resolver,
+        sockets: &SocketOptions,
     ) -> Connector {
-        let mut http = HttpConnector::new_with_resolver(Resolver);
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_keepalive(Some(Duration::from_secs(30)));
+        let http = sockets.tcp(resolver);
         let (https, tls_unavailable) = match tls {
             TlsConfig::Ready(config) => {
-                let connector = HttpsConnector::from((http.clone(), config.clone()));
+                let mut handshaking = http.clone();
+                handshaking.set_nodelay(true);
+                let connector = HttpsConnector::from((handshaking, config.clone()));
                 (Some(Https { connector, config }), None)
             }
             TlsConfig::Unavailable(problem) => (None, Some(problem)),
@@ -89,6 +101,10 @@ impl Connector {
             versions,
             tls_info,
             dialing: Arc::default(),
+            nodelay_after_handshake: !sockets.nodelay,
+            binding: sockets.binding(),
+            #[cfg(unix)]
+            unix_socket: sockets.unix_socket.clone(),
             #[cfg(feature = "fuzzing")]
             transport: None,
         }
@@ -125,6 +141,11 @@ impl Service<Uri> for Connector {
         // dropped.
         let dial = self.dialing.start();
         let host = dst.host().unwrap_or("").trim_matches(['[', ']']).to_owned();
+        #[cfg(unix)]
+        if let Some(path) = &self.unix_socket {
+            let connecting = self.unix(path.clone(), dst);
+            return self.finish(connecting, host, false, dial);
+        }
         let is_https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
         let route = match &self.proxies {
             None => None,
@@ -141,6 +162,16 @@ impl Service<Uri> for Connector {
                 let tcp = tunnel::forward(&self.http, &route);
                 Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
             }
+            (true, None, Some(https)) if self.nodelay_after_handshake => {
+                let handshake = https.connector.call(dst);
+                Box::pin(async move {
+                    let stream = handshake.await?;
+                    if let MaybeHttpsStream::Https(tls) = &stream {
+                        tls.inner().get_ref().0.inner().inner().set_nodelay(false)?;
+                    }
+                    Ok(stream)
+                })
+            }
             (true, None, Some(https)) => https.connector.call(dst),
             (true, Some(route), Some(https)) => {
                 let tunnel = tunnel::tunnel(&self.http, route, &dst);
@@ -153,27 +184,118 @@ impl Service<Uri> for Connector {
                 })
             }
             (true, _, None) => {
-                let problem = self.tls_unavailable.clone().map(|p| TlsProblem::clone(&p));
-                return Box::pin(async move {
-                    Err(match problem {
-                        Some(problem) => problem.into(),
-                        None => "https is not configured".into(),
-                    })
-                });
+                let unavailable = self.tls_unavailable();
+                return Box::pin(async move { Err(unavailable) });
             }
         };
+        self.finish(connecting, host, forwarded, dial)
+    }
+}
+
+impl Connector {
+    /// The connection `connecting` opens, under the connect timeout, with its TLS errors
+    /// explained for `host`. `forwarded`: it goes to a proxy that takes `http://` requests
+    /// in absolute form.
+    fn finish<S>(
+        &self,
+        connecting: Pin<Box<dyn Future<Output = Result<S, BoxError>> + Send>>,
+        host: String,
+        forwarded: bool,
+        dial: DialGuard,
+    ) -> Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>
+    where
+        S: Into<conn::Stream> + 'static,
+    {
         let timeout = self.connect_timeout;
         let versions = self.versions;
         let tls_info = self.tls_info;
         let dialing = self.dialing.clone();
+        let binding = self.binding.clone();
         Box::pin(async move {
             let _dial = dial;
-            let stream = connect_within(timeout, connecting)
-                .await
-                .map_err(|e| explain_handshake(e, &host, versions))?;
-            let conn = Conn::new(stream, forwarded, dialing);
+            let stream = connect_within(timeout, connecting).await.map_err(|e| {
+                let e = explain_handshake(e, &host, versions);
+                match &binding {
+                    Some(binding) => binding.explain(e),
+                    None => e,
+                }
+            })?;
+            let conn = Conn::new(stream.into(), forwarded, dialing);
             Ok(if tls_info { conn.with_tls_info() } else { conn })
         })
+    }
+
+    /// The error of an https request when the client has no TLS configuration.
+    fn tls_unavailable(&self) -> BoxError {
+        match &self.tls_unavailable {
+            Some(problem) => TlsProblem::clone(problem).into(),
+            None => "https is not configured".into(),
+        }
+    }
+
+    /// A connection over the Unix socket at `path`, with TLS for `https://` (SNI and the
+    /// certificate for the URL's host, as over TCP).
+    #[cfg(unix)]
+    fn unix(
+        &mut self,
+        path: Arc<std::path::Path>,
+        dst: Uri,
+    ) -> Pin<Box<dyn Future<Output = Result<UnixStream, BoxError>> + Send>> {
+        let socket = UnixSocket(path);
+        if dst.scheme() != Some(&http::uri::Scheme::HTTPS) {
+            return Box::pin(async move { Ok(MaybeHttpsStream::Http(socket.open().await?)) });
+        }
+        let Some(https) = &self.https else {
+            let unavailable = self.tls_unavailable();
+            return Box::pin(async move { Err(unavailable) });
+        };
+        let mut connector = HttpsConnector::from((socket, https.config.clone()));
+        Box::pin(async move { connector.call(dst).await })
+    }
+}
+
+/// A TLS or plain stream over a Unix socket.
+#[cfg(unix)]
+type UnixStream = MaybeHttpsStream<TokioIo<tokio::net::UnixStream>>;
+
+/// Connects to a Unix socket, whatever the URL: the inner connector of hyper-rustls for
+/// [`ClientBuilder::unix_socket`](crate::ClientBuilder::unix_socket).
+#[cfg(unix)]
+#[derive(Clone)]
+struct UnixSocket(Arc<std::path::Path>);
+
+#[cfg(unix)]
+impl UnixSocket {
+    fn open(&self) -> impl Future<Output = Result<TokioIo<tokio::net::UnixStream>, io::Error>> {
+        let path = self.0.clone();
+        async move {
+            match tokio::net::UnixStream::connect(&path).await {
+                Ok(stream) => Ok(TokioIo::new(stream)),
+                // The path is what the user needs to see: io errors don't carry it.
+                Err(e) => Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "could not connect to the Unix socket {} (unix_socket): {e}",
+                        path.display()
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+impl Service<Uri> for UnixSocket {
+    type Response = TokioIo<tokio::net::UnixStream>;
+    type Error = io::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, io::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), io::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _dst: Uri) -> Self::Future {
+        Box::pin(self.open())
     }
 }
 

@@ -1,6 +1,7 @@
 //! HTTP, one binary: requests and responses, redirects, decompression, cookies, multipart
 //! forms, the retry policy, uploads from files, connection reuse, and proxies given to the
-//! builder. One module per former binary, each test keeping its name under its module
+//! builder, name resolution (`dns`) and socket options (`sockets`). One module per former
+//! binary, each test keeping its name under its module
 //! (`redirect::credentials_never_follow_to_another_origin` is now
 //! `http::redirect::credentials_never_follow_to_another_origin`): `requests` was
 //! `tests/http.rs`, the others kept their file names.
@@ -20,6 +21,7 @@ mod support;
 #[cfg(feature = "cookies")]
 mod cookies;
 mod decode;
+mod dns;
 #[cfg(feature = "multipart")]
 mod multipart;
 mod pool;
@@ -28,5 +30,7 @@ mod redirect;
 mod requests;
 mod responses;
 mod retry_policy;
+#[cfg(target_os = "linux")]
+mod sockets;
 mod upgrade;
 mod upload;

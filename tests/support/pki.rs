@@ -217,6 +217,25 @@ impl Pki {
         pkcs8(&self.stray_key)
     }
 
+    /// A server chain (leaf, then the intermediate) and its key for a leaf valid for the
+    /// DNS `names` only, signed by the intermediate like `Leaf::Valid`: for a test that
+    /// needs a host name other than localhost (a DNS override, a Unix socket).
+    pub fn leaf_for(
+        &self,
+        names: &[&str],
+    ) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        let key = KeyPair::generate().expect("P-256 key");
+        let sans = names.iter().map(|name| dns(name)).collect();
+        let cert = end_entity_params("Wireline Named Leaf", sans)
+            .signed_by(&key, &self.intermediate)
+            .expect("leaf");
+        let chain = vec![
+            cert.der().clone(),
+            CertificateDer::from(self.intermediate_der.clone()),
+        ];
+        (chain, pkcs8(&key.serialize_der()))
+    }
+
     fn issued(&self, leaf: Leaf) -> &Issued {
         let index = Leaf::ALL.iter().position(|l| *l == leaf).expect("in ALL");
         &self.leaves[index]
