@@ -222,16 +222,21 @@ impl TlsFailure {
 
 impl Conn {
     /// `forwarded`: the stream goes to a proxy that takes requests in absolute form.
+    /// `h2_prior_knowledge`: hyper-util speaks h2 on it whatever ALPN said.
     /// `dialing`: the count of its pool's connector (see [`Dialing`]).
     pub(crate) fn new(
         stream: MaybeHttpsStream<TokioIo<TcpStream>>,
         forwarded: bool,
+        h2_prior_knowledge: bool,
         dialing: Arc<Dialing>,
     ) -> Conn {
-        let h2 = match &stream {
-            MaybeHttpsStream::Https(tls) => tls.inner().get_ref().1.alpn_protocol() == Some(b"h2"),
-            MaybeHttpsStream::Http(_) => false,
-        };
+        let h2 = h2_prior_knowledge
+            || match &stream {
+                MaybeHttpsStream::Https(tls) => {
+                    tls.inner().get_ref().1.alpn_protocol() == Some(b"h2")
+                }
+                MaybeHttpsStream::Http(_) => false,
+            };
         let proto = if h2 {
             Proto::H2(TlsFailure::default())
         } else {

@@ -47,6 +47,8 @@ pub(crate) struct Connector {
     versions: VersionRange,
     /// Read each connection's `TlsInfo` after its handshake.
     tls_info: bool,
+    /// Every connection speaks h2, whatever ALPN said (`http2_prior_knowledge`).
+    h2_prior_knowledge: bool,
     /// The opens in progress, shared by the clones of this connector (one per pool).
     dialing: Arc<Dialing>,
     /// The fuzz target's in-memory connections, used instead of TCP and TLS when set.
@@ -68,6 +70,7 @@ impl Connector {
         versions: VersionRange,
         tls_info: bool,
         proxies: Option<Arc<Proxies>>,
+        h2_prior_knowledge: bool,
     ) -> Connector {
         let mut http = HttpConnector::new_with_resolver(Resolver);
         http.enforce_http(false);
@@ -88,6 +91,7 @@ impl Connector {
             connect_timeout,
             versions,
             tls_info,
+            h2_prior_knowledge,
             dialing: Arc::default(),
             #[cfg(feature = "fuzzing")]
             transport: None,
@@ -165,13 +169,14 @@ impl Service<Uri> for Connector {
         let timeout = self.connect_timeout;
         let versions = self.versions;
         let tls_info = self.tls_info;
+        let h2_prior_knowledge = self.h2_prior_knowledge;
         let dialing = self.dialing.clone();
         Box::pin(async move {
             let _dial = dial;
             let stream = connect_within(timeout, connecting)
                 .await
                 .map_err(|e| explain_handshake(e, &host, versions))?;
-            let conn = Conn::new(stream, forwarded, dialing);
+            let conn = Conn::new(stream, forwarded, h2_prior_knowledge, dialing);
             Ok(if tls_info { conn.with_tls_info() } else { conn })
         })
     }

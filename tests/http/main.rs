@@ -30,3 +30,4 @@ mod responses;
 mod retry_policy;
 mod upgrade;
 mod upload;
+mod versions;
