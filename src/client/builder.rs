@@ -548,7 +548,9 @@ impl ClientBuilder {
 
     /// The largest h2 frame the server may send us (SETTINGS_MAX_FRAME_SIZE; default
     /// 16 KiB, the protocol's smallest); `None` keeps the default. A larger frame ends the
-    /// connection with an [`is_request`](Error::is_request) error.
+    /// connection with an [`is_request`](Error::is_request) error. A response head may
+    /// take at least 6 frames, so a large size raises what one head can make us hold
+    /// (the reliability guide's [Limits](crate::guide::reliability#limits)).
     /// [`build`](ClientBuilder::build) fails outside 16,384 to 16,777,215 (RFC 9113
     /// §6.5.2), where reqwest panics at the first h2 connection.
     ///
