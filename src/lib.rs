@@ -39,7 +39,9 @@
 //!   ([`ClientBuilder::tls_sni`]), a key log for Wireshark ([`ClientBuilder::tls_keylog`]),
 //!   and what each connection negotiated ([`Response::tls_info`]). A failed verification
 //!   names the host, the certificate, the failed check and the fix.
-//! - **HTTP/2** by ALPN, falling back to HTTP/1.1; keep-alive connection reuse.
+//! - **HTTP/2** by ALPN, falling back to HTTP/1.1, or with prior knowledge
+//!   ([`ClientBuilder::http2_prior_knowledge`]); keep-alive connection reuse; the HTTP/1
+//!   and h2 settings under reqwest's names (see [below](#http-versions)).
 //! - **Redirects**: up to 10 by default; credentials (`Authorization`, `Cookie`,
 //!   `Proxy-Authorization`) never follow a redirect to another origin.
 //! - **Timeouts**: [`ClientBuilder::timeout`] bounds the whole request including the body;
@@ -163,6 +165,59 @@
 //! while let Some(done) = tasks.join_next().await {
 //!     done.expect("no panic")?;
 //! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## HTTP versions
+//! An https connection speaks h2 when the server chooses it by ALPN, else HTTP/1.1, and
+//! `http://` URLs speak HTTP/1.1; [`Response::version`] tells which.
+//! [`http1_only`](ClientBuilder::http1_only) offers only HTTP/1.1.
+//! [`http2_prior_knowledge`](ClientBuilder::http2_prior_knowledge) speaks h2 on every
+//! connection without asking: over plain TCP (services that speak h2 without TLS, such as
+//! many gRPC servers), and over TLS offering only `h2` by ALPN and speaking it even when
+//! the server's ALPN chose nothing. A server that knows only HTTP/1.1 then fails the
+//! request: over TLS with a `NoApplicationProtocol` alert (an [`is_tls`](Error::is_tls)
+//! error), over TCP with an [`is_request`](Error::is_request) error saying it does not
+//! speak HTTP/2. Of the two settings, the later call wins, as in reqwest.
+//!
+//! A request's own [`version`](RequestBuilder::version) does not choose the protocol: as
+//! in reqwest it is handed to hyper, which sends `HTTP_10` as an `HTTP/1.0` request line
+//! and refuses `HTTP_2` on a connection that speaks HTTP/1, so
+//! `.version(Version::HTTP_2)` on an `http://` URL fails unless the client has prior
+//! knowledge.
+//!
+//! The h2 settings keep reqwest's names and hyper's defaults: the flow-control windows
+//! ([`http2_initial_stream_window_size`](ClientBuilder::http2_initial_stream_window_size),
+//! 2 MiB; [`http2_initial_connection_window_size`](ClientBuilder::http2_initial_connection_window_size),
+//! 5 MiB; or [`http2_adaptive_window`](ClientBuilder::http2_adaptive_window)), the largest
+//! frame accepted ([`http2_max_frame_size`](ClientBuilder::http2_max_frame_size), 16 KiB),
+//! the header list limit
+//! ([`http2_max_header_list_size`](ClientBuilder::http2_max_header_list_size), by default
+//! `max_response_header_size`), and keep-alive PINGs
+//! ([`http2_keep_alive_interval`](ClientBuilder::http2_keep_alive_interval), off by
+//! default, with its timeout and
+//! [`http2_keep_alive_while_idle`](ClientBuilder::http2_keep_alive_while_idle)). For
+//! HTTP/1: [`http1_title_case_headers`](ClientBuilder::http1_title_case_headers) and
+//! [`http1_max_headers`](ClientBuilder::http1_max_headers). Four settings accept replies
+//! wireline refuses by default, each giving up one check of the
+//! [reliability guide](guide::reliability#choices):
+//! [`http09_responses`](ClientBuilder::http09_responses),
+//! [`http1_allow_obsolete_multiline_headers_in_responses`](ClientBuilder::http1_allow_obsolete_multiline_headers_in_responses),
+//! [`http1_ignore_invalid_headers_in_responses`](ClientBuilder::http1_ignore_invalid_headers_in_responses)
+//! and [`http1_allow_spaces_after_header_name_in_responses`](ClientBuilder::http1_allow_spaces_after_header_name_in_responses).
+//! Turn one on only for a server known to need it, and only for its client. Settings left
+//! alone cost nothing.
+//!
+//! ```
+//! # fn run() -> wireline::Result<()> {
+//! use std::time::Duration;
+//! // An h2 service over plain TCP, its connections pinged while requests wait, so that
+//! // a request on a connection that died silently fails within about 40 s.
+//! let client = wireline::Client::builder()
+//!     .http2_prior_knowledge()
+//!     .http2_keep_alive_interval(Duration::from_secs(30))
+//!     .http2_keep_alive_timeout(Duration::from_secs(10))
+//!     .build()?;
 //! # Ok(()) }
 //! ```
 //!
@@ -402,12 +457,14 @@
 //!
 //! ## Broken and hostile servers
 //! A response head over [`max_response_header_size`](ClientBuilder::max_response_header_size)
-//! (64 KiB by default; HTTP/1 heads may also have at most 100 fields) fails the request
-//! after reading no more than about twice that. A response framed by both `Transfer-Encoding` and
+//! (64 KiB by default; HTTP/1 heads may also have at most 100 fields, h2 header lists
+//! have their own limit if [`http2_max_header_list_size`](ClientBuilder::http2_max_header_list_size)
+//! is set) fails the request after reading no more than about twice that. A response framed by both `Transfer-Encoding` and
 //! `Content-Length`, or by a transfer coding other than `chunked`, is refused and its
 //! connection closed, never reused: that is how request smuggling and response splitting
 //! look. Conflicting `Content-Length`s, malformed heads and HTTP/0.9 are refused too; these
-//! are [`is_request`](Error::is_request) errors. A body cut short (by a close, a reset, bad
+//! are [`is_request`](Error::is_request) errors (four opt-ins accept some of them: see
+//! [HTTP versions](#http-versions)). A body cut short (by a close, a reset, bad
 //! chunking, or a TLS close without `close_notify` where only the close ends the body) is
 //! an [`is_body`](Error::is_body) error, never a short success. Interim responses (100,
 //! 102–199) are skipped; an unrequested 101 is returned as the response.

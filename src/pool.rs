@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hyper_util::client::legacy::Client as PooledClient;
+use hyper_util::client::legacy::{Builder, Client as PooledClient};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::Body;
@@ -45,8 +45,83 @@ pub(crate) struct PoolShape {
     pub(crate) resolver: Resolver,
     /// The TCP options, or the Unix socket used instead.
     pub(crate) sockets: SocketOptions,
+    /// Speak h2 on every connection, whatever ALPN said (`http2_prior_knowledge`).
+    pub(crate) h2_prior_knowledge: bool,
+    pub(crate) http1: Http1Settings,
+    pub(crate) http2: Http2Settings,
     #[cfg(feature = "fuzzing")]
     pub(crate) transport: Option<crate::connect::memory::Transport>,
+}
+
+/// How connections read and write HTTP/1: `ClientBuilder`'s `http1_*` settings and
+/// `http09_responses`. All off by default, and then hyper's builder is left as it is.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Http1Settings {
+    pub(crate) title_case_headers: bool,
+    /// The three parsing leniencies, each giving up a check of docs/reliability.md (H04).
+    pub(crate) allow_obsolete_multiline_headers_in_responses: bool,
+    pub(crate) ignore_invalid_headers_in_responses: bool,
+    pub(crate) allow_spaces_after_header_name_in_responses: bool,
+    /// `None`: hyper's 100, parsed on the stack. A number makes hyper allocate room for
+    /// that many fields for every response head, so [`PoolShape::pool`] caps it at what
+    /// `max_response_header_size` can hold.
+    pub(crate) max_headers: Option<usize>,
+    /// Read a reply without a status line as an HTTP/0.9 body (refused by default, H04).
+    pub(crate) http09_responses: bool,
+}
+
+/// How h2 connections are set up: `ClientBuilder`'s `http2_*` settings. `None` and
+/// `false` leave hyper's defaults.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Http2Settings {
+    pub(crate) initial_stream_window_size: Option<u32>,
+    pub(crate) initial_connection_window_size: Option<u32>,
+    pub(crate) adaptive_window: bool,
+    pub(crate) max_frame_size: Option<u32>,
+    /// `None`: `max_response_header_size`, which is then the limit of both protocols.
+    pub(crate) max_header_list_size: Option<u32>,
+    pub(crate) keep_alive_interval: Option<Duration>,
+    pub(crate) keep_alive_timeout: Option<Duration>,
+    pub(crate) keep_alive_while_idle: bool,
+}
+
+/// The largest HTTP/2 flow-control window (RFC 9113 §6.9.1: 2^31 - 1).
+const MAX_WINDOW_SIZE: u32 = (1 << 31) - 1;
+
+/// The range of SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2).
+const FRAME_SIZES: std::ops::RangeInclusive<u32> = 16_384..=16_777_215;
+
+impl Http2Settings {
+    /// Refuses the values the h2 crate would panic on at the first connection (it
+    /// asserts), or that the server would have to refuse.
+    pub(crate) fn check(&self) -> Result<()> {
+        if let Some(size) = self.max_frame_size.filter(|s| !FRAME_SIZES.contains(s)) {
+            return Err(Error::builder(format!(
+                "http2_max_frame_size({size}) is outside the sizes HTTP/2 allows, {} to {} \
+                 bytes (RFC 9113 §6.5.2)",
+                FRAME_SIZES.start(),
+                FRAME_SIZES.end()
+            )));
+        }
+        for (setting, size) in [
+            (
+                "http2_initial_stream_window_size",
+                self.initial_stream_window_size,
+            ),
+            (
+                "http2_initial_connection_window_size",
+                self.initial_connection_window_size,
+            ),
+        ] {
+            if let Some(size) = size.filter(|s| *s > MAX_WINDOW_SIZE) {
+                return Err(Error::builder(format!(
+                    "{setting}({size}) is over the largest HTTP/2 window, {MAX_WINDOW_SIZE} \
+                     bytes (RFC 9113 §6.9.1)"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl PoolShape {
@@ -60,20 +135,84 @@ impl PoolShape {
             self.proxies.clone(),
             self.resolver.clone(),
             &self.sockets,
+            self.h2_prior_knowledge,
         );
         #[cfg(feature = "fuzzing")]
         let connector = connector.with_transport(self.transport.clone());
-        PooledClient::builder(TokioExecutor::new())
+        let mut builder = PooledClient::builder(TokioExecutor::new());
+        builder
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .pool_idle_timeout(self.idle_timeout)
             .pool_max_idle_per_host(self.max_idle_per_host)
             // HTTP/1: the read buffer a head must fit in (hyper panics below 8 KiB, which
-            // `ClientBuilder::build` refuses). h2: the decoded header list, counted as
-            // RFC 9113 does (name + value + 32 per field).
-            .http1_max_buf_size(self.max_header_size)
-            .http2_max_header_list_size(u32::try_from(self.max_header_size).unwrap_or(u32::MAX))
-            .build(connector)
+            // `ClientBuilder::build` refuses).
+            .http1_max_buf_size(self.max_header_size);
+        self.http1_onto(&mut builder);
+        self.http2_onto(&mut builder);
+        builder.build(connector)
+    }
+
+    /// The HTTP/1 settings that were given, onto hyper-util's builder.
+    fn http1_onto(&self, builder: &mut Builder) {
+        let http1 = &self.http1;
+        if http1.title_case_headers {
+            builder.http1_title_case_headers(true);
+        }
+        if http1.allow_obsolete_multiline_headers_in_responses {
+            builder.http1_allow_obsolete_multiline_headers_in_responses(true);
+        }
+        if http1.ignore_invalid_headers_in_responses {
+            builder.http1_ignore_invalid_headers_in_responses(true);
+        }
+        if http1.allow_spaces_after_header_name_in_responses {
+            builder.http1_allow_spaces_after_header_name_in_responses(true);
+        }
+        if let Some(max) = http1.max_headers {
+            // A field takes at least 5 bytes as `attempt::heads` counts a head ("a: " and
+            // CRLF), so a head with more than this many is over the size limit anyway:
+            // room for more would only be allocated, for every response, and never used.
+            builder.http1_max_headers(max.min(self.max_header_size / 5));
+        }
+        if http1.http09_responses {
+            builder.http09_responses(true);
+        }
+    }
+
+    /// The h2 settings, in reqwest's order: `adaptive_window(true)` after the window
+    /// sizes overrides them, as its docs say (hyper turns it off when a size follows).
+    fn http2_onto(&self, builder: &mut Builder) {
+        let http2 = &self.http2;
+        if self.h2_prior_knowledge {
+            builder.http2_only(true);
+        }
+        if let Some(size) = http2.initial_stream_window_size {
+            builder.http2_initial_stream_window_size(size);
+        }
+        if let Some(size) = http2.initial_connection_window_size {
+            builder.http2_initial_connection_window_size(size);
+        }
+        if http2.adaptive_window {
+            builder.http2_adaptive_window(true);
+        }
+        if let Some(size) = http2.max_frame_size {
+            builder.http2_max_frame_size(size);
+        }
+        // The decoded header list, counted as RFC 9113 does (name + value + 32 per
+        // field): `http2_max_header_list_size` when given, else the HTTP/1 limit.
+        let list = http2
+            .max_header_list_size
+            .unwrap_or(u32::try_from(self.max_header_size).unwrap_or(u32::MAX));
+        builder.http2_max_header_list_size(list);
+        if let Some(interval) = http2.keep_alive_interval {
+            builder.http2_keep_alive_interval(interval);
+        }
+        if let Some(timeout) = http2.keep_alive_timeout {
+            builder.http2_keep_alive_timeout(timeout);
+        }
+        if http2.keep_alive_while_idle {
+            builder.http2_keep_alive_while_idle(true);
+        }
     }
 }
 
@@ -145,6 +284,9 @@ mod tests {
             max_header_size: 64 * 1024,
             resolver: Resolver::system(),
             sockets: SocketOptions::default(),
+            h2_prior_knowledge: false,
+            http1: Http1Settings::default(),
+            http2: Http2Settings::default(),
             #[cfg(feature = "fuzzing")]
             transport: None,
         };

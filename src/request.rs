@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use http::header::HeaderMap;
-use http::Method;
+use http::{Method, Version};
 use url::Url;
 
 use crate::body::Body;
@@ -28,6 +28,8 @@ pub struct Request {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Option<Body>,
     pub(crate) timeout: Option<Duration>,
+    /// Handed to hyper as the request's version (see `RequestBuilder::version`).
+    pub(crate) version: Version,
     /// This request's changes to the client's TLS settings; boxed, as most requests
     /// have none.
     pub(crate) tls: Option<Box<TlsOptions>>,
@@ -42,6 +44,7 @@ impl Request {
             headers: HeaderMap::new(),
             body: None,
             timeout: None,
+            version: Version::HTTP_11,
             tls: None,
         }
     }
@@ -91,6 +94,25 @@ impl Request {
         self.timeout.as_ref()
     }
 
+    /// The HTTP version it asks for (default HTTP/1.1, which any connection takes; see
+    /// [`RequestBuilder::version`](crate::RequestBuilder::version)).
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The HTTP version, to change it.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// let mut request = wireline::Client::new().get("http://example.com/").build()?;
+    /// assert_eq!(request.version(), wireline::Version::HTTP_11);
+    /// *request.version_mut() = wireline::Version::HTTP_10;
+    /// # Ok(()) }
+    /// ```
+    pub fn version_mut(&mut self) -> &mut Version {
+        &mut self.version
+    }
+
     /// The TLS settings this request changes from its client's, if any.
     pub fn tls(&self) -> Option<&TlsOptions> {
         self.tls.as_deref()
@@ -118,6 +140,7 @@ impl Request {
             headers: self.headers.clone(),
             body,
             timeout: self.timeout,
+            version: self.version,
             tls: self.tls.clone(),
         })
     }
@@ -131,6 +154,7 @@ impl fmt::Debug for Request {
         f.debug_struct("Request")
             .field("method", &self.method)
             .field("url", &redact::url(&self.url))
+            .field("version", &self.version)
             .field("headers", &redact::Headers(&self.headers))
             .finish_non_exhaustive()
     }

@@ -4,7 +4,9 @@
 //!
 //! Every message this matches is named by a test, so an upgrade that rewords one fails
 //! that test instead of quietly losing the explanation: hyper's "too large" and rustls's
-//! alert text here, h2's GOAWAY debug data in the `faults` tests of X04 (see each match).
+//! alert text here, hyper's other parse refusals in `faults::headers` (H04), hyper-util's
+//! refused version and hyper's keep-alive timeout in `http::versions`, h2's GOAWAY debug
+//! data in the `faults` tests of X04 (see each match).
 
 use std::error::Error as StdError;
 
@@ -18,6 +20,12 @@ use crate::tls::explain::{self, CertificateProblem, TlsProblem};
 
 /// A failure from hyper-util's client (connecting or sending), as our kinds.
 pub(crate) fn send_error(err: hyper_util::client::legacy::Error, url: &Url) -> Error {
+    if version_refused(&err) {
+        let message = version_message(&err, url);
+        return Error::new(ErrorKind::Request, message)
+            .with_source(err)
+            .for_url(url);
+    }
     let connecting = err.is_connect();
     let fallback = if connecting {
         ErrorKind::Connect
@@ -36,6 +44,32 @@ pub(crate) fn send_error(err: hyper_util::client::legacy::Error, url: &Url) -> E
         .for_url(url)
         .with_during_connect(connecting)
         .with_proxy(proxy)
+}
+
+/// Whether hyper-util refused the request's version (`RequestBuilder::version`): HTTP/2
+/// on a connection that speaks HTTP/1, or a version it never sends. Not a failure of the
+/// connection: nothing was written, and sending it again would fail the same way.
+/// hyper-util names the reason only in its text (tests `http::versions::version_*`).
+pub(crate) fn version_refused(err: &hyper_util::client::legacy::Error) -> bool {
+    err.to_string() == "client error (UserUnsupportedVersion)"
+}
+
+fn version_message(err: &hyper_util::client::legacy::Error, url: &Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    // hyper-util checks the version against a connection only once it has one.
+    if err.connect_info().is_some() {
+        format!(
+            "the request asks for HTTP/2 (RequestBuilder::version), but the connection to \
+             {host} speaks HTTP/1.1: http:// URLs do unless the client has \
+             http2_prior_knowledge(), and https servers do when their ALPN chooses \
+             http/1.1; leave the version unset to use what the connection speaks"
+        )
+    } else {
+        "the request's HTTP version (RequestBuilder::version) can't be sent: only HTTP/1.0, \
+         HTTP/1.1 and HTTP/2 can (HTTP/0.9 and HTTP/3 requests are refused before \
+         connecting)"
+            .to_owned()
+    }
 }
 
 /// A request hyper never answered although its connection is gone (see `lost.rs`): the
@@ -84,19 +118,25 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
             return (ErrorKind::Dns, dns.to_string());
         }
         if let Some(h) = cause.downcast_ref::<hyper::Error>() {
+            // hyper's `KeepAliveTimedOut` is private; its text is named by test
+            // `http::versions::an_unanswered_keep_alive_ping_closes_the_connection_at_the_timeout`.
+            if h.is_timeout() && chain(cause).any(|c| c.to_string() == "keep-alive timed out") {
+                return (
+                    ErrorKind::Timeout,
+                    "the server did not answer an HTTP/2 PING within http2_keep_alive_timeout \
+                     (20 s unless set): the connection was closed as dead"
+                        .to_owned(),
+                );
+            }
             if h.is_timeout() {
                 return (ErrorKind::Timeout, innermost(cause));
             }
-            // `is_parse_too_large` exists only with hyper's server feature; its message is
-            // "message head is too large" (test `hypers_head_too_large_text`). Name the
-            // limit and the fix instead.
-            if h.is_parse() && h.to_string().contains("too large") {
-                return (
-                    fallback,
-                    "the response head is too large: over max_response_header_size \
-                     (64 KiB unless set), or more than 100 header fields"
-                        .to_owned(),
-                );
+            // hyper's parse errors have no kinds outside its server feature; their texts
+            // are named by tests (`hypers_head_too_large_text`, and
+            // `faults::headers::h04_…` for the others). Name the limit or the setting
+            // instead.
+            if let Some(meaning) = h.is_parse().then(|| parse_refusal(h)).flatten() {
+                return (fallback, meaning.to_owned());
             }
         }
         if let Some(h2) = cause.downcast_ref::<h2::Error>() {
@@ -113,6 +153,30 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
         _ => describe_chain(err),
     };
     (fallback, message)
+}
+
+/// What hyper's refusal of an HTTP/1 response head means, and the setting that moves it.
+fn parse_refusal(h: &hyper::Error) -> Option<&'static str> {
+    let meaning = match h.to_string().as_str() {
+        "message head is too large" => {
+            "the response head is too large: over max_response_header_size (64 KiB unless \
+             set), or with more fields than allowed (100 header fields unless \
+             http1_max_headers is set)"
+        }
+        "invalid HTTP version parsed" => {
+            "the response does not begin with an HTTP/1.0 or HTTP/1.1 status line (an \
+             HTTP/0.9 reply, HTTP/1.2, or another protocol): refused; http09_responses() \
+             reads such a reply as an HTTP/0.9 body"
+        }
+        "invalid HTTP header parsed" => {
+            "the response head has a malformed header line (a NUL or another control \
+             character, a line without a colon, a space in a name or before its colon, or a \
+             folded line): refused; the http1_*_in_responses settings accept some of these, \
+             each giving up a check"
+        }
+        _ => return None,
+    };
+    Some(meaning)
 }
 
 /// What an error the h2 crate found in the server's frames means, where h2's own words
@@ -137,24 +201,28 @@ fn h2_detected(h2: &h2::Error, in_body: bool) -> Option<&'static str> {
              add up to its content-length)"
         }
         Reason::PROTOCOL_ERROR if h2.is_reset() => {
-            "the server's HTTP/2 response was malformed, or its header list is over \
-             max_response_header_size (64 KiB unless set)"
+            "the server's HTTP/2 response was malformed, or its header list is over the h2 \
+             limit (http2_max_header_list_size if set, else max_response_header_size: 64 \
+             KiB unless set)"
         }
         Reason::PROTOCOL_ERROR => {
             "the server broke the HTTP/2 protocol (for example a PUSH_PROMISE, which the \
              client turns off, or DATA on a stream never opened); the connection was closed"
         }
         Reason::FRAME_SIZE_ERROR => {
-            "the server sent a frame larger than the client accepts (16 KiB); the \
-             connection was closed"
+            "the server sent a frame larger than the client accepts (16 KiB unless \
+             http2_max_frame_size is set), or does not speak HTTP/2 at all (with \
+             http2_prior_knowledge, an HTTP/1 answer reads as such a frame); the connection \
+             was closed"
         }
         Reason::ENHANCE_YOUR_CALM if text.contains("too_many_continuations") => {
             "the server split a response head into far more CONTINUATION frames than its \
              size needs (a CONTINUATION flood); the connection was closed"
         }
         Reason::ENHANCE_YOUR_CALM if text.contains("header_list_way_too_large") => {
-            "the server's header list decodes to over four times max_response_header_size \
-             (an HPACK bomb); the connection was closed"
+            "the server's header list decodes to over four times the h2 limit \
+             (http2_max_header_list_size if set, else max_response_header_size): an HPACK \
+             bomb; the connection was closed"
         }
         Reason::ENHANCE_YOUR_CALM if text.contains("too_many_data_frames") => {
             "the server sent more empty or tiny DATA frames than the h2 crate accepts (100 \

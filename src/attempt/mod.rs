@@ -75,7 +75,9 @@ pub(crate) struct Failed {
 
 impl Failed {
     fn sending(err: hyper_util::client::legacy::Error, url: &Url) -> Failed {
-        let progress = if err.is_connect() {
+        let progress = if failure::version_refused(&err) {
+            Progress::Other
+        } else if err.is_connect() {
             Progress::Connecting
         } else if stale::unprocessed_h2(&err) {
             // The server says it never acted on it: as good as unsent.
@@ -152,6 +154,10 @@ pub(crate) async fn send(
         Ok(Err(Unanswered::Lost(record))) => return Err(Failed::lost(&record, url)),
         Err(waited) => return Err(Failed::waiting(waited)),
     };
+    if failure::version_refused(&err) {
+        // On whatever connection, the version would be refused again.
+        return Err(Failed::sending(err, url));
+    }
     if stale::unprocessed_h2(&err) {
         if !replay.possible() {
             return Err(Failed::sending(err, url));

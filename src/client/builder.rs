@@ -26,7 +26,7 @@ use crate::redirect;
 use crate::retry;
 use crate::timeouts::LowSpeed;
 use crate::tls::{
-    Certificate, CertificateRevocationList, Identity, RootSource, TlsVersion, Verification,
+    Alpn, Certificate, CertificateRevocationList, Identity, RootSource, TlsVersion, Verification,
 };
 
 impl ClientBuilder {
@@ -389,12 +389,248 @@ impl ClientBuilder {
     }
 
     /// Offers only HTTP/1.1 in ALPN (by default h2 is offered first, then HTTP/1.1).
+    /// Undoes [`http2_prior_knowledge`](ClientBuilder::http2_prior_knowledge) called before
+    /// it, and is undone by one called after it, as in reqwest.
     ///
     /// ```
     /// let client = wireline::Client::builder().http1_only().build();
     /// ```
     pub fn http1_only(self) -> ClientBuilder {
-        self.set(|s| s.tls.http1_only = true)
+        self.set(|s| s.tls.alpn = Alpn::Http1)
+    }
+
+    // HTTP/1 and HTTP/2 (pool.rs) -----------------------------------------------------------
+    /// Speaks HTTP/2 on every connection without asking first (default: h2 only where a
+    /// TLS server chooses it by ALPN). `http://` URLs then use h2 over cleartext (RFC 9113
+    /// §3.3), and https connections offer only `h2` in ALPN and speak h2 even when the
+    /// server's ALPN chose nothing. A server that knows only HTTP/1.1 fails the request
+    /// (see the crate docs' [HTTP versions](crate#http-versions)). Undoes
+    /// [`http1_only`](ClientBuilder::http1_only) called before it, and is undone by one
+    /// called after it, as in reqwest.
+    ///
+    /// ```
+    /// // A gRPC-style service that speaks h2 over plain TCP.
+    /// let client = wireline::Client::builder().http2_prior_knowledge().build();
+    /// ```
+    pub fn http2_prior_knowledge(self) -> ClientBuilder {
+        self.set(|s| s.tls.alpn = Alpn::H2)
+    }
+
+    /// Writes request header names in title case on HTTP/1 connections (`User-Agent`,
+    /// `Content-Type`; default: lowercase, as names are case-insensitive), for servers
+    /// that wrongly care. h2 requires lowercase names and is not affected.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().http1_title_case_headers().build();
+    /// ```
+    pub fn http1_title_case_headers(self) -> ClientBuilder {
+        self.set(|s| s.http1.title_case_headers = true)
+    }
+
+    /// Accepts HTTP/0.9 replies (default: refused, an [`is_request`](Error::is_request)
+    /// error): a reply that doesn't begin with an HTTP/1.x status line becomes the body
+    /// of a `200` with no headers, read until the connection closes, and
+    /// [`Response::version`](crate::Response::version) is `HTTP/0.9`. This gives up the
+    /// check that the server speaks HTTP at all: anything listening on the port (an SMTP
+    /// banner, garbage, `HTTP/1.2 …`) then reads as a success, and over plain TCP a body
+    /// cut short can't be told from a whole one. Only for a server known to speak
+    /// HTTP/0.9; the [reliability guide](crate::guide::reliability#choices) has the rest.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().http09_responses().build();
+    /// ```
+    pub fn http09_responses(self) -> ClientBuilder {
+        self.set(|s| s.http1.http09_responses = true)
+    }
+
+    /// Accepts HTTP/1 response header values folded over several lines (obs-fold: a line
+    /// that starts with a space or tab continues the one before), the line breaks read
+    /// as spaces (default `false`: the response is an [`is_request`](Error::is_request)
+    /// error). RFC 9112 §5.2 obsoletes folding; a proxy on the way that reads it
+    /// otherwise sees different headers than we do. See the
+    /// [reliability guide](crate::guide::reliability#choices).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder()
+    ///     .http1_allow_obsolete_multiline_headers_in_responses(true)
+    ///     .build();
+    /// ```
+    pub fn http1_allow_obsolete_multiline_headers_in_responses(self, value: bool) -> ClientBuilder {
+        self.set(|s| s.http1.allow_obsolete_multiline_headers_in_responses = value)
+    }
+
+    /// Skips malformed HTTP/1 response header lines, as browsers do, instead of failing
+    /// the response (default `false`: an [`is_request`](Error::is_request) error): a name
+    /// with a space or another invalid character, a line without a colon, a value with
+    /// a control character. A NUL byte still fails. This gives up noticing a broken or
+    /// hostile server: a header it meant to send (a `Set-Cookie`, a `Location`) can
+    /// vanish without a word. See the [reliability guide](crate::guide::reliability#choices).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder()
+    ///     .http1_ignore_invalid_headers_in_responses(true)
+    ///     .build();
+    /// ```
+    pub fn http1_ignore_invalid_headers_in_responses(self, value: bool) -> ClientBuilder {
+        self.set(|s| s.http1.ignore_invalid_headers_in_responses = value)
+    }
+
+    /// Accepts spaces or tabs between an HTTP/1 response header's name and its colon
+    /// (`Content-Length : 5` is then `Content-Length`; default `false`: an
+    /// [`is_request`](Error::is_request) error). RFC 9112 §5.1 forbids it because readers
+    /// that disagree on it disagree on a response's framing (response splitting); the
+    /// framing checks of the [reliability guide](crate::guide::reliability#choices)
+    /// still apply to the headers so read.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder()
+    ///     .http1_allow_spaces_after_header_name_in_responses(true)
+    ///     .build();
+    /// ```
+    pub fn http1_allow_spaces_after_header_name_in_responses(self, value: bool) -> ClientBuilder {
+        self.set(|s| s.http1.allow_spaces_after_header_name_in_responses = value)
+    }
+
+    /// The most fields an HTTP/1 response head may have (default 100); more is an
+    /// [`is_request`](Error::is_request) error naming this setting. The head must still
+    /// fit [`max_response_header_size`](ClientBuilder::max_response_header_size), so a
+    /// number above what that size can hold (a field takes at least 5 bytes) counts as
+    /// that many. Once set, room for that many fields is allocated for each response head
+    /// (the default's is on the stack).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().http1_max_headers(200).build();
+    /// ```
+    pub fn http1_max_headers(self, max: usize) -> ClientBuilder {
+        self.set(|s| s.http1.max_headers = Some(max))
+    }
+
+    /// How many bytes of each h2 response body the server may send ahead of what your
+    /// code has read (SETTINGS_INITIAL_WINDOW_SIZE; default: hyper's 2 MiB); `None` keeps
+    /// the default. A larger window suits a fast link with a long round trip, at the cost
+    /// of that much memory per response read slowly. Overridden by
+    /// [`http2_adaptive_window(true)`](ClientBuilder::http2_adaptive_window).
+    /// [`build`](ClientBuilder::build) fails above 2^31 - 1 (RFC 9113 §6.9.1).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder()
+    ///     .http2_initial_stream_window_size(8 * 1024 * 1024)
+    ///     .build();
+    /// ```
+    pub fn http2_initial_stream_window_size(self, sz: impl Into<Option<u32>>) -> ClientBuilder {
+        let size = sz.into();
+        self.set(|s| s.http2.initial_stream_window_size = size)
+    }
+
+    /// The same for all the streams of an h2 connection together (default: hyper's
+    /// 5 MiB); `None` keeps the default. Overridden by
+    /// [`http2_adaptive_window(true)`](ClientBuilder::http2_adaptive_window);
+    /// [`build`](ClientBuilder::build) fails above 2^31 - 1.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder()
+    ///     .http2_initial_connection_window_size(16 * 1024 * 1024)
+    ///     .build();
+    /// ```
+    pub fn http2_initial_connection_window_size(self, sz: impl Into<Option<u32>>) -> ClientBuilder {
+        let size = sz.into();
+        self.set(|s| s.http2.initial_connection_window_size = size)
+    }
+
+    /// Lets hyper size the h2 windows from the bandwidth and round trip it measures, with
+    /// PINGs while a body arrives (default `false`). The windows start at 64 KiB, whatever
+    /// [`http2_initial_stream_window_size`](ClientBuilder::http2_initial_stream_window_size)
+    /// and [`http2_initial_connection_window_size`](ClientBuilder::http2_initial_connection_window_size)
+    /// say, in whichever order they were called.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().http2_adaptive_window(true).build();
+    /// ```
+    pub fn http2_adaptive_window(self, enabled: bool) -> ClientBuilder {
+        self.set(|s| s.http2.adaptive_window = enabled)
+    }
+
+    /// The largest h2 frame the server may send us (SETTINGS_MAX_FRAME_SIZE; default
+    /// 16 KiB, the protocol's smallest); `None` keeps the default. A larger frame ends the
+    /// connection with an [`is_request`](Error::is_request) error. A response head may
+    /// take at least 6 frames, so a large size raises what one head can make us hold
+    /// (the reliability guide's [Limits](crate::guide::reliability#limits)).
+    /// [`build`](ClientBuilder::build) fails outside 16,384 to 16,777,215 (RFC 9113
+    /// §6.5.2), where reqwest panics at the first h2 connection.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().http2_max_frame_size(64 * 1024).build();
+    /// ```
+    pub fn http2_max_frame_size(self, sz: impl Into<Option<u32>>) -> ClientBuilder {
+        let size = sz.into();
+        self.set(|s| s.http2.max_frame_size = size)
+    }
+
+    /// The largest h2 response header list accepted, as RFC 9113 counts it (each field's
+    /// name and value and 32 bytes), announced to the server (SETTINGS_MAX_HEADER_LIST_SIZE).
+    /// Default: [`max_response_header_size`](ClientBuilder::max_response_header_size),
+    /// 64 KiB. Given, it is the h2 limit, larger or smaller, whatever the order of the
+    /// calls, and `max_response_header_size` bounds HTTP/1 heads and the heads of a
+    /// redirect chain together. A list that reaches it is an
+    /// [`is_request`](Error::is_request) error; one that decodes to four times it closes
+    /// the connection. See the reliability guide's [Limits](crate::guide::reliability#limits).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().http2_max_header_list_size(256 * 1024).build();
+    /// ```
+    pub fn http2_max_header_list_size(self, max_header_size_bytes: u32) -> ClientBuilder {
+        self.set(|s| s.http2.max_header_list_size = Some(max_header_size_bytes))
+    }
+
+    /// Sends an h2 PING this often on a connection with requests in flight (or on every
+    /// connection, with [`http2_keep_alive_while_idle`](ClientBuilder::http2_keep_alive_while_idle)),
+    /// to find a dead connection and keep NATs and load balancers from dropping it
+    /// (default: none; `None` turns it off). A PING unanswered for
+    /// [`http2_keep_alive_timeout`](ClientBuilder::http2_keep_alive_timeout) closes the
+    /// connection, and its requests fail with an [`is_timeout`](Error::is_timeout) error
+    /// naming that setting.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client = wireline::Client::builder()
+    ///     .http2_keep_alive_interval(Duration::from_secs(30))
+    ///     .build();
+    /// ```
+    pub fn http2_keep_alive_interval(self, interval: impl Into<Option<Duration>>) -> ClientBuilder {
+        let interval = interval.into();
+        self.set(|s| s.http2.keep_alive_interval = interval)
+    }
+
+    /// How long a keep-alive PING may go unanswered before its connection is closed
+    /// (default: hyper's 20 s). Does nothing without
+    /// [`http2_keep_alive_interval`](ClientBuilder::http2_keep_alive_interval).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client = wireline::Client::builder()
+    ///     .http2_keep_alive_interval(Duration::from_secs(30))
+    ///     .http2_keep_alive_timeout(Duration::from_secs(5))
+    ///     .build();
+    /// ```
+    pub fn http2_keep_alive_timeout(self, timeout: Duration) -> ClientBuilder {
+        self.set(|s| s.http2.keep_alive_timeout = Some(timeout))
+    }
+
+    /// Sends keep-alive PINGs on idle h2 connections too (default `false`: only while a
+    /// request is in flight). Does nothing without
+    /// [`http2_keep_alive_interval`](ClientBuilder::http2_keep_alive_interval); an idle
+    /// connection still leaves the pool after
+    /// [`pool_idle_timeout`](ClientBuilder::pool_idle_timeout).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client = wireline::Client::builder()
+    ///     .http2_keep_alive_interval(Duration::from_secs(30))
+    ///     .http2_keep_alive_while_idle(true)
+    ///     .build();
+    /// ```
+    pub fn http2_keep_alive_while_idle(self, enabled: bool) -> ClientBuilder {
+        self.set(|s| s.http2.keep_alive_while_idle = enabled)
     }
 
     // Name resolution (connect/dns/) ---------------------------------------------------------

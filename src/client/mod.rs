@@ -25,7 +25,7 @@ use crate::connect::socket::SocketOptions;
 use crate::cookie::CookieStore;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::into_url::IntoUrl;
-use crate::pool::{OptionPools, Pool, PoolShape};
+use crate::pool::{Http1Settings, Http2Settings, OptionPools, Pool, PoolShape};
 use crate::proxy::{Proxies, Proxy};
 use crate::redirect;
 use crate::request::Request;
@@ -33,7 +33,7 @@ use crate::response::decode::Decoding;
 use crate::response::Response;
 use crate::retry::{self, Retrying};
 use crate::timeouts::Pacing;
-use crate::tls::{TlsConfig, TlsSettings};
+use crate::tls::{Alpn, TlsConfig, TlsSettings};
 
 /// An HTTP client with a connection pool. Cheap to clone: clones share the pool, the TLS
 /// configuration and its session cache. Make one and reuse it.
@@ -238,6 +238,9 @@ struct Settings {
     pool_max_idle_per_host: usize,
     pool_idle_timeout: Option<Duration>,
     max_response_header_size: usize,
+    /// HTTP/1 and h2 settings for the pool; which versions are spoken is `tls.alpn`.
+    http1: Http1Settings,
+    http2: Http2Settings,
     https_only: bool,
     tls_info: bool,
     redirect: redirect::Policy,
@@ -288,6 +291,8 @@ impl Default for Settings {
             pool_max_idle_per_host: usize::MAX,
             pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
             max_response_header_size: DEFAULT_MAX_RESPONSE_HEADER_SIZE,
+            http1: Http1Settings::default(),
+            http2: Http2Settings::default(),
             https_only: false,
             tls_info: false,
             redirect: redirect::Policy::default(),
@@ -326,6 +331,9 @@ impl fmt::Debug for Settings {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_response_header_size", &self.max_response_header_size)
+            .field("alpn", &self.tls.alpn)
+            .field("http1", &self.http1)
+            .field("http2", &self.http2)
             .field("https_only", &self.https_only)
             .field("redirect", &self.redirect)
             .field("referer", &self.referer)
@@ -361,6 +369,7 @@ impl Client {
                 settings.max_response_header_size
             )));
         }
+        settings.http2.check()?;
         let retry = match settings.retry {
             Some(policy) => policy.build()?,
             None => None,
@@ -391,6 +400,9 @@ impl Client {
             max_header_size: settings.max_response_header_size,
             resolver,
             sockets: settings.sockets,
+            h2_prior_knowledge: settings.tls.alpn == Alpn::H2,
+            http1: settings.http1,
+            http2: settings.http2,
             #[cfg(feature = "fuzzing")]
             transport: settings.transport,
         };

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
-use http::Method;
+use http::{Method, Version};
 use serde::Serialize;
 
 use super::Client;
@@ -253,6 +253,33 @@ impl RequestBuilder {
     pub fn timeout(self, timeout: Duration) -> RequestBuilder {
         self.edit(|request| {
             request.timeout = Some(timeout);
+            Ok(())
+        })
+    }
+
+    /// The HTTP version to send this request with (default HTTP/1.1, which lets the
+    /// connection decide: h2 where ALPN or
+    /// [`http2_prior_knowledge`](crate::ClientBuilder::http2_prior_knowledge) chose it).
+    /// As in reqwest, it is handed to hyper and never changes which protocol a
+    /// connection speaks: `HTTP_10` sends an `HTTP/1.0` request line over HTTP/1;
+    /// `HTTP_2` fails with an [`is_request`](Error::is_request) error where the
+    /// connection speaks HTTP/1 (an `http://` URL without prior knowledge, or a server
+    /// whose ALPN chose HTTP/1.1); `HTTP_09` and `HTTP_3` fail before connecting. Over
+    /// h2 the request is h2 whatever its version. Redirects and retries keep it.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// use wireline::Version;
+    /// let request = wireline::Client::new()
+    ///     .get("http://legacy.example/")
+    ///     .version(Version::HTTP_10)
+    ///     .build()?;
+    /// assert_eq!(request.version(), Version::HTTP_10);
+    /// # Ok(()) }
+    /// ```
+    pub fn version(self, version: Version) -> RequestBuilder {
+        self.edit(|request| {
+            request.version = version;
             Ok(())
         })
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use http::header::{HeaderMap, ACCEPT_ENCODING, PROXY_AUTHORIZATION, RANGE};
-use http::{Method, Uri};
+use http::Uri;
 use hyper::body::Incoming;
 use tokio::time::Instant;
 use url::Url;
@@ -110,9 +110,13 @@ async fn follow(
         };
         let request = to_http(client, hop, default_credentials)?;
         // Captured by `&mut`, as `&Body` would make this future !Send (Body isn't Sync).
-        let (method, url, body) = (&hop.method, &hop.url, &mut body_again);
+        let (method, url, version, body) = (&hop.method, &hop.url, hop.version, &mut body_again);
         let headers = &headers_again;
-        let again = move || to_http_again(client, method, url, headers, body, default_credentials);
+        let again = move || {
+            let mut again = Request::new(method.clone(), url.clone());
+            again.version = version;
+            to_http_again(client, again, headers, body, default_credentials)
+        };
         let response = match &mut retries {
             None => attempt::send(sender, request, url, replay, again).await?,
             // Boxed: a client without a policy keeps the smaller future.
@@ -168,16 +172,15 @@ async fn follow(
     }
 }
 
-/// The hyper request for a hop once more, from the copies kept of its headers and body.
+/// The hyper request for a hop once more (`again` has its method, URL and version), from
+/// the copies kept of its headers and body.
 fn to_http_again(
     client: &ClientInner,
-    method: &Method,
-    url: &Url,
+    mut again: Request,
     headers: &Option<HeaderMap>,
     body: &Option<Body>,
     credentials: Credentials,
 ) -> Result<http::Request<Body>> {
-    let mut again = Request::new(method.clone(), url.clone());
     again.headers = headers.clone().unwrap_or_default();
     again.body = body.as_ref().and_then(Body::try_clone);
     to_http(client, &mut again, credentials)
@@ -210,6 +213,7 @@ fn to_http(
     let mut request = http::Request::new(hop.body.take().unwrap_or_default());
     *request.method_mut() = hop.method.clone();
     *request.uri_mut() = uri;
+    *request.version_mut() = hop.version;
     let headers = request.headers_mut();
     *headers = std::mem::take(&mut hop.headers);
     for (name, value) in &client.default_headers {

@@ -222,9 +222,16 @@ impl TlsFailure {
 
 impl Conn {
     /// `forwarded`: the stream goes to a proxy that takes requests in absolute form.
+    /// `h2_prior_knowledge`: hyper-util speaks h2 on it whatever ALPN said.
     /// `dialing`: the count of its pool's connector (see [`Dialing`]).
-    pub(crate) fn new(stream: Stream, forwarded: bool, dialing: Arc<Dialing>) -> Conn {
-        let h2 = stream.tls().and_then(|tls| tls.alpn_protocol()) == Some(b"h2");
+    pub(crate) fn new(
+        stream: Stream,
+        forwarded: bool,
+        h2_prior_knowledge: bool,
+        dialing: Arc<Dialing>,
+    ) -> Conn {
+        let h2 =
+            h2_prior_knowledge || stream.tls().and_then(|tls| tls.alpn_protocol()) == Some(b"h2");
         let proto = if h2 {
             Proto::H2(TlsFailure::default())
         } else {

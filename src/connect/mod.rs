@@ -50,6 +50,8 @@ pub(crate) struct Connector {
     versions: VersionRange,
     /// Read each connection's `TlsInfo` after its handshake.
     tls_info: bool,
+    /// Every connection speaks h2, whatever ALPN said (`http2_prior_knowledge`).
+    h2_prior_knowledge: bool,
     /// The opens in progress, shared by the clones of this connector (one per pool).
     dialing: Arc<Dialing>,
     /// `tcp_nodelay(false)`: `TCP_NODELAY` stays on for the TLS handshake (its small
@@ -81,6 +83,7 @@ impl Connector {
         proxies: Option<Arc<Proxies>>,
         resolver: Resolver,
         sockets: &SocketOptions,
+        h2_prior_knowledge: bool,
     ) -> Connector {
         let http = sockets.tcp(resolver);
         let (https, tls_unavailable) = match tls {
@@ -100,6 +103,7 @@ impl Connector {
             connect_timeout,
             versions,
             tls_info,
+            h2_prior_knowledge,
             dialing: Arc::default(),
             nodelay_after_handshake: !sockets.nodelay,
             binding: sockets.binding(),
@@ -209,6 +213,7 @@ impl Connector {
         let timeout = self.connect_timeout;
         let versions = self.versions;
         let tls_info = self.tls_info;
+        let h2_prior_knowledge = self.h2_prior_knowledge;
         let dialing = self.dialing.clone();
         let binding = self.binding.clone();
         Box::pin(async move {
@@ -220,7 +225,7 @@ impl Connector {
                     None => e,
                 }
             })?;
-            let conn = Conn::new(stream.into(), forwarded, dialing);
+            let conn = Conn::new(stream.into(), forwarded, h2_prior_knowledge, dialing);
             Ok(if tls_info { conn.with_tls_info() } else { conn })
         })
     }

@@ -43,6 +43,19 @@ pub(crate) enum RootSource {
     CaFile(PathBuf),
 }
 
+/// What the ClientHello offers by ALPN, which decides the HTTP version of https
+/// connections (`http1_only`, `http2_prior_knowledge`: the later call wins, as in reqwest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Alpn {
+    /// h2, then http/1.1: the server chooses.
+    H2AndHttp1,
+    /// http/1.1 only.
+    Http1,
+    /// h2 only (`http2_prior_knowledge`): a server that knows only http/1.1 fails the
+    /// handshake, and one that ignores ALPN is spoken to in h2 all the same.
+    H2,
+}
+
 /// How the server's certificate is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verification {
@@ -65,8 +78,8 @@ pub(crate) struct TlsSettings {
     pub(crate) sni: bool,
     /// Resume earlier sessions (tickets or IDs) from the config's session cache.
     pub(crate) resumption: bool,
-    /// ALPN offers only http/1.1 instead of h2 then http/1.1.
-    pub(crate) http1_only: bool,
+    /// The protocols ALPN offers.
+    pub(crate) alpn: Alpn,
     /// Write session secrets to the file named by SSLKEYLOGFILE, for Wireshark.
     pub(crate) keylog: bool,
     /// The client certificate and key shown to servers that ask for one.
@@ -91,7 +104,7 @@ impl PartialEq for TlsSettings {
             versions,
             sni,
             resumption,
-            http1_only,
+            alpn,
             keylog,
             identity,
             pins,
@@ -110,7 +123,7 @@ impl PartialEq for TlsSettings {
             && *versions == other.versions
             && *sni == other.sni
             && *resumption == other.resumption
-            && *http1_only == other.http1_only
+            && *alpn == other.alpn
             && *keylog == other.keylog
             && *pins == other.pins
             && *crls == other.crls
@@ -127,7 +140,7 @@ impl Default for TlsSettings {
             versions: VersionRange::default(),
             sni: true,
             resumption: true,
-            http1_only: false,
+            alpn: Alpn::H2AndHttp1,
             keylog: false,
             identity: None,
             pins: PinSet::default(),
@@ -241,10 +254,10 @@ impl TlsSettings {
             // Reads SSLKEYLOGFILE now; unset or unwritable, nothing is logged.
             config.key_log = Arc::new(rustls::KeyLogFile::new());
         }
-        config.alpn_protocols = if self.http1_only {
-            vec![b"http/1.1".to_vec()]
-        } else {
-            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        config.alpn_protocols = match self.alpn {
+            Alpn::H2AndHttp1 => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            Alpn::Http1 => vec![b"http/1.1".to_vec()],
+            Alpn::H2 => vec![b"h2".to_vec()],
         };
         Ok(TlsConfig::Ready(Arc::new(config)))
     }
@@ -338,7 +351,7 @@ mod tests {
                 min: TlsVersion::TLS_1_3,
                 max: None,
             },
-            http1_only: true,
+            alpn: Alpn::Http1,
             ..TlsSettings::default()
         };
         match settings.build().expect("no file is read") {
@@ -346,6 +359,22 @@ mod tests {
                 assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
             }
             TlsConfig::Unavailable(_) => panic!("roots are not needed"),
+        }
+    }
+
+    #[test]
+    fn alpn_offers_what_http1_only_and_http2_prior_knowledge_leave() {
+        for (alpn, offered) in [
+            (Alpn::H2AndHttp1, vec![b"h2".to_vec(), b"http/1.1".to_vec()]),
+            (Alpn::Http1, vec![b"http/1.1".to_vec()]),
+            (Alpn::H2, vec![b"h2".to_vec()]),
+        ] {
+            let settings = TlsSettings {
+                verification: Verification::AcceptInvalidCerts,
+                alpn,
+                ..TlsSettings::default()
+            };
+            assert_eq!(ready(&settings).alpn_protocols, offered, "{alpn:?}");
         }
     }
 
@@ -452,7 +481,7 @@ mod tests {
             versions: _,
             sni: _,
             resumption: _,
-            http1_only: _,
+            alpn: _,
             keylog: _,
             identity: _,
             pins: _,
@@ -513,9 +542,16 @@ mod tests {
                 },
             ),
             (
-                "http1_only",
+                "alpn http/1.1",
                 TlsSettings {
-                    http1_only: true,
+                    alpn: Alpn::Http1,
+                    ..d()
+                },
+            ),
+            (
+                "alpn h2",
+                TlsSettings {
+                    alpn: Alpn::H2,
                     ..d()
                 },
             ),

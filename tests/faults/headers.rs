@@ -291,3 +291,234 @@ async fn h04_a_101_we_did_not_ask_for_is_returned_as_the_response() {
     drop(client);
     assert_no_leak(server.addr, 0).await;
 }
+
+// The opt-ins, each giving up one check of H01–H04 ---------------------------------------
+
+/// The head of an HTTP/1.1 200 with `header_lines` and a 2-byte body "ok".
+fn ok_with(header_lines: &str) -> String {
+    format!("HTTP/1.1 200 OK\r\n{header_lines}content-length: 2\r\n\r\nok")
+}
+
+/// One GET against a server that writes `reply` and closes: the response's version,
+/// headers and body text, or the error.
+async fn reply_to(
+    client: &Client,
+    reply: &[u8],
+) -> wireline::Result<(wireline::Version, wireline::header::HeaderMap, String)> {
+    let server = FaultServer::start(vec![Step::Read, write(reply), Step::Close]).await;
+    let result = bounded(async {
+        let resp = client.get(server.url("/")).send().await?;
+        let (version, headers) = (resp.version(), resp.headers().clone());
+        Ok((version, headers, resp.text().await?))
+    })
+    .await;
+    assert_eq!(server.requests().len(), 1, "never retried");
+    result
+}
+
+#[tokio::test]
+async fn h04_http09_is_read_only_with_http09_responses_and_never_past_a_nul() {
+    let err = error_of(reply_to(&Client::new(), b"hello world\r\n").await);
+    assert!(err.is_request(), "{err:?}");
+    assert!(err.to_string().contains("http09_responses"), "{err}");
+
+    let lenient = Client::builder().http09_responses().build().unwrap();
+    let (version, headers, body) = reply_to(&lenient, b"hello world\r\n").await.unwrap();
+    assert_eq!(version, wireline::Version::HTTP_09);
+    assert!(headers.is_empty());
+    assert_eq!(body, "hello world\r\n");
+    // What it gives up: a reply that is not HTTP/1.x at all reads as a body too.
+    let (version, _, body) = reply_to(&lenient, ok_with("").replace("1.1", "1.2").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(version, wireline::Version::HTTP_09);
+    assert!(body.starts_with("HTTP/1.2 200 OK"), "{body}");
+    // HTTP/1.1 heads are still checked.
+    let err = error_of(reply_to(&lenient, ok_with("x-a: a\0b\r\n").as_bytes()).await);
+    assert!(err.is_request(), "{err:?}");
+}
+
+#[tokio::test]
+async fn h04_each_lenient_parsing_setting_accepts_only_what_it_names() {
+    let obs_fold = ok_with("x-a: a\r\n folded\r\n");
+    let space_before_colon = ok_with("x-a : v\r\n");
+    let space_in_name = ok_with("x a: v\r\n");
+    let no_colon = ok_with("nonsense\r\n");
+    let nul = ok_with("x-a: a\0b\r\n");
+    let cases = [
+        &obs_fold,
+        &space_before_colon,
+        &space_in_name,
+        &no_colon,
+        &nul,
+    ];
+    let header = |result: &wireline::Result<(_, wireline::header::HeaderMap, String)>| {
+        let (_, headers, body) = result.as_ref().expect("accepted");
+        assert_eq!(body, "ok");
+        headers.get("x-a").map(|v| v.to_str().unwrap().to_owned())
+    };
+
+    let folding = Client::builder()
+        .http1_allow_obsolete_multiline_headers_in_responses(true)
+        .build()
+        .unwrap();
+    let spaces = Client::builder()
+        .http1_allow_spaces_after_header_name_in_responses(true)
+        .build()
+        .unwrap();
+    let ignoring = Client::builder()
+        .http1_ignore_invalid_headers_in_responses(true)
+        .build()
+        .unwrap();
+    for (name, client, accepted) in [
+        ("default", Client::new(), vec![]),
+        ("obs-fold", folding, vec![0]),
+        ("spaces", spaces, vec![1]),
+        ("ignore", ignoring, vec![0, 1, 2, 3]),
+    ] {
+        for (i, reply) in cases.iter().enumerate() {
+            let result = reply_to(&client, reply.as_bytes()).await;
+            match (accepted.contains(&i), &result) {
+                (true, Ok(_)) => {}
+                (false, Err(e)) => {
+                    assert!(e.is_request(), "{name}, case {i}: {e:?}");
+                    assert!(e.to_string().contains("malformed header line"), "{e}");
+                }
+                _ => panic!("{name}, case {i}: {:?}", result.map(|r| r.2)),
+            }
+            if result.is_err() {
+                continue;
+            }
+            let shown = match (name, i) {
+                ("obs-fold", _) => Some("a folded"),
+                ("spaces", _) => Some("v"),
+                // The invalid lines are dropped, the fold line with them.
+                ("ignore", 0) => Some("a"),
+                _ => None,
+            };
+            assert_eq!(header(&result).as_deref(), shown, "{name}, case {i}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn h04_what_the_lenient_settings_make_of_a_content_length_with_a_space() {
+    // "content-length : 2", then more bytes than that before the close.
+    let reply = b"HTTP/1.1 200 OK\r\ncontent-length : 2\r\n\r\nokEXTRA";
+    let err = error_of(reply_to(&Client::new(), reply).await);
+    assert!(err.is_request(), "{err:?}");
+    // Read as the length: the body is 2 bytes.
+    let spaces = Client::builder()
+        .http1_allow_spaces_after_header_name_in_responses(true)
+        .build()
+        .unwrap();
+    let (_, headers, body) = reply_to(&spaces, reply).await.unwrap();
+    assert_eq!(headers["content-length"], "2");
+    assert_eq!(body, "ok");
+    // Dropped as invalid: the body runs to the close. Two readers of one head disagree
+    // on where the response ends, which is what the default refuses to risk.
+    let ignoring = Client::builder()
+        .http1_ignore_invalid_headers_in_responses(true)
+        .build()
+        .unwrap();
+    let (_, headers, body) = reply_to(&ignoring, reply).await.unwrap();
+    assert!(headers.get("content-length").is_none());
+    assert_eq!(body, "okEXTRA");
+}
+
+#[tokio::test]
+async fn h02_http1_max_headers_moves_the_field_limit_both_ways() {
+    let fields = |n: usize| -> String { (0..n).map(|i| format!("x-h{i}: v\r\n")).collect() };
+    // 150 fields: over the default 100, within 200.
+    let many = ok_with(&fields(150));
+    let err = error_of(reply_to(&Client::new(), many.as_bytes()).await);
+    assert!(err.to_string().contains("http1_max_headers"), "{err}");
+    let roomy = Client::builder().http1_max_headers(200).build().unwrap();
+    let (_, headers, _) = reply_to(&roomy, many.as_bytes()).await.unwrap();
+    assert_eq!(headers.len(), 151);
+    // 20 fields: within the default, over 10.
+    let some = ok_with(&fields(20));
+    reply_to(&Client::new(), some.as_bytes()).await.unwrap();
+    let strict = Client::builder().http1_max_headers(10).build().unwrap();
+    let err = error_of(reply_to(&strict, some.as_bytes()).await);
+    assert!(err.is_request(), "{err:?}");
+    // A number beyond what max_response_header_size can hold changes nothing: the head
+    // is still measured.
+    let huge = Client::builder()
+        .http1_max_headers(usize::MAX)
+        .build()
+        .unwrap();
+    let (_, headers, _) = reply_to(&huge, many.as_bytes()).await.unwrap();
+    assert_eq!(headers.len(), 151);
+    let big = ok_with(&format!("x-big: {}\r\n", "a".repeat(100 * 1024)));
+    let err = error_of(reply_to(&huge, big.as_bytes()).await);
+    assert!(
+        err.to_string().contains("max_response_header_size"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn h01_http2_max_header_list_size_is_the_h2_limit_larger_or_smaller() {
+    let big = |kib: usize| {
+        handler(move |_| async move { response(200, &[("x-big", &"a".repeat(kib * 1024))], "hi") })
+    };
+    // Smaller than max_response_header_size: a 20 KiB list is refused over h2.
+    let server = https_server(ServerOptions {
+        handler: big(20),
+        ..ServerOptions::default()
+    })
+    .await;
+    let strict = trusting_test_ca()
+        .http2_max_header_list_size(16 * 1024)
+        .build()
+        .unwrap();
+    let err = error_of(bounded(strict.get(server.url("/")).send()).await);
+    assert!(err.is_request(), "{err:?}");
+    assert!(
+        err.to_string().contains("http2_max_header_list_size"),
+        "{err}"
+    );
+    let resp = bounded(
+        trusting_test_ca()
+            .build()
+            .unwrap()
+            .get(server.url("/"))
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.headers()["x-big"].len(), 20 * 1024);
+
+    // Larger, whatever the order of the calls: a 100 KiB list passes over h2, while
+    // HTTP/1 keeps max_response_header_size's 64 KiB.
+    let server = https_server(ServerOptions {
+        handler: big(100),
+        ..ServerOptions::default()
+    })
+    .await;
+    for roomy in [
+        trusting_test_ca()
+            .http2_max_header_list_size(256 * 1024)
+            .max_response_header_size(64 * 1024),
+        trusting_test_ca()
+            .max_response_header_size(64 * 1024)
+            .http2_max_header_list_size(256 * 1024),
+    ] {
+        let resp = bounded(roomy.build().unwrap().get(server.url("/")).send())
+            .await
+            .unwrap();
+        assert_eq!(resp.version(), wireline::Version::HTTP_2);
+        assert_eq!(resp.headers()["x-big"].len(), 100 * 1024);
+    }
+    let http1 = trusting_test_ca()
+        .http2_max_header_list_size(256 * 1024)
+        .http1_only()
+        .build()
+        .unwrap();
+    let err = error_of(bounded(http1.get(server.url("/")).send()).await);
+    assert!(
+        err.to_string().contains("max_response_header_size"),
+        "{err}"
+    );
+}

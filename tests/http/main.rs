@@ -34,3 +34,4 @@ mod retry_policy;
 mod sockets;
 mod upgrade;
 mod upload;
+mod versions;

@@ -47,8 +47,12 @@ pub mod kind {
     pub const SETTINGS: u8 = 0x4;
     /// PUSH_PROMISE.
     pub const PUSH_PROMISE: u8 = 0x5;
+    /// PING.
+    pub const PING: u8 = 0x6;
     /// GOAWAY.
     pub const GOAWAY: u8 = 0x7;
+    /// WINDOW_UPDATE.
+    pub const WINDOW_UPDATE: u8 = 0x8;
     /// CONTINUATION.
     pub const CONTINUATION: u8 = 0x9;
 }
@@ -313,6 +317,32 @@ impl H2RawServer {
             .iter()
             .find(|f| f.kind == kind::GOAWAY)
             .map(|f| (f.error_code().unwrap_or(u32::MAX), f.goaway_debug()))
+    }
+
+    /// The parameters of the first SETTINGS frame a client sent (its preface's), as
+    /// (identifier, value) pairs in the order sent (RFC 9113 §6.5.1).
+    pub fn client_settings(&self) -> Vec<(u16, u32)> {
+        let received = self.received();
+        let settings = received
+            .iter()
+            .find(|f| f.kind == kind::SETTINGS && f.flags & flag::ACK == 0)
+            .expect("the client's SETTINGS");
+        settings
+            .payload
+            .chunks(6)
+            .map(|entry| {
+                let id = u16::from_be_bytes([entry[0], entry[1]]);
+                (id, u32::from_be_bytes(entry[2..6].try_into().unwrap()))
+            })
+            .collect()
+    }
+
+    /// The PING frames (not acknowledgements) clients sent so far.
+    pub fn client_pings(&self) -> usize {
+        self.received()
+            .iter()
+            .filter(|f| f.kind == kind::PING && f.flags & flag::ACK == 0)
+            .count()
     }
 
     /// The error codes of the RST_STREAM frames clients sent for `stream`.

@@ -135,6 +135,16 @@ pub(crate) fn rustls_error(
                 alert_name(err)
             ),
         ),
+        // We offer http/1.1 by ALPN unless the client has http2_prior_knowledge: then
+        // this is a server that knows only HTTP/1.1.
+        rustls::Error::AlertReceived(AlertDescription::NoApplicationProtocol) => tls(
+            TlsErrorKind::AlertReceived,
+            format!(
+                "{host} ended the handshake with a NoApplicationProtocol alert: it speaks \
+                 none of the protocols we offered by ALPN (only h2, with \
+                 http2_prior_knowledge; without it, h2 and http/1.1)"
+            ),
+        ),
         rustls::Error::AlertReceived(alert) => tls(
             TlsErrorKind::AlertReceived,
             format!("{host} ended the TLS session with a {alert:?} alert"),
