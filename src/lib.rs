@@ -397,7 +397,7 @@ mod connect;
 
 mod proxy;
 
-mod tls;
+pub mod tls;
 
 mod error;
 mod redact;
