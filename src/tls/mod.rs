@@ -215,8 +215,12 @@ impl TlsSettings {
         }
     }
 
-    /// Logs, once per pool, that its connections are not fully verified.
+    /// Logs, once per pool, that its connections are not fully verified. A preconfigured
+    /// configuration verifies as it was built to, whatever these settings say.
     pub(crate) fn warn_if_insecure(&self, whose: &str) {
+        if self.preconfigured.is_some() {
+            return;
+        }
         if self.verification == Verification::AcceptInvalidCerts {
             tracing::warn!(
                 "wireline: certificate verification is OFF for {whose} \
