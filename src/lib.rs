@@ -38,7 +38,12 @@
 //!   certificates ([`ClientBuilder::identity`] with an [`Identity`]), SNI
 //!   ([`ClientBuilder::tls_sni`]), a key log for Wireshark ([`ClientBuilder::tls_keylog`]),
 //!   and what each connection negotiated ([`Response::tls_info`]). A failed verification
-//!   names the host, the certificate, the failed check and the fix.
+//!   names the host, the certificate, the failed check and the fix. Cargo features choose
+//!   the crypto (`ring` by default, or `aws-lc-rs` with post-quantum key exchange), add
+//!   the operating system's verifier (`platform-verifier`) and PKCS#12 identities
+//!   (`pkcs12`, on by default); your own rustls configuration goes in with
+//!   [`ClientBuilder::use_preconfigured_tls`]; reqwest 0.13's TLS names work too
+//!   ([`tls`]; the TLS guide's [reqwest spellings](guide::tls#reqwest-013s-spellings)).
 //! - **HTTP/2** by ALPN, falling back to HTTP/1.1, or with prior knowledge
 //!   ([`ClientBuilder::http2_prior_knowledge`]); keep-alive connection reuse; the HTTP/1
 //!   and h2 settings under reqwest's names (see [below](#http-versions)).
@@ -506,7 +511,7 @@ mod connect;
 
 mod proxy;
 
-mod tls;
+pub mod tls;
 
 mod error;
 mod redact;

@@ -130,7 +130,7 @@ impl PoolShape {
         let connector = Connector::new(
             tls,
             self.connect_timeout,
-            settings.versions,
+            settings.versions_to_name(),
             self.tls_info,
             self.proxies.clone(),
             self.resolver.clone(),

@@ -1,4 +1,5 @@
-//! `tls_keylog(true)`: session secrets go to the file SSLKEYLOGFILE names.
+//! `tls_keylog(true)` (and reqwest's `tls_sslkeylogfile(true)`): session secrets go to the
+//! file SSLKEYLOGFILE names.
 //!
 //! In a binary of its own, since the environment variable is the whole process's.
 
@@ -62,4 +63,20 @@ async fn keylog_writes_the_secrets_of_tls12_and_tls13_sessions() {
         .unwrap();
     let after = std::fs::read_to_string(&keys).unwrap().len();
     assert_eq!(before, after);
+
+    // reqwest's name for it, tls_sslkeylogfile(true), writes the secrets too.
+    let reqwest_named = Client::builder()
+        .ca_file(write_temp("ca.pem", &pki().root_pem))
+        .tls_sslkeylogfile(true)
+        .build()
+        .unwrap();
+    tokio::time::timeout(BOUND, reqwest_named.get(server.url("/")).send())
+        .await
+        .expect("bounded")
+        .unwrap();
+    let written = std::fs::read_to_string(&keys).unwrap();
+    assert!(
+        written[after..].contains("CLIENT_TRAFFIC_SECRET_0 "),
+        "nothing more: {written}"
+    );
 }

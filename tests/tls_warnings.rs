@@ -50,6 +50,33 @@ fn turning_verification_off_logs_one_warning_per_client() {
     assert!(logged.contains("WARN"), "{logged}");
 }
 
+#[test]
+fn a_preconfigured_config_logs_no_warning_for_the_settings_it_overrides() {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(pki().root_store())
+        .with_no_client_auth();
+    let logged = captured_logs(|| {
+        // Its connections verify with the config's roots: nothing is off.
+        let _preconfigured = Client::builder()
+            .danger_accept_invalid_certs(true)
+            .use_preconfigured_tls(config)
+            .build()
+            .unwrap();
+        let _insecure = Client::builder()
+            .danger_accept_invalid_certs(true)
+            .build()
+            .unwrap();
+    });
+    assert_eq!(
+        logged.matches("certificate verification is OFF").count(),
+        1,
+        "only the client without a preconfigured config warns: {logged}"
+    );
+}
+
 /// What `tracing` logged while `f` ran.
 fn captured_logs(f: impl FnOnce()) -> String {
     #[derive(Clone, Default)]

@@ -3,6 +3,7 @@
 //! checked and built. Long explanations live in the crate docs and the guides (`docs/`),
 //! linked from each setter.
 
+use std::any::Any;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 #[cfg(any(feature = "cookies", unix))]
@@ -26,7 +27,8 @@ use crate::redirect;
 use crate::retry;
 use crate::timeouts::LowSpeed;
 use crate::tls::{
-    Alpn, Certificate, CertificateRevocationList, Identity, RootSource, TlsVersion, Verification,
+    Alpn, Certificate, CertificateRevocationList, Identity, Preconfigured, RootSource, TlsVersion,
+    Verification,
 };
 
 impl ClientBuilder {
@@ -907,6 +909,29 @@ impl ClientBuilder {
         self.set(|s| s.tls.roots = roots)
     }
 
+    /// Has the operating system check server certificates, instead of wireline checking
+    /// them against the system's roots: macOS' and iOS' Security framework, Windows'
+    /// CryptoAPI, Android's verifier, with their policies (revocation, enterprise roots,
+    /// user overrides); on Linux and the BSDs, webpki over the system store, as by default
+    /// (rustls-platform-verifier; reqwest 0.13's default). Like [`ca_file`](Self::ca_file)
+    /// it chooses where trust comes from, and the last of them called wins;
+    /// [`add_root_certificate`](Self::add_root_certificate) adds to it. Refusals keep their
+    /// kinds and explanations, naming "the platform verifier" as what was trusted.
+    /// [`build`](ClientBuilder::build) fails beside
+    /// [`danger_accept_invalid_hostnames`](Self::danger_accept_invalid_hostnames) or
+    /// [`add_crl`](Self::add_crl), which it can't honour, and with an
+    /// [`is_tls`](Error::is_tls) error when the system has no roots at all. Needs the
+    /// `platform-verifier` Cargo feature; see the TLS guide's
+    /// [platform verifier](crate::guide::tls#the-platform-verifier).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().platform_verifier().build();
+    /// ```
+    #[cfg(feature = "platform-verifier")]
+    pub fn platform_verifier(self) -> ClientBuilder {
+        self.set(|s| s.tls.roots = RootSource::Platform)
+    }
+
     /// Trusts these certificates too, in addition to the roots in use (the system's, or
     /// the CA file's).
     ///
@@ -918,6 +943,40 @@ impl ClientBuilder {
     /// ```
     pub fn add_root_certificate(self, certificate: Certificate) -> ClientBuilder {
         self.set(|s| s.tls.extra_roots.extend(certificate.into_ders()))
+    }
+
+    /// reqwest's name for [`add_root_certificate`](Self::add_root_certificate), for
+    /// several certificates: they are trusted in addition to the roots in use.
+    ///
+    /// ```
+    /// # fn run(pem: &[u8]) -> wireline::Result<()> {
+    /// let cas = wireline::tls::Certificate::from_pem_bundle(pem)?;
+    /// let client = wireline::Client::builder().tls_certs_merge(cas).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_certs_merge(self, certs: impl IntoIterator<Item = Certificate>) -> ClientBuilder {
+        certs
+            .into_iter()
+            .fold(self, ClientBuilder::add_root_certificate)
+    }
+
+    /// Trusts only these certificates, and those given to
+    /// [`add_root_certificate`](Self::add_root_certificate) or
+    /// [`tls_certs_merge`](Self::tls_certs_merge), instead of the system's roots (reqwest's
+    /// name; like [`ca_file`](Self::ca_file) with the certificates in memory). It chooses
+    /// where trust comes from, as `ca_file` does: the last of them called wins.
+    /// [`build`](ClientBuilder::build) fails when no certificate was given, or none can be
+    /// a trust anchor.
+    ///
+    /// ```
+    /// # fn run(pem: &[u8]) -> wireline::Result<()> {
+    /// let ca = wireline::tls::Certificate::from_pem(pem)?;
+    /// let client = wireline::Client::builder().tls_certs_only([ca]).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_certs_only(self, certs: impl IntoIterator<Item = Certificate>) -> ClientBuilder {
+        self.tls_certs_merge(certs)
+            .set(|s| s.tls.roots = RootSource::OnlyGiven)
     }
 
     /// Turns certificate verification off: unknown issuers, expired certificates and wrong
@@ -937,6 +996,15 @@ impl ClientBuilder {
         self.set(|s| s.tls.verification = verification)
     }
 
+    /// reqwest's name for [`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().tls_danger_accept_invalid_certs(true).build();
+    /// ```
+    pub fn tls_danger_accept_invalid_certs(self, accept: bool) -> ClientBuilder {
+        self.danger_accept_invalid_certs(accept)
+    }
+
     /// Accepts a certificate that is not valid for the host in the URL, while still
     /// checking the chain to a trusted root, the dates and the handshake signatures; for a
     /// server reached by an address its certificate doesn't list. Any server with a
@@ -949,6 +1017,20 @@ impl ClientBuilder {
     /// ```
     pub fn danger_accept_invalid_hostnames(self, accept: bool) -> ClientBuilder {
         self.set(|s| s.tls.accept_invalid_hostnames = accept)
+    }
+
+    /// reqwest's name for
+    /// [`danger_accept_invalid_hostnames`](Self::danger_accept_invalid_hostnames). Unlike
+    /// reqwest's rustls backend, it works with any roots, not only with
+    /// [`tls_certs_only`](Self::tls_certs_only).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder()
+    ///     .tls_danger_accept_invalid_hostnames(true)
+    ///     .build();
+    /// ```
+    pub fn tls_danger_accept_invalid_hostnames(self, accept: bool) -> ClientBuilder {
+        self.danger_accept_invalid_hostnames(accept)
     }
 
     /// Accepts a connection to `host` only if the public key of its certificate is one of
@@ -1012,6 +1094,22 @@ impl ClientBuilder {
         self.set(|s| s.tls.crls.extend(ders))
     }
 
+    /// reqwest's name for [`add_crls`](Self::add_crls). Unlike reqwest's, it works with any
+    /// roots, not only with [`tls_certs_only`](Self::tls_certs_only).
+    ///
+    /// ```no_run
+    /// # fn run(pem: &[u8]) -> wireline::Result<()> {
+    /// let crls = wireline::tls::CertificateRevocationList::from_pem_bundle(pem)?;
+    /// let client = wireline::Client::builder().tls_crls_only(crls).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_crls_only(
+        self,
+        crls: impl IntoIterator<Item = CertificateRevocationList>,
+    ) -> ClientBuilder {
+        self.add_crls(crls)
+    }
+
     /// A client certificate to show when a server asks for one (mutual TLS; the TLS
     /// guide's [client certificates](crate::guide::tls#client-certificates-mutual-tls)). A
     /// server that requires one and gets none fails the handshake with
@@ -1040,6 +1138,17 @@ impl ClientBuilder {
         self.set(|s| s.tls.versions.min = version)
     }
 
+    /// reqwest's name for [`min_tls_version`](Self::min_tls_version). TLS 1.0 and 1.1
+    /// allow what rustls speaks, TLS 1.2 and 1.3 (see [`tls::Version`](crate::tls::Version)).
+    ///
+    /// ```
+    /// use wireline::tls;
+    /// let client = wireline::Client::builder().tls_version_min(tls::Version::TLS_1_3).build();
+    /// ```
+    pub fn tls_version_min(self, version: crate::tls::Version) -> ClientBuilder {
+        self.min_tls_version(version)
+    }
+
     /// The highest TLS version to use (default: the newest, TLS 1.3), for a server whose
     /// TLS 1.3 is broken or to test TLS 1.2. A server that only speaks newer versions fails
     /// with [`TlsErrorKind::ProtocolVersion`](crate::TlsErrorKind::ProtocolVersion);
@@ -1052,6 +1161,19 @@ impl ClientBuilder {
     /// ```
     pub fn max_tls_version(self, version: TlsVersion) -> ClientBuilder {
         self.set(|s| s.tls.versions.max = Some(version))
+    }
+
+    /// reqwest's name for [`max_tls_version`](Self::max_tls_version).
+    /// [`build`](ClientBuilder::build) fails for TLS 1.0 and 1.1, which rustls doesn't
+    /// speak, as with reqwest's rustls backend.
+    ///
+    /// ```
+    /// use wireline::tls;
+    /// let client = wireline::Client::builder().tls_version_max(tls::Version::TLS_1_2).build();
+    /// assert!(wireline::Client::builder().tls_version_max(tls::Version::TLS_1_1).build().is_err());
+    /// ```
+    pub fn tls_version_max(self, version: crate::tls::Version) -> ClientBuilder {
+        self.max_tls_version(version)
     }
 
     /// Whether to send the host name in the TLS handshake (SNI; default `true`; never for
@@ -1088,6 +1210,15 @@ impl ClientBuilder {
         self.set(|s| s.tls.keylog = enable)
     }
 
+    /// reqwest's name for [`tls_keylog`](Self::tls_keylog).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().tls_sslkeylogfile(true).build();
+    /// ```
+    pub fn tls_sslkeylogfile(self, enable: bool) -> ClientBuilder {
+        self.tls_keylog(enable)
+    }
+
     /// Records the TLS parameters of each connection (version, cipher suite, ALPN, the
     /// server's certificates, resumption) for [`Response::tls_info`](crate::Response::tls_info)
     /// (default `false`), once per connection; when off, responses carry nothing.
@@ -1097,6 +1228,84 @@ impl ClientBuilder {
     /// ```
     pub fn tls_info(self, enable: bool) -> ClientBuilder {
         self.set(|s| s.tls_info = enable)
+    }
+
+    /// Uses this rustls configuration for the client's connections, as given: wireline's
+    /// escape hatch for what its settings don't offer (a custom verifier, other cipher
+    /// suites or key exchange groups, a certificate resolver…). `tls` must be a
+    /// `rustls::ClientConfig` (or an `Arc` of one) of the rustls version wireline is built
+    /// with (0.23); anything else makes [`build`](ClientBuilder::build) fail, naming the
+    /// type given. ALPN is the config's own: rustls' default offers none, so connections
+    /// speak HTTP/1.1 unless it lists `h2`, as with reqwest. Its connections are pooled
+    /// apart; wireline's other TLS settings (roots, `danger_*`, versions, pins, CRLs, the
+    /// identity, SNI, key logging) and its explained certificate errors don't apply to
+    /// them, but do to requests made with [`TlsOptions`](crate::TlsOptions), which leave
+    /// the preconfigured configuration out. See the TLS guide's
+    /// [preconfigured TLS](crate::guide::tls#preconfigured-tls).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let roots = rustls::RootCertStore::empty();
+    /// let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+    ///     rustls::crypto::ring::default_provider(),
+    /// ))
+    /// .with_safe_default_protocol_versions()
+    /// .unwrap()
+    /// .with_root_certificates(roots)
+    /// .with_no_client_auth();
+    /// config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    /// let client = wireline::Client::builder().use_preconfigured_tls(config).build();
+    /// ```
+    pub fn use_preconfigured_tls(self, tls: impl Any) -> ClientBuilder {
+        let given = std::any::type_name_of_val(&tls);
+        let tls: Box<dyn Any> = Box::new(tls);
+        let config = match tls.downcast::<rustls::ClientConfig>() {
+            Ok(config) => Arc::new(*config),
+            Err(other) => match other.downcast::<Arc<rustls::ClientConfig>>() {
+                Ok(config) => *config,
+                Err(_) => {
+                    return self.fail(Error::builder(format!(
+                        "use_preconfigured_tls: expected a rustls::ClientConfig of rustls 0.23 \
+                         (the version wireline is built with), got {given}; a ClientConfig of \
+                         another rustls version is another type (`cargo tree -i rustls` shows \
+                         which versions are in your build)"
+                    )))
+                }
+            },
+        };
+        self.set(|s| s.tls.preconfigured = Some(Preconfigured::new(config)))
+    }
+
+    /// reqwest's name for [`use_preconfigured_tls`](Self::use_preconfigured_tls).
+    ///
+    /// ```
+    /// # fn run(config: rustls::ClientConfig) {
+    /// let client = wireline::Client::builder().tls_backend_preconfigured(config).build();
+    /// # }
+    /// ```
+    pub fn tls_backend_preconfigured(self, tls: impl Any) -> ClientBuilder {
+        self.use_preconfigured_tls(tls)
+    }
+
+    /// Does nothing: wireline's TLS is always rustls (reqwest's choice between its TLS
+    /// backends). Unlike reqwest's, it doesn't undo
+    /// [`use_preconfigured_tls`](Self::use_preconfigured_tls).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().tls_backend_rustls().build();
+    /// ```
+    pub fn tls_backend_rustls(self) -> ClientBuilder {
+        self
+    }
+
+    /// reqwest's older name for [`tls_backend_rustls`](Self::tls_backend_rustls): does
+    /// nothing.
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().use_rustls_tls().build();
+    /// ```
+    pub fn use_rustls_tls(self) -> ClientBuilder {
+        self
     }
 
     // Fuzzing ------------------------------------------------------------------------------

@@ -327,6 +327,7 @@ impl fmt::Debug for Settings {
             .field("tls_sni", &self.tls.sni)
             .field("pinned_hosts", &self.tls.pins.hosts())
             .field("crls", &self.tls.crls.len())
+            .field("preconfigured_tls", &self.tls.preconfigured)
             .field("tls_info", &self.tls_info)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)

@@ -46,8 +46,9 @@ pub(crate) struct Connector {
     /// Why https is impossible (no trusted roots), reported per request.
     tls_unavailable: Option<Arc<TlsProblem>>,
     connect_timeout: Option<Duration>,
-    /// The configured versions, named when a handshake fails over the version.
-    versions: VersionRange,
+    /// The configured versions, named when a handshake fails over the version; `None` for
+    /// a preconfigured rustls config, whose versions are its own.
+    versions: Option<VersionRange>,
     /// Read each connection's `TlsInfo` after its handshake.
     tls_info: bool,
     /// Every connection speaks h2, whatever ALPN said (`http2_prior_knowledge`).
@@ -78,7 +79,7 @@ impl Connector {
     pub(crate) fn new(
         tls: TlsConfig,
         connect_timeout: Option<Duration>,
-        versions: VersionRange,
+        versions: Option<VersionRange>,
         tls_info: bool,
         proxies: Option<Arc<Proxies>>,
         resolver: Resolver,
@@ -329,10 +330,10 @@ impl Service<Uri> for Handoff {
 
 /// Replaces a raw rustls handshake error with its explanation; here we still know the
 /// host and the version range, which the pool's error no longer carries.
-fn explain_handshake(err: BoxError, host: &str, versions: VersionRange) -> BoxError {
+fn explain_handshake(err: BoxError, host: &str, versions: Option<VersionRange>) -> BoxError {
     let explained = crate::error::chain(&*err)
         .find_map(|cause| cause.downcast_ref::<rustls::Error>())
-        .map(|tls| explain::rustls_error(tls, host, Some(versions)));
+        .map(|tls| explain::rustls_error(tls, host, versions));
     match explained {
         Some((crate::ErrorKind::Certificate(kind), message)) => {
             Box::new(CertificateProblem { kind, message })

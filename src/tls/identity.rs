@@ -74,15 +74,164 @@ impl Identity {
         Ok(Identity { chain, key })
     }
 
-    /// The chain and the key, for rustls.
+    /// reqwest's name for [`from_pem_parts`](Self::from_pem_parts): the certificate chain
+    /// (the client's own first) and its PKCS#8 private key, in two PEM buffers. PKCS#1 and
+    /// SEC1 keys are taken too, which reqwest's native-tls version refuses.
+    ///
+    /// ```no_run
+    /// # fn run() -> wireline::Result<()> {
+    /// let cert = std::fs::read("client.pem").expect("certificate chain");
+    /// let key = std::fs::read("key.pem").expect("PKCS#8 private key");
+    /// let identity = wireline::Identity::from_pkcs8_pem(&cert, &key)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_pkcs8_pem(pem: &[u8], key: &[u8]) -> Result<Identity> {
+        Identity::from_pem_parts(pem, key)
+    }
+
+    /// Reads a PKCS#12 archive (a `.p12` or `.pfx` file, DER), decrypting it with
+    /// `password`: the private key, its certificate and the intermediates with it, ordered
+    /// from the client's certificate up. It reads what OpenSSL 3 writes by default (PBES2
+    /// with AES-256-CBC, an HMAC-SHA-256 check) and the legacy 3DES and RC2-40 files, in
+    /// pure Rust. Needs the `pkcs12` Cargo feature (a default one).
+    ///
+    /// Fails with a builder error that says which: the password is wrong, the data is not
+    /// PKCS#12 (a PEM file is named as such), the file holds no private key or no
+    /// certificate for it, or it is encrypted in a way wireline can't read (then re-export
+    /// it with OpenSSL's defaults). Whether the key belongs to the certificate is checked
+    /// by [`build`](crate::ClientBuilder::build).
+    ///
+    /// ```no_run
+    /// # fn run() -> wireline::Result<()> {
+    /// let p12 = std::fs::read("client.p12").expect("PKCS#12 archive");
+    /// let client = wireline::Client::builder()
+    ///     .identity(wireline::Identity::from_pkcs12_der(&p12, "its password")?)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "pkcs12")]
+    pub fn from_pkcs12_der(der: &[u8], password: &str) -> Result<Identity> {
+        let archive = p12_keystore::Pkcs12Archive::from_pkcs12(der, password)
+            .map_err(|e| pkcs12_unreadable(e, der))?;
+        let (chain, key) = pkcs12_identity(archive)?;
+        Ok(Identity { chain, key })
+    }
+
     /// The same certificates and key: the same identity to show a server.
     pub(crate) fn same_as(&self, other: &Identity) -> bool {
         self.chain == other.chain && self.key.secret_der() == other.key.secret_der()
     }
 
+    /// The chain and the key, for rustls.
     pub(crate) fn to_rustls(&self) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
         (self.chain.clone(), self.key.clone_key())
     }
+}
+
+/// Why a PKCS#12 archive can't be opened, in words that say what to do.
+#[cfg(feature = "pkcs12")]
+fn pkcs12_unreadable(err: p12_keystore::error::Error, der: &[u8]) -> Error {
+    use p12_keystore::error::Error as P12;
+    let why = match &err {
+        // The MAC is checked first, with the password: a wrong one fails it.
+        P12::MacError(_) => "the password is wrong (the file's integrity check fails with \
+             it), or the file was altered"
+            .to_owned(),
+        // No MAC, or a MAC that passed, and a bag that doesn't decrypt: the padding or the
+        // decrypted structure is garbage, as a wrong password makes it.
+        P12::UnpadError | P12::Pkcs5Error(_) | P12::InvalidPrivateKey => format!(
+            "it does not decrypt with this password ({err}): the password is wrong, or \
+             the file is damaged"
+        ),
+        // An algorithm the der crate has no name for fails decoding as an unknown OID
+        // (camellia, for one): that text is named by the test `pkcs12_refusals_say_why`.
+        P12::UnsupportedEncryptionScheme | P12::UnsupportedMacAlgorithm => unreadable(&err),
+        P12::DerError(e) if e.to_string().contains("unknown/unsupported OID") => unreadable(&err),
+        P12::DerError(_) | P12::InvalidVersion | P12::UnsupportedContentType
+            if contains(der, b"-----BEGIN ") =>
+        {
+            "this is PEM text, not a PKCS#12 archive: use Identity::from_pem (one file \
+             with the certificate and key) or Identity::from_pem_parts"
+                .to_owned()
+        }
+        P12::DerError(_) | P12::InvalidVersion | P12::UnsupportedContentType => {
+            format!("it is not a PKCS#12 archive (a .p12 or .pfx file, DER): {err}")
+        }
+        other => format!("it can't be read: {other}"),
+    };
+    Error::builder(format!("client identity (PKCS#12): {why}")).with_source(err)
+}
+
+#[cfg(feature = "pkcs12")]
+fn unreadable(err: &p12_keystore::error::Error) -> String {
+    format!(
+        "it is protected with an algorithm wireline can't read ({err}; readable: PBES2 \
+         with AES, 3DES, RC2-40, and SHA-1/SHA-2 MACs); re-export it with OpenSSL's \
+         defaults: openssl pkcs12 -in old.p12 -out all.pem -nodes, then openssl pkcs12 \
+         -export -in all.pem -out new.p12"
+    )
+}
+
+/// The private key of an archive, its certificate, and the intermediates that lead up from
+/// it. The certificate is the one sharing the key's localKeyId, as OpenSSL and Java mark
+/// them, else the only certificate that issued none of the others.
+#[cfg(feature = "pkcs12")]
+fn pkcs12_identity(
+    archive: p12_keystore::Pkcs12Archive,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let fail = |why: &str| Error::builder(format!("client identity (PKCS#12): {why}"));
+    let certs: Vec<_> = archive.certs.iter().collect();
+    let key = match archive.keys.as_slice() {
+        [] if certs.is_empty() => return Err(fail("the archive is empty")),
+        [] => {
+            return Err(fail(
+                "it holds certificates but no private key; export it with the key \
+                 (openssl pkcs12 -export -inkey key.pem -in cert.pem -out client.p12)",
+            ))
+        }
+        [key, ..] => key,
+    };
+    let leaf = certs
+        .iter()
+        .find(|c| {
+            c.local_key_id.is_some()
+                && c.local_key_id.as_deref() == key.local_key_id.as_ref().map(|id| &id.0[..])
+        })
+        .or_else(|| {
+            let issued_none = |c: &&&p12_keystore::CertificateBag| {
+                !certs
+                    .iter()
+                    .any(|o| o.cert.issuer() == c.cert.subject() && o.cert != c.cert)
+            };
+            match certs.iter().filter(issued_none).collect::<Vec<_>>()[..] {
+                [only] => Some(only),
+                _ => None,
+            }
+        })
+        .ok_or_else(|| {
+            fail(if certs.is_empty() {
+                "it holds a private key but no certificate; export it with the \
+                 certificate (openssl pkcs12 -export -inkey key.pem -in cert.pem -out client.p12)"
+            } else {
+                "no certificate in it is marked as the private key's (localKeyId), and \
+                 which one is can't be told from the chain"
+            })
+        })?;
+    let mut chain = vec![leaf.cert.clone()];
+    while let Some(issuer) = certs.iter().find(|c| {
+        let last = &chain[chain.len() - 1];
+        c.cert.subject() == last.issuer()
+            && last.issuer() != last.subject()
+            && !chain.contains(&c.cert)
+    }) {
+        chain.push(issuer.cert.clone());
+    }
+    let chain = chain
+        .iter()
+        .map(|cert| CertificateDer::from(cert.as_der().to_vec()))
+        .collect();
+    let key = PrivateKeyDer::Pkcs8(key.key.as_der().to_vec().into());
+    Ok((chain, key))
 }
 
 /// A PKCS#8 encrypted key, or a traditional one announced by `Proc-Type: 4,ENCRYPTED`.
@@ -175,5 +324,57 @@ mod tests {
             let shown = err.to_string();
             assert!(shown.contains("the private key is encrypted"), "{shown}");
         }
+    }
+
+    /// Files OpenSSL 3.0 made (tests/fixtures/pkcs12/README.md says how): a client
+    /// certificate "CN=fixture client" under "CN=Fixture CA", password "fixture".
+    #[cfg(feature = "pkcs12")]
+    fn fixture(name: &str) -> Vec<u8> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pkcs12/");
+        std::fs::read(format!("{dir}{name}")).expect("fixture")
+    }
+
+    #[cfg(feature = "pkcs12")]
+    #[test]
+    fn openssl_pkcs12_files_give_the_key_and_the_chain_from_the_client_up() {
+        for name in ["openssl3-default.p12", "openssl-legacy.p12"] {
+            let identity = Identity::from_pkcs12_der(&fixture(name), "fixture").unwrap();
+            let subjects: Vec<String> = identity
+                .chain
+                .iter()
+                .map(|der| crate::tls::explain::subject_of(der))
+                .collect();
+            assert_eq!(subjects.len(), 2, "{name}: {subjects:?}");
+            assert!(
+                subjects[0].contains("fixture client"),
+                "{name}: {subjects:?}"
+            );
+            assert!(subjects[1].contains("Fixture CA"), "{name}: {subjects:?}");
+            assert!(matches!(identity.key, PrivateKeyDer::Pkcs8(_)), "{name}");
+        }
+    }
+
+    #[cfg(feature = "pkcs12")]
+    #[test]
+    fn pkcs12_refusals_say_why() {
+        let refused = |der: &[u8], password: &str| {
+            let err = Identity::from_pkcs12_der(der, password).unwrap_err();
+            assert!(err.is_builder(), "{err}");
+            let shown = err.to_string();
+            assert!(shown.contains("client identity (PKCS#12): "), "{shown}");
+            println!("{shown}");
+            shown
+        };
+        let wrong = refused(&fixture("openssl3-default.p12"), "not it");
+        assert!(wrong.contains("the password is wrong"), "{wrong}");
+        let camellia = refused(&fixture("camellia.p12"), "fixture");
+        assert!(camellia.contains("can't read"), "{camellia}");
+        assert!(camellia.contains("openssl pkcs12 -export"), "{camellia}");
+        let md5 = refused(&fixture("md5-mac.p12"), "fixture");
+        assert!(md5.contains("can't read"), "{md5}");
+        let pem = refused(LEGACY_ENCRYPTED_KEY.as_bytes(), "fixture");
+        assert!(pem.contains("this is PEM text"), "{pem}");
+        let garbage = refused(b"\x30\x03\x02\x01\x03", "fixture");
+        assert!(garbage.contains("not a PKCS#12 archive"), "{garbage}");
     }
 }

@@ -31,6 +31,7 @@ use crate::tls::TlsVersion;
 pub struct TlsInfo {
     version: TlsVersion,
     cipher_suite: &'static str,
+    key_exchange_group: Option<&'static str>,
     // Shared, so that the copy hyper-util puts in each response's extensions is cheap.
     alpn: Option<Arc<[u8]>>,
     peer_certificates: Arc<[PeerCertificate]>,
@@ -55,9 +56,13 @@ impl TlsInfo {
             .iter()
             .map(PeerCertificate::of)
             .collect();
+        let key_exchange_group = conn
+            .negotiated_key_exchange_group()
+            .and_then(|group| group.name().as_str());
         TlsInfo {
             version,
             cipher_suite,
+            key_exchange_group,
             alpn: conn.alpn_protocol().map(Arc::from),
             peer_certificates,
             resumed: conn.handshake_kind() == Some(HandshakeKind::Resumed),
@@ -87,6 +92,48 @@ impl TlsInfo {
     /// ```
     pub fn cipher_suite(&self) -> &str {
         self.cipher_suite
+    }
+
+    /// The key exchange group the handshake used, by its IANA name: `X25519`, `secp256r1`,
+    /// or `X25519MLKEM768` (post-quantum hybrid, offered first with the `aws-lc-rs` Cargo
+    /// feature); `None` when the handshake used none (a TLS 1.2 resumption).
+    ///
+    /// ```no_run
+    /// # async fn run(resp: wireline::Response) {
+    /// let tls = resp.tls_info().expect("tls_info(true), https");
+    /// let post_quantum = tls.key_exchange_group() == Some("X25519MLKEM768");
+    /// # }
+    /// ```
+    pub fn key_exchange_group(&self) -> Option<&str> {
+        self.key_exchange_group
+    }
+
+    /// The server's own certificate, DER-encoded: reqwest's `TlsInfo::peer_certificate`
+    /// (the first of [`peer_certificates`](Self::peer_certificates)).
+    ///
+    /// ```no_run
+    /// # async fn run(resp: wireline::Response) -> wireline::Result<()> {
+    /// let tls = resp.tls_info().expect("tls_info(true), https");
+    /// if let Some(der) = tls.peer_certificate() {
+    ///     let leaf = wireline::tls::Certificate::from_der(der)?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn peer_certificate(&self) -> Option<&[u8]> {
+        self.peer_certificates.first().map(PeerCertificate::der)
+    }
+
+    /// reqwest's `TlsInfo::version`: [`protocol_version`](Self::protocol_version), always
+    /// known here.
+    ///
+    /// ```no_run
+    /// # async fn run(resp: wireline::Response) {
+    /// let tls = resp.tls_info().expect("tls_info(true), https");
+    /// assert!(tls.version() >= Some(wireline::tls::Version::TLS_1_2));
+    /// # }
+    /// ```
+    pub fn version(&self) -> Option<TlsVersion> {
+        Some(self.version)
     }
 
     /// The application protocol agreed on by ALPN (`b"h2"` or `b"http/1.1"`), or `None`
@@ -136,6 +183,7 @@ impl fmt::Debug for TlsInfo {
         f.debug_struct("TlsInfo")
             .field("protocol_version", &self.version)
             .field("cipher_suite", &self.cipher_suite)
+            .field("key_exchange_group", &self.key_exchange_group)
             .field(
                 "alpn_protocol",
                 &self.alpn.as_deref().map(String::from_utf8_lossy),

@@ -1,6 +1,11 @@
-//! The user's TLS choices as plain data, and the one place they become a rustls `ClientConfig`.
-//!
-//! Kept free of sockets so every combination can be tested as a pure function.
+//! TLS types, at the paths reqwest code names them: `tls::Certificate`, `tls::Identity`,
+//! `tls::CertificateRevocationList`, `tls::Version` (also [`TlsVersion`]) and `tls::TlsInfo`.
+//! They are also at the crate's root. How to verify servers, pin keys, show a client
+//! certificate or bring your own rustls configuration: the [TLS guide](crate::guide::tls).
+
+// Inside the crate: the user's TLS choices as plain data, and the one place they become a
+// rustls `ClientConfig`. Kept free of sockets so every combination can be tested as a pure
+// function.
 
 pub(crate) mod cert;
 mod crl;
@@ -16,6 +21,7 @@ mod version;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, RootCertStore};
@@ -28,19 +34,27 @@ pub use info::{PeerCertificate, TlsInfo};
 pub use options::TlsOptions;
 pub(crate) use pin::PinSet;
 pub use version::TlsVersion;
+/// reqwest's name for [`TlsVersion`]: `wireline::tls::Version::TLS_1_2` is
+/// `wireline::TlsVersion::TLS_1_2`.
+pub use version::TlsVersion as Version;
 pub(crate) use version::VersionRange;
 
 use crate::error::{Error, Result};
 use explain::TlsProblem;
 
 /// Which certificates anchor trust. One source at a time, so "system roots and a CA file"
-/// can't be asked for by accident; `extra` certificates add to either.
+/// can't be asked for by accident; `extra` certificates add to any.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum RootSource {
     /// The operating system's store (rustls-native-certs, honouring SSL_CERT_FILE/SSL_CERT_DIR).
     System,
     /// Only the certificates of this PEM bundle (curl's --cacert, requests' verify=path).
     CaFile(PathBuf),
+    /// Only the `extra` certificates (reqwest's `tls_certs_only`): no store, no file.
+    OnlyGiven,
+    /// The operating system's verifier (rustls-platform-verifier), with `extra` added.
+    #[cfg(feature = "platform-verifier")]
+    Platform,
 }
 
 /// What the ClientHello offers by ALPN, which decides the HTTP version of https
@@ -88,6 +102,45 @@ pub(crate) struct TlsSettings {
     pub(crate) pins: PinSet,
     /// Revocation lists checked with `Verification::Full`.
     pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
+    /// The user's own rustls configuration (`use_preconfigured_tls`), used as given: the
+    /// other fields then don't make the configuration.
+    pub(crate) preconfigured: Option<Preconfigured>,
+}
+
+/// A rustls `ClientConfig` the user built. Equal only to itself (the same `Arc`), since two
+/// configurations can't be compared: its connections are pooled apart from all others.
+#[derive(Clone)]
+pub(crate) struct Preconfigured(Arc<ClientConfig>);
+
+impl Preconfigured {
+    pub(crate) fn new(config: Arc<ClientConfig>) -> Preconfigured {
+        Preconfigured(config)
+    }
+}
+
+impl PartialEq for Preconfigured {
+    fn eq(&self, other: &Preconfigured) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Preconfigured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fmt_config(&self.0, f)
+    }
+}
+
+/// What a `ClientConfig` shows in `Debug`: not its keys or session cache.
+fn fmt_config(config: &ClientConfig, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    let alpn: Vec<_> = config
+        .alpn_protocols
+        .iter()
+        .map(|p| String::from_utf8_lossy(p))
+        .collect();
+    f.debug_struct("Preconfigured")
+        .field("alpn_protocols", &alpn)
+        .field("enable_sni", &config.enable_sni)
+        .finish_non_exhaustive()
 }
 
 /// Equal settings build equivalent rustls configurations: what decides whether two
@@ -109,6 +162,7 @@ impl PartialEq for TlsSettings {
             identity,
             pins,
             crls,
+            preconfigured,
         } = self;
         let same_identity = match (identity, &other.identity) {
             (None, None) => true,
@@ -127,6 +181,7 @@ impl PartialEq for TlsSettings {
             && *keylog == other.keylog
             && *pins == other.pins
             && *crls == other.crls
+            && *preconfigured == other.preconfigured
     }
 }
 
@@ -145,6 +200,7 @@ impl Default for TlsSettings {
             identity: None,
             pins: PinSet::default(),
             crls: Vec::new(),
+            preconfigured: None,
         }
     }
 }
@@ -163,8 +219,21 @@ impl TlsSettings {
         *self == TlsSettings::default()
     }
 
-    /// Logs, once per pool, that its connections are not fully verified.
+    /// The versions a failed handshake's message names: `None` with a preconfigured
+    /// configuration, whose versions are its own.
+    pub(crate) fn versions_to_name(&self) -> Option<VersionRange> {
+        match self.preconfigured {
+            None => Some(self.versions),
+            Some(_) => None,
+        }
+    }
+
+    /// Logs, once per pool, that its connections are not fully verified. A preconfigured
+    /// configuration verifies as it was built to, whatever these settings say.
     pub(crate) fn warn_if_insecure(&self, whose: &str) {
+        if self.preconfigured.is_some() {
+            return;
+        }
         if self.verification == Verification::AcceptInvalidCerts {
             tracing::warn!(
                 "wireline: certificate verification is OFF for {whose} \
@@ -194,14 +263,11 @@ impl TlsSettings {
     }
 
     fn build_uncached(&self) -> Result<TlsConfig> {
+        if let Some(Preconfigured(config)) = &self.preconfigured {
+            return Ok(TlsConfig::Ready(config.clone()));
+        }
         let provider = provider();
-        let Some(versions) = self.versions.rustls_versions() else {
-            return Err(Error::builder(format!(
-                "max_tls_version ({}) is below min_tls_version ({}): no TLS version is left",
-                self.versions.max.unwrap_or(self.versions.min),
-                self.versions.min
-            )));
-        };
+        let versions = self.versions.rustls_versions().map_err(Error::builder)?;
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(versions)
             .map_err(|e| Error::builder(format!("TLS versions: {e}")))?;
@@ -211,18 +277,17 @@ impl TlsSettings {
                 Arc::new(verify::AcceptInvalidCertificates::new(provider))
             }
             Verification::Full => {
-                let (store, label) = match self.trusted_roots()? {
+                let (checker, label) = match self.chain_checker(provider)? {
                     Ok(found) => found,
                     Err(problem) => return Ok(TlsConfig::Unavailable(problem)),
                 };
-                let webpki = self.webpki_verifier(store, provider)?;
                 let names = if self.accept_invalid_hostnames {
                     verify::NameCheck::Skipped
                 } else {
                     verify::NameCheck::Required
                 };
                 Arc::new(verify::ExplainingVerifier::new(
-                    webpki,
+                    checker,
                     label.into(),
                     names,
                     self.crls.clone().into(),
@@ -260,6 +325,78 @@ impl TlsSettings {
             Alpn::H2 => vec![b"h2".to_vec()],
         };
         Ok(TlsConfig::Ready(Arc::new(config)))
+    }
+
+    /// The verifier that checks the chain and the name, and the label naming what it trusts
+    /// in messages: webpki's over the root store, or the platform's. The inner `Err` is "no
+    /// trusted roots", which `Client::new()` reports per request rather than here.
+    #[allow(clippy::type_complexity)]
+    fn chain_checker(
+        &self,
+        provider: &Arc<CryptoProvider>,
+    ) -> Result<std::result::Result<(Arc<dyn ServerCertVerifier>, String), Arc<TlsProblem>>> {
+        #[cfg(feature = "platform-verifier")]
+        if self.roots == RootSource::Platform {
+            return self.platform_verifier(provider);
+        }
+        Ok(match self.trusted_roots()? {
+            Ok((store, label)) => {
+                let webpki: Arc<dyn ServerCertVerifier> = self.webpki_verifier(store, provider)?;
+                Ok((webpki, label))
+            }
+            Err(problem) => Err(problem),
+        })
+    }
+
+    /// rustls-platform-verifier's verifier, with the certificates given to
+    /// `add_root_certificate` trusted too. webpki names a wrong host only after every other
+    /// check passed, which `danger_accept_invalid_hostnames` relies on, and CRLs are webpki's:
+    /// the platforms' verifiers promise neither, so both are refused here.
+    #[cfg(feature = "platform-verifier")]
+    #[allow(clippy::type_complexity)]
+    fn platform_verifier(
+        &self,
+        provider: &Arc<CryptoProvider>,
+    ) -> Result<std::result::Result<(Arc<dyn ServerCertVerifier>, String), Arc<TlsProblem>>> {
+        if self.accept_invalid_hostnames {
+            return Err(Error::builder(
+                "platform_verifier() with danger_accept_invalid_hostnames(true): the platform's \
+                 verifier checks the host name with the rest and can't be told to skip it; \
+                 use the system roots (the default) or ca_file() instead",
+            ));
+        }
+        if !self.crls.is_empty() {
+            return Err(Error::builder(
+                "platform_verifier() with add_crl(): the platform's verifier takes no CRLs \
+                 (it checks revocation its own way where the platform does); use the system \
+                 roots (the default) or ca_file() to check these CRLs",
+            ));
+        }
+        let label = if self.extra_roots.is_empty() {
+            "the platform verifier".to_owned()
+        } else {
+            "the platform verifier plus add_root_certificate()".to_owned()
+        };
+        let built = rustls_platform_verifier::Verifier::new_with_extra_roots(
+            self.extra_roots.iter().cloned(),
+            provider.clone(),
+        );
+        match built {
+            Ok(verifier) => Ok(Ok((Arc::new(verifier), label))),
+            // Its only failure on Linux and the BSDs: no root at all.
+            Err(rustls::Error::General(why)) => Ok(Err(Arc::new(TlsProblem {
+                kind: crate::error::TlsErrorKind::NoTrustedRoots,
+                message: format!(
+                    "no trusted root certificates: the platform verifier could not start \
+                     ({why}); install the system CA bundle (ca-certificates), point \
+                     SSL_CERT_FILE at one, or pass a CA bundle with ca_file()"
+                ),
+            }))),
+            Err(other) => Err(Error::builder(format!(
+                "platform_verifier(): a certificate given to add_root_certificate() can't be \
+                 used as a trust anchor: {other}"
+            ))),
+        }
     }
 
     /// webpki's verifier for these roots and CRLs. With CRLs, every certificate of the chain
@@ -301,6 +438,19 @@ impl TlsSettings {
                 let ders = roots::read_ca_file(path)?;
                 (Arc::new(roots::store_of(ders, &label)?), label)
             }
+            RootSource::OnlyGiven => {
+                if self.extra_roots.is_empty() {
+                    return Err(Error::builder(
+                        "tls_certs_only() was given no certificate: nothing would be trusted \
+                         and every https request would fail; pass the CA certificates to trust",
+                    ));
+                }
+                let label = "only the certificates given to tls_certs_only()".to_owned();
+                let store = roots::store_of(self.extra_roots.clone(), "tls_certs_only()")?;
+                return Ok(Ok((Arc::new(store), label)));
+            }
+            #[cfg(feature = "platform-verifier")]
+            RootSource::Platform => unreachable!("chain_checker takes the platform's verifier"),
         };
         if self.extra_roots.is_empty() {
             return Ok(Ok((base, label)));
@@ -321,14 +471,25 @@ impl TlsSettings {
     }
 }
 
-/// The crypto provider, built once: ring, with rustls' default suites and groups.
+/// The crypto provider, built once, with rustls' default suites and groups for it: aws-lc-rs
+/// when its feature is on (X25519MLKEM768 first, then X25519, P-256, P-384), else ring.
 pub(crate) fn provider() -> &'static Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+    #[cfg(feature = "aws-lc-rs")]
+    let default = rustls::crypto::aws_lc_rs::default_provider;
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+    let default = rustls::crypto::ring::default_provider;
+    PROVIDER.get_or_init(|| Arc::new(default()))
 }
 
+#[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+compile_error!(
+    "wireline needs a crypto provider for rustls: turn on its `ring` feature (one of the \
+     default features) or its `aws-lc-rs` feature"
+);
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -390,6 +551,61 @@ mod tests {
             verification: Verification::AcceptInvalidCerts,
             ..TlsSettings::default()
         }
+    }
+
+    /// A rustls configuration of wireline's making, built without reading any root.
+    pub(crate) fn without_roots_config() -> Arc<ClientConfig> {
+        ready(&without_roots())
+    }
+
+    #[test]
+    fn a_preconfigured_config_is_used_as_given_and_keys_its_own_pool() {
+        let mut given = ClientConfig::clone(&without_roots_config());
+        given.alpn_protocols = vec![b"spdy/3".to_vec()];
+        let given = Arc::new(given);
+        let settings = TlsSettings {
+            // Would fail to build without the preconfigured config: it is not read.
+            roots: RootSource::CaFile("/nonexistent/ca.pem".into()),
+            alpn: Alpn::Http1,
+            preconfigured: Some(Preconfigured::new(given.clone())),
+            ..TlsSettings::default()
+        };
+        let built = ready(&settings);
+        assert!(Arc::ptr_eq(&built, &given), "the same config, not a copy");
+        assert_eq!(
+            built.alpn_protocols,
+            vec![b"spdy/3".to_vec()],
+            "its ALPN is kept"
+        );
+        assert!(settings == settings.clone());
+        assert_eq!(settings.versions_to_name(), None);
+        let other = TlsSettings {
+            preconfigured: Some(Preconfigured::new(Arc::new(ClientConfig::clone(&given)))),
+            ..settings.clone()
+        };
+        assert!(settings != other, "an equal config is still another config");
+    }
+
+    #[test]
+    fn tls_certs_only_trusts_only_the_given_certificates() {
+        let settings = TlsSettings {
+            roots: RootSource::OnlyGiven,
+            ..verifying()
+        };
+        let (store, label) = settings.trusted_roots().unwrap().unwrap();
+        assert_eq!(store.len(), 1, "the given root, no system root");
+        assert!(label.contains("tls_certs_only()"), "{label}");
+        let none = TlsSettings {
+            roots: RootSource::OnlyGiven,
+            ..TlsSettings::default()
+        };
+        let err = none.build().err().expect("nothing to trust");
+        assert!(err.is_builder());
+        assert!(
+            err.to_string()
+                .contains("tls_certs_only() was given no certificate"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -486,6 +702,7 @@ mod tests {
             identity: _,
             pins: _,
             crls: _,
+            preconfigured: _,
         } = TlsSettings::default();
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = rcgen::CertificateParams::new(vec!["client.test".to_owned()])
@@ -574,6 +791,13 @@ mod tests {
                 "crls",
                 TlsSettings {
                     crls: vec![CertificateRevocationListDer::from(vec![0x30, 0x00])],
+                    ..d()
+                },
+            ),
+            (
+                "preconfigured",
+                TlsSettings {
+                    preconfigured: Some(Preconfigured::new(without_roots_config())),
                     ..d()
                 },
             ),

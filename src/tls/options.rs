@@ -15,7 +15,10 @@ use crate::tls::{
 /// `verify=False` or `verify="ca.pem"` on a single call.
 ///
 /// Set with [`RequestBuilder::tls`](crate::RequestBuilder::tls). Anything not set here
-/// keeps the client's value. The request (and every redirect it follows) goes through
+/// keeps the client's value. On a client given its own rustls configuration
+/// ([`use_preconfigured_tls`](crate::ClientBuilder::use_preconfigured_tls)), options other
+/// than `TlsOptions::new()` apply to the builder's TLS settings and leave that
+/// configuration out, which can't be changed piecemeal. The request (and every redirect it follows) goes through
 /// connections opened under exactly these settings: connections are pooled per TLS
 /// configuration, so a connection made with verification off is never reused by a request
 /// that verifies, and the other way round.
@@ -77,6 +80,19 @@ impl TlsOptions {
     /// ```
     pub fn system_roots(mut self) -> TlsOptions {
         self.roots = Some(RootSource::System);
+        self
+    }
+
+    /// Has the operating system's verifier check this request's server, as
+    /// [`ClientBuilder::platform_verifier`](crate::ClientBuilder::platform_verifier).
+    /// Needs the `platform-verifier` Cargo feature.
+    ///
+    /// ```
+    /// let options = wireline::TlsOptions::new().platform_verifier();
+    /// ```
+    #[cfg(feature = "platform-verifier")]
+    pub fn platform_verifier(mut self) -> TlsOptions {
+        self.roots = Some(RootSource::Platform);
         self
     }
 
@@ -183,9 +199,38 @@ impl TlsOptions {
         self
     }
 
-    /// The client's settings with these changes.
+    /// Whether these are `TlsOptions::new()`: nothing to change. Names every field, so a
+    /// new one can't be forgotten here.
+    fn is_empty(&self) -> bool {
+        let TlsOptions {
+            roots,
+            extra_roots,
+            verification,
+            accept_invalid_hostnames,
+            min_version,
+            max_version,
+            identity,
+            pins,
+            crls,
+        } = self;
+        roots.is_none()
+            && extra_roots.is_empty()
+            && verification.is_none()
+            && accept_invalid_hostnames.is_none()
+            && min_version.is_none()
+            && max_version.is_none()
+            && identity.is_none()
+            && pins.is_empty()
+            && crls.is_empty()
+    }
+
+    /// The client's settings with these changes. Any change leaves a preconfigured rustls
+    /// configuration out: the request's is then built from the settings.
     pub(crate) fn applied_to(&self, base: &TlsSettings) -> Result<TlsSettings> {
         let mut settings = base.clone();
+        if !self.is_empty() {
+            settings.preconfigured = None;
+        }
         if let Some(roots) = &self.roots {
             settings.roots = roots.clone();
         }
@@ -247,6 +292,28 @@ mod tests {
             .applied_to(&changed)
             .unwrap();
         assert_eq!(back.verification, Verification::Full);
+    }
+
+    #[test]
+    fn any_option_leaves_a_preconfigured_config_out_and_none_keeps_it() {
+        let config = crate::tls::tests::without_roots_config();
+        let base = TlsSettings {
+            preconfigured: Some(crate::tls::Preconfigured::new(config)),
+            ..TlsSettings::default()
+        };
+        assert!(TlsOptions::new().applied_to(&base).unwrap() == base);
+        // Even an option that repeats the builder's value: the request asked for
+        // wireline's verification, which the preconfigured config may not do.
+        let changed = TlsOptions::new()
+            .danger_accept_invalid_certs(false)
+            .applied_to(&base)
+            .unwrap();
+        assert!(changed.preconfigured.is_none());
+        assert!(changed != base);
+        assert!(
+            changed.is_default(),
+            "the builder's other settings are the defaults"
+        );
     }
 
     #[test]

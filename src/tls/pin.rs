@@ -5,7 +5,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
+#[cfg(not(feature = "ring"))]
+use aws_lc_rs::digest;
 use base64::Engine as _;
+#[cfg(feature = "ring")]
+use ring::digest;
 use rustls::pki_types::{CertificateDer, ServerName};
 
 use crate::error::{Error, Result};
@@ -81,7 +85,7 @@ impl PinSet {
 /// certificate can't be parsed.
 pub(crate) fn of_certificate(der: &CertificateDer<'_>) -> Option<Pin> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let digest = ring::digest::digest(&ring::digest::SHA256, cert.public_key().raw);
+    let digest = digest::digest(&digest::SHA256, cert.public_key().raw);
     Some(Pin(digest.as_ref().try_into().ok()?))
 }
 

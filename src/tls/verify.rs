@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
@@ -13,12 +12,12 @@ use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureSchem
 use crate::tls::explain::{self, CertificateProblem};
 use crate::tls::pin::{self, PinSet};
 
-/// webpki's verifier, plus context on failure: rustls reports only "UnknownIssuer" or
-/// "Expired", so we attach the host, the certificate's names and dates and a fix, while we
-/// still hold the certificate.
+/// webpki's verifier (or the platform's), plus context on failure: rustls reports only
+/// "UnknownIssuer" or "Expired", so we attach the host, the certificate's names and dates
+/// and a fix, while we still hold the certificate.
 #[derive(Debug)]
 pub(crate) struct ExplainingVerifier {
-    inner: Arc<WebPkiServerVerifier>,
+    inner: Arc<dyn ServerCertVerifier>,
     /// Names the trusted roots in messages: "system roots", "CA file ca.pem"…
     roots_label: Arc<str>,
     /// `danger_accept_invalid_hostnames(true)`: a certificate that is valid in every way
@@ -37,7 +36,7 @@ pub(crate) enum NameCheck {
 
 impl ExplainingVerifier {
     pub(crate) fn new(
-        inner: Arc<WebPkiServerVerifier>,
+        inner: Arc<dyn ServerCertVerifier>,
         roots_label: Arc<str>,
         names: NameCheck,
         crls: Arc<[CertificateRevocationListDer<'static>]>,

@@ -3,9 +3,13 @@
 use std::fmt;
 
 /// A TLS protocol version, for [`ClientBuilder::min_tls_version`](crate::ClientBuilder::min_tls_version)
-/// and [`ClientBuilder::max_tls_version`](crate::ClientBuilder::max_tls_version).
+/// and [`ClientBuilder::max_tls_version`](crate::ClientBuilder::max_tls_version); also
+/// reqwest's `tls::Version` ([`crate::tls::Version`]).
 ///
-/// Only TLS 1.2 and 1.3 exist here: older versions are broken and rustls does not speak them.
+/// Connections use TLS 1.2 or 1.3 only: rustls does not speak TLS 1.0 or 1.1 (broken, and
+/// deprecated by RFC 8996). Their constants exist so reqwest code compiles: as a minimum
+/// they allow everything rustls speaks, as with reqwest's rustls backend; as a maximum
+/// they leave no version, and [`build`](crate::ClientBuilder::build) fails.
 ///
 /// ```
 /// let client = wireline::Client::builder()
@@ -17,11 +21,17 @@ pub struct TlsVersion(Protocol);
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Protocol {
+    Tls10,
+    Tls11,
     Tls12,
     Tls13,
 }
 
 impl TlsVersion {
+    /// TLS 1.0: never spoken; see above.
+    pub const TLS_1_0: TlsVersion = TlsVersion(Protocol::Tls10);
+    /// TLS 1.1: never spoken; see above.
+    pub const TLS_1_1: TlsVersion = TlsVersion(Protocol::Tls11);
     /// TLS 1.2 (the default minimum).
     pub const TLS_1_2: TlsVersion = TlsVersion(Protocol::Tls12);
     /// TLS 1.3.
@@ -46,35 +56,53 @@ impl Default for VersionRange {
 }
 
 impl VersionRange {
-    /// The rustls protocol versions in the range, or `None` when it is empty (max < min).
+    /// The rustls protocol versions in the range, or why none is left (the message of a
+    /// builder error): a maximum below the minimum, or below TLS 1.2. A minimum below TLS
+    /// 1.2 is TLS 1.2, the oldest rustls speaks.
     pub(crate) fn rustls_versions(
         self,
-    ) -> Option<&'static [&'static rustls::SupportedProtocolVersion]> {
+    ) -> Result<&'static [&'static rustls::SupportedProtocolVersion], String> {
         static BOTH: [&rustls::SupportedProtocolVersion; 2] =
             [&rustls::version::TLS13, &rustls::version::TLS12];
         static ONLY_12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
         static ONLY_13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
         let max = self.max.unwrap_or(TlsVersion::TLS_1_3);
-        match (self.min.0, max.0) {
-            (Protocol::Tls12, Protocol::Tls13) => Some(&BOTH),
-            (Protocol::Tls12, Protocol::Tls12) => Some(&ONLY_12),
-            (Protocol::Tls13, Protocol::Tls13) => Some(&ONLY_13),
-            (Protocol::Tls13, Protocol::Tls12) => None,
+        if max < TlsVersion::TLS_1_2 {
+            return Err(format!(
+                "max_tls_version ({max}): rustls, wireline's TLS library, speaks only TLS 1.2 \
+                 and 1.3 (TLS 1.0 and 1.1 are broken and deprecated by RFC 8996), so no \
+                 version is left; a server that speaks nothing newer can't be reached with \
+                 wireline"
+            ));
+        }
+        match (self.min.max(TlsVersion::TLS_1_2).0, max.0) {
+            (Protocol::Tls12, Protocol::Tls13) => Ok(&BOTH),
+            (Protocol::Tls12, Protocol::Tls12) => Ok(&ONLY_12),
+            (Protocol::Tls13, Protocol::Tls13) => Ok(&ONLY_13),
+            _ => Err(format!(
+                "max_tls_version ({max}) is below min_tls_version ({}): no TLS version is left",
+                self.min
+            )),
         }
     }
 
     /// What the user configured, for error messages.
     pub(crate) fn describe(self) -> String {
+        let floor = if self.min < TlsVersion::TLS_1_2 {
+            ", and rustls speaks nothing older than TLS 1.2"
+        } else {
+            ""
+        };
         match self.max {
             None => format!(
-                "the minimum configured with min_tls_version() is {}",
+                "the minimum configured with min_tls_version() is {}{floor}",
                 self.min
             ),
             Some(max) if max == self.min => {
                 format!("only {max} is allowed (min_tls_version() and max_tls_version())")
             }
             Some(max) => format!(
-                "only {} to {max} are allowed (min_tls_version() and max_tls_version())",
+                "only {} to {max} are allowed (min_tls_version() and max_tls_version()){floor}",
                 self.min
             ),
         }
@@ -90,6 +118,8 @@ impl Default for TlsVersion {
 impl fmt::Display for TlsVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.0 {
+            Protocol::Tls10 => "TLS 1.0",
+            Protocol::Tls11 => "TLS 1.1",
             Protocol::Tls12 => "TLS 1.2",
             Protocol::Tls13 => "TLS 1.3",
         })
@@ -99,5 +129,53 @@ impl fmt::Display for TlsVersion {
 impl fmt::Debug for TlsVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(min: TlsVersion, max: Option<TlsVersion>) -> VersionRange {
+        VersionRange { min, max }
+    }
+
+    #[test]
+    fn a_minimum_below_tls12_allows_what_rustls_speaks() {
+        for min in [TlsVersion::TLS_1_0, TlsVersion::TLS_1_1] {
+            let versions = range(min, None).rustls_versions().unwrap();
+            assert_eq!(versions.len(), 2, "{min}: TLS 1.2 and 1.3");
+            let versions = range(min, Some(TlsVersion::TLS_1_2)).rustls_versions();
+            assert_eq!(versions.unwrap().len(), 1, "{min} to TLS 1.2");
+        }
+    }
+
+    #[test]
+    fn a_maximum_below_tls12_leaves_no_version_and_says_why() {
+        for max in [TlsVersion::TLS_1_0, TlsVersion::TLS_1_1] {
+            // With the default minimum too: the versions rustls lacks are the reason.
+            for min in [TlsVersion::TLS_1_0, TlsVersion::TLS_1_2] {
+                let why = range(min, Some(max)).rustls_versions().unwrap_err();
+                assert!(why.contains(&format!("max_tls_version ({max})")), "{why}");
+                assert!(why.contains("speaks only TLS 1.2 and 1.3"), "{why}");
+            }
+        }
+        let why = range(TlsVersion::TLS_1_3, Some(TlsVersion::TLS_1_2))
+            .rustls_versions()
+            .unwrap_err();
+        assert!(why.contains("below min_tls_version (TLS 1.3)"), "{why}");
+    }
+
+    #[test]
+    fn versions_order_and_print_as_their_names() {
+        assert!(TlsVersion::TLS_1_0 < TlsVersion::TLS_1_1);
+        assert!(TlsVersion::TLS_1_1 < TlsVersion::TLS_1_2);
+        assert_eq!(TlsVersion::TLS_1_0.to_string(), "TLS 1.0");
+        assert_eq!(format!("{:?}", TlsVersion::TLS_1_1), "TLS 1.1");
+        let described = range(TlsVersion::TLS_1_0, None).describe();
+        assert!(
+            described.contains("nothing older than TLS 1.2"),
+            "{described}"
+        );
     }
 }

@@ -46,7 +46,7 @@ pub use server::{http_server, RecordedRequest, TestServer};
 pub use temp::{temp_path, write_temp};
 pub use tls_faults::{old_tls_server_hello, read_tls_record, tls_alert_server};
 pub use tls_server::{
-    default_tls_listener, https_server, https_server_with_chain, server_config, Alpn,
-    ServerOptions, Versions,
+    default_tls_listener, https_server, https_server_with_chain, https_server_with_config,
+    server_config, Alpn, ServerOptions, Versions,
 };
 pub use usage::{peak_rss_kib, reset_peak_rss, rss_kib, thread_cpu};

@@ -118,6 +118,13 @@ pub async fn https_server_with_chain(
     )
 }
 
+/// An HTTPS server on 127.0.0.1:0 with a rustls configuration the test made (another
+/// provider, other key exchange groups…), answering with [`echo_router`].
+pub async fn https_server_with_config(config: Arc<ServerConfig>) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    start(listener, Some(TlsAcceptor::from(config)), echo_router())
+}
+
 /// The rustls configuration `https_server` uses for `opts`, always on the ring provider.
 pub fn server_config(opts: &ServerOptions) -> Arc<ServerConfig> {
     let mut provider = default_provider();

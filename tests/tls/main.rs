@@ -20,6 +20,14 @@ mod info;
 mod paths;
 mod per_request;
 mod pinning;
+#[cfg(feature = "pkcs12")]
+mod pkcs12;
+#[cfg(feature = "platform-verifier")]
+mod platform_verifier;
+mod preconfigured;
+#[cfg(feature = "aws-lc-rs")]
+mod providers;
+mod reqwest_names;
 mod revocation;
 mod settings;
 mod support_selftest;

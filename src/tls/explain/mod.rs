@@ -57,9 +57,11 @@ pub(crate) fn rustls_error(
     versions: Option<VersionRange>,
 ) -> (ErrorKind, String) {
     let capped = versions.is_some_and(|v| v.max.is_some());
-    let minimum = versions
-        .map(VersionRange::describe)
-        .unwrap_or_else(|| "check min_tls_version()".to_owned());
+    let minimum = versions.map(VersionRange::describe).unwrap_or_else(|| {
+        "check the versions allowed (min_tls_version(), or those of a preconfigured \
+             rustls ClientConfig)"
+            .to_owned()
+    });
     // With a maximum set, the server may be too new rather than too old.
     let (refused_why, offered_why) = if capped {
         (
@@ -86,9 +88,14 @@ pub(crate) fn rustls_error(
                 format!("certificate for {host} failed verification: {}", other.0),
             )
         }
+        // Not from our verifiers, which explain what they refuse: a preconfigured
+        // ClientConfig's. The kind still says which check failed.
         rustls::Error::InvalidCertificate(cause) => (
-            ErrorKind::Certificate(CertificateErrorKind::Other),
-            format!("certificate for {host} failed verification: {cause:?}"),
+            ErrorKind::Certificate(kind_of(cause)),
+            format!(
+                "certificate for {host} failed verification: {cause:?} (reported by the \
+                 verifier of the rustls ClientConfig given to use_preconfigured_tls)"
+            ),
         ),
         rustls::Error::AlertReceived(AlertDescription::ProtocolVersion) => tls(
             TlsErrorKind::ProtocolVersion,
@@ -170,6 +177,32 @@ pub(crate) fn rustls_error(
             TlsErrorKind::Other,
             format!("TLS with {host} failed: {other}"),
         ),
+    }
+}
+
+/// Which check a bare rustls certificate error says failed.
+fn kind_of(cause: &CertificateError) -> CertificateErrorKind {
+    match cause {
+        CertificateError::UnknownIssuer => CertificateErrorKind::UnknownIssuer,
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            CertificateErrorKind::Expired
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            CertificateErrorKind::NotYetValid
+        }
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            CertificateErrorKind::NameMismatch
+        }
+        CertificateError::Revoked => CertificateErrorKind::Revoked,
+        CertificateError::BadSignature
+        | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+        | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            CertificateErrorKind::BadSignature
+        }
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            CertificateErrorKind::InvalidPurpose
+        }
+        _ => CertificateErrorKind::Other,
     }
 }
 
