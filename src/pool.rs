@@ -14,11 +14,8 @@ use hyper_util::client::legacy::{Builder, Client as PooledClient};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::Body;
-use crate::connect::dns::Resolver;
-use crate::connect::socket::SocketOptions;
-use crate::connect::Connector;
+use crate::connect::{Connector, Dial};
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
-use crate::proxy::Proxies;
 use crate::tls::{TlsConfig, TlsOptions, TlsSettings};
 
 /// A pooled hyper client over our connector.
@@ -31,22 +28,12 @@ const MAX_KEPT: usize = 8;
 /// Everything about a pool that is not TLS: the same for all of a client's pools.
 #[derive(Clone, Debug)]
 pub(crate) struct PoolShape {
-    pub(crate) connect_timeout: Option<Duration>,
-    pub(crate) tls_info: bool,
+    /// How the connector opens connections.
+    pub(crate) dial: Dial,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) max_idle_per_host: usize,
-    /// The same rules in every pool: a destination takes the same route whatever the
-    /// TLS settings (see `crate::proxy` on why that keeps proxied and direct connections
-    /// apart).
-    pub(crate) proxies: Option<Arc<Proxies>>,
     /// The largest response head accepted, in bytes (`max_response_header_size`).
     pub(crate) max_header_size: usize,
-    /// How names become addresses: the overrides and the resolver (`crate::connect::dns`).
-    pub(crate) resolver: Resolver,
-    /// The TCP options, or the Unix socket used instead.
-    pub(crate) sockets: SocketOptions,
-    /// Speak h2 on every connection, whatever ALPN said (`http2_prior_knowledge`).
-    pub(crate) h2_prior_knowledge: bool,
     pub(crate) http1: Http1Settings,
     pub(crate) http2: Http2Settings,
     #[cfg(feature = "fuzzing")]
@@ -127,16 +114,7 @@ impl Http2Settings {
 impl PoolShape {
     /// A pool whose connections use `tls`.
     pub(crate) fn pool(&self, tls: TlsConfig, settings: &TlsSettings) -> Pool {
-        let connector = Connector::new(
-            tls,
-            self.connect_timeout,
-            settings.versions_to_name(),
-            self.tls_info,
-            self.proxies.clone(),
-            self.resolver.clone(),
-            &self.sockets,
-            self.h2_prior_knowledge,
-        );
+        let connector = Connector::new(tls, settings.versions_to_name(), &self.dial);
         #[cfg(feature = "fuzzing")]
         let connector = connector.with_transport(self.transport.clone());
         let mut builder = PooledClient::builder(TokioExecutor::new());
@@ -183,7 +161,7 @@ impl PoolShape {
     /// sizes overrides them, as its docs say (hyper turns it off when a size follows).
     fn http2_onto(&self, builder: &mut Builder) {
         let http2 = &self.http2;
-        if self.h2_prior_knowledge {
+        if self.dial.h2_prior_knowledge {
             builder.http2_only(true);
         }
         if let Some(size) = http2.initial_stream_window_size {
@@ -272,19 +250,23 @@ impl OptionPools {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connect::dns::Resolver;
+    use crate::connect::socket::SocketOptions;
     use crate::tls::TlsVersion;
 
     fn option_pools() -> OptionPools {
         let shape = PoolShape {
-            connect_timeout: None,
-            tls_info: false,
+            dial: Dial {
+                connect_timeout: None,
+                tls_info: false,
+                proxies: None,
+                resolver: Resolver::system(),
+                sockets: SocketOptions::default(),
+                h2_prior_knowledge: false,
+            },
             idle_timeout: None,
             max_idle_per_host: usize::MAX,
-            proxies: None,
             max_header_size: 64 * 1024,
-            resolver: Resolver::system(),
-            sockets: SocketOptions::default(),
-            h2_prior_knowledge: false,
             http1: Http1Settings::default(),
             http2: Http2Settings::default(),
             #[cfg(feature = "fuzzing")]

@@ -21,6 +21,7 @@ pub use request_builder::RequestBuilder;
 
 use crate::connect::dns::DnsSettings;
 use crate::connect::socket::SocketOptions;
+use crate::connect::Dial;
 #[cfg(feature = "cookies")]
 use crate::cookie::CookieStore;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
@@ -393,15 +394,17 @@ impl Client {
         settings.tls.warn_if_insecure("this client");
         let proxies = Proxies::new(&settings.proxies, settings.env_proxies).map(Arc::new);
         let shape = PoolShape {
-            connect_timeout: settings.connect_timeout,
-            tls_info: settings.tls_info,
+            dial: Dial {
+                connect_timeout: settings.connect_timeout,
+                tls_info: settings.tls_info,
+                proxies: proxies.clone(),
+                resolver,
+                sockets: settings.sockets,
+                h2_prior_knowledge: settings.tls.alpn == Alpn::H2,
+            },
             idle_timeout: settings.pool_idle_timeout,
             max_idle_per_host: settings.pool_max_idle_per_host,
-            proxies: proxies.clone(),
             max_header_size: settings.max_response_header_size,
-            resolver,
-            sockets: settings.sockets,
-            h2_prior_knowledge: settings.tls.alpn == Alpn::H2,
             http1: settings.http1,
             http2: settings.http2,
             #[cfg(feature = "fuzzing")]

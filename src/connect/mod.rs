@@ -75,18 +75,39 @@ struct Https {
     config: Arc<rustls::ClientConfig>,
 }
 
+/// How a client's connections are opened, whatever their TLS configuration: the same for
+/// each of its pools.
+#[derive(Clone, Debug)]
+pub(crate) struct Dial {
+    /// Bounds TCP, any proxy tunnel and the TLS handshake together.
+    pub(crate) connect_timeout: Option<Duration>,
+    /// Read each connection's `TlsInfo` after its handshake.
+    pub(crate) tls_info: bool,
+    /// The same rules in every pool: a destination takes the same route whatever the
+    /// TLS settings (see `crate::proxy` on why that keeps proxied and direct connections
+    /// apart).
+    pub(crate) proxies: Option<Arc<Proxies>>,
+    /// How names become addresses: the overrides and the resolver (`dns/`).
+    pub(crate) resolver: Resolver,
+    /// The TCP options, or the Unix socket used instead.
+    pub(crate) sockets: SocketOptions,
+    /// Speak h2 on every connection, whatever ALPN said (`http2_prior_knowledge`).
+    pub(crate) h2_prior_knowledge: bool,
+}
+
 impl Connector {
-    pub(crate) fn new(
-        tls: TlsConfig,
-        connect_timeout: Option<Duration>,
-        versions: Option<VersionRange>,
-        tls_info: bool,
-        proxies: Option<Arc<Proxies>>,
-        resolver: Resolver,
-        sockets: &SocketOptions,
-        h2_prior_knowledge: bool,
-    ) -> Connector {
-        let http = sockets.tcp(resolver);
+    /// `versions`: the configured TLS versions, to name when a handshake fails over them
+    /// (`None` for a preconfigured rustls configuration, which has its own).
+    pub(crate) fn new(tls: TlsConfig, versions: Option<VersionRange>, dial: &Dial) -> Connector {
+        let Dial {
+            connect_timeout,
+            tls_info,
+            ref proxies,
+            ref resolver,
+            ref sockets,
+            h2_prior_knowledge,
+        } = *dial;
+        let http = sockets.tcp(resolver.clone());
         let (https, tls_unavailable) = match tls {
             TlsConfig::Ready(config) => {
                 let mut handshaking = http.clone();
@@ -99,7 +120,7 @@ impl Connector {
         Connector {
             https,
             http,
-            proxies,
+            proxies: proxies.clone(),
             tls_unavailable,
             connect_timeout,
             versions,
