@@ -15,6 +15,10 @@
 //! environment variables), and a decoded body's memory (`tests/decode_bomb.rs`, which
 //! measures the whole process's RSS).
 
+// `reqwest_port` is reqwest code as written: here `reqwest` names wireline, as the Cargo line
+// `reqwest = { package = "wireline", … }` would.
+extern crate wireline as reqwest;
+
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -27,7 +31,10 @@ mod multipart;
 mod pool;
 mod proxy;
 mod redirect;
+// Its Cargo line asks for reqwest's `cookies` feature.
 mod requests;
+#[cfg(feature = "cookies")]
+mod reqwest_port;
 mod responses;
 mod retry_policy;
 #[cfg(target_os = "linux")]
