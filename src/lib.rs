@@ -524,7 +524,33 @@ pub mod fuzzing {
 }
 
 pub use body::Body;
-pub use client::{Client, ClientBuilder, RequestBuilder};
+pub use client::{Client, RequestBuilder};
+
+/// Settings for a [`Client`]. Each method takes and returns the builder by value, so
+/// `builder = builder.timeout(d)` works; [`build`](ClientBuilder::build) turns the settings
+/// into the TLS configuration, the connector and the pool, and reports any invalid one.
+/// (It is [`builder::ClientBuilder`] for the async [`Client`]: the blocking client's
+/// builder has the same settings.)
+///
+/// ```
+/// # fn run() -> wireline::Result<()> {
+/// use std::time::Duration;
+/// let client = wireline::Client::builder()
+///     .timeout(Duration::from_secs(30))
+///     .connect_timeout(Duration::from_secs(5))
+///     .min_tls_version(wireline::TlsVersion::TLS_1_3)
+///     .user_agent("my-app/1.0")
+///     .build()?;
+/// # Ok(()) }
+/// ```
+pub type ClientBuilder = builder::ClientBuilder<Client>;
+
+/// The client builder, one type for both kinds of client: [`ClientBuilder`] for the async
+/// [`Client`], and the blocking client's builder (the `blocking` Cargo feature), so every
+/// setting is the same method on both.
+pub mod builder {
+    pub use crate::client::ClientBuilder;
+}
 pub use connect::dns;
 #[cfg(unix)]
 pub use connect::socket::UnixSocketProvider;
