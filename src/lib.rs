@@ -488,6 +488,8 @@
 // The rooms, in the order a request passes through them (docs/architecture.md): what a
 // user calls, one request's loop, one attempt through the pool, the pool, the connector,
 // TLS. Each room imports only from the rooms below it.
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 
 mod body;
@@ -600,8 +602,9 @@ mod tests {
 
     /// The rooms of `src/`, from the top of the data path to the bottom (as
     /// docs/architecture.md draws them); the last five are the vocabulary every room uses.
-    const ROOMS: [&str; 18] = [
+    const ROOMS: [&str; 19] = [
         "lib",
+        "blocking",
         "client",
         "request",
         "response",
