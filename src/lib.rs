@@ -25,6 +25,18 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Without an async runtime, as with requests, the [blocking client][blocking] (the
+//! `blocking` Cargo feature) has the same settings and calls, without the `.await`s:
+//! `wireline::blocking::get(url)?.text()?`.
+//!
+// Without the feature the module doesn't exist: the link points at docs.rs' build (every
+// feature on).
+#![cfg_attr(feature = "blocking", doc = "[blocking]: crate::blocking")]
+#![cfg_attr(
+    not(feature = "blocking"),
+    doc = "[blocking]: https://docs.rs/wireline/latest/wireline/blocking/index.html"
+)]
+//!
 //! ## What is built in
 //! - **TLS**: the system's root certificates (loaded once per process, shared by every
 //!   client), a CA file ([`ClientBuilder::ca_file`]), extra roots
@@ -483,11 +495,14 @@
 //! tests play, with each choice and limit.
 //!
 //! ## Runtime
-//! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this).
+//! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this). The
+//! blocking client brings its own runtime, on a thread of its own.
 
 // The rooms, in the order a request passes through them (docs/architecture.md): what a
 // user calls, one request's loop, one attempt through the pool, the pool, the connector,
-// TLS. Each room imports only from the rooms below it.
+// TLS. Each room imports only from the rooms below it. (`blocking` is the top room, but
+// is declared after `client` so that the builders' docs show the async client's own
+// methods first, and links to `ClientBuilder::build` land on the async client's.)
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod client;

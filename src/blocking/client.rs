@@ -188,6 +188,8 @@ pub(super) fn ran_out(limit: Option<Duration>, awaited: &str, url: Option<&Url>)
     }
 }
 
+/// The blocking client's own: `new`, `build` (which returns a blocking [`Client`]) and
+/// `timeout` (reqwest's blocking one).
 impl ClientBuilder {
     /// The default settings (same as [`Client::builder`]): the async client's, and a
     /// [`timeout`](Self::timeout) of 30 s.
@@ -228,6 +230,7 @@ impl Default for ClientBuilder {
     }
 }
 
+/// The blocking client's `send`, which waits for the response.
 impl RequestBuilder {
     /// Sends the request and waits for the response head (the body is read later), within
     /// the client's [`timeout`](ClientBuilder::timeout).
@@ -259,6 +262,7 @@ mod tests {
     fn the_timeout_is_30_s_unless_set_and_none_turns_it_off() {
         assert_eq!(timeout_of(ClientBuilder::new()), Some(DEFAULT_TIMEOUT));
         assert_eq!(timeout_of(Client::builder()), Some(DEFAULT_TIMEOUT));
+        assert_eq!(timeout_of(ClientBuilder::default()), Some(DEFAULT_TIMEOUT));
         let two = Duration::from_secs(2);
         assert_eq!(timeout_of(Client::builder().timeout(two)), Some(two));
         assert_eq!(timeout_of(Client::builder().timeout(None)), None);

@@ -32,6 +32,7 @@ use crate::tls::{
     Verification,
 };
 
+/// The async client's own: `new`, `build` (which returns a [`Client`]), and below, `timeout`.
 impl ClientBuilder<Client> {
     /// The default settings (same as [`Client::builder`]).
     pub fn new() -> Self {
@@ -46,6 +47,7 @@ impl ClientBuilder<Client> {
     }
 }
 
+/// Every setting, for both kinds of client.
 impl<C> ClientBuilder<C> {
     /// The default settings, for each kind of client's `new`.
     pub(crate) fn defaults() -> Self {
@@ -312,12 +314,13 @@ impl<C> ClientBuilder<C> {
     }
 }
 
+/// The async client's own `timeout`.
 impl ClientBuilder<Client> {
     // Timeouts (timeouts.rs) ----------------------------------------------------------------
     /// A timeout for each request as a whole: connecting, sending, redirects, retries and
     /// reading the body (default: none). A request's own
     /// [`timeout`](crate::RequestBuilder::timeout) overrides it. (The blocking client's
-    /// `timeout` differs, as in reqwest: see [`crate::blocking`].)
+    /// `timeout` is reqwest's blocking one: a limit on each wait, 30 s by default.)
     ///
     /// ```
     /// # use std::time::Duration;
@@ -328,6 +331,7 @@ impl ClientBuilder<Client> {
     }
 }
 
+/// Every setting, for both kinds of client (continued).
 impl<C> ClientBuilder<C> {
     /// A timeout for opening a connection: TCP connect, any proxy tunnel and TLS handshake
     /// together (default: none). Running out is both `is_timeout` and `is_connect`.

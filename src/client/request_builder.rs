@@ -42,6 +42,7 @@ pub struct RequestBuilder<C = Client> {
     request: Result<Request>,
 }
 
+/// Every method but `send`, for both kinds of client.
 impl<C> RequestBuilder<C> {
     pub(crate) fn new(client: C, method: Method, url: impl IntoUrl) -> Self {
         let request = url.into_request_url().map(|(url, auth)| {
@@ -345,6 +346,7 @@ impl<C> RequestBuilder<C> {
     }
 }
 
+/// The async client's `send`, a future.
 impl RequestBuilder<Client> {
     /// Sends the request and waits for the response head (the body is read later).
     pub fn send(self) -> impl Future<Output = Result<Response>> + Send + 'static {

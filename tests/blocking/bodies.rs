@@ -183,3 +183,28 @@ fn a_reader_that_fails_fails_the_request_with_its_error() {
         assert!(chain.contains("the tape snapped"), "{chain}");
     });
 }
+
+#[cfg(feature = "multipart")]
+#[test]
+fn a_multipart_form_sends_a_file_part_read_as_it_is_sent() {
+    use wireline::multipart::{Form, Part};
+    let server = serve(http_server(echo_router()));
+    within_bound(move || {
+        let path = write_temp("a.txt", "the file's text");
+        let file = std::fs::File::open(&path).unwrap();
+        let form = Form::new()
+            .text("kind", "note")
+            .part("f", Part::stream(file).file_name("a.txt"));
+        let resp = blocking::Client::new()
+            .post(server.url("/echo"))
+            .multipart(form)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let sent = &server.requests()[0];
+        let body = String::from_utf8_lossy(&sent.body);
+        assert!(body.contains("name=\"f\"; filename=\"a.txt\""), "{body}");
+        assert!(body.contains("\r\n\r\nthe file's text\r\n"), "{body}");
+        assert!(body.contains("\r\n\r\nnote\r\n"), "{body}");
+    });
+}
