@@ -173,6 +173,23 @@ mod tests {
     }
 
     #[test]
+    fn a_socks_proxy_without_a_port_is_on_1080_and_keeps_its_login() {
+        let proxies = env_proxies(&[("ALL_PROXY", "socks5h://u:p%20w@s")]);
+        assert_eq!(routed(&proxies, "https://example.com/"), "s:1080");
+        let route = proxies
+            .route(&"http://example.com/".parse().unwrap())
+            .unwrap()
+            .unwrap();
+        // An HTTP proxy's `Proxy-Authorization` it is not.
+        assert!(route.auth.is_none());
+        #[cfg(feature = "socks")]
+        {
+            let login = route.login.unwrap();
+            assert_eq!((login.user.as_str(), login.password.as_str()), ("u", "p w"));
+        }
+    }
+
+    #[test]
     fn no_proxy_rules() {
         let proxies = env_proxies(&[
             ("HTTP_PROXY", "http://p:1"),

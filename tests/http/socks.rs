@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use crate::support::{
-    bounded, echo_router, http_server, https_server, socks_server, trusting_test_ca, ServerOptions,
-    SocksOptions, SocksServer, SocksTarget,
+    bounded, echo_router, http_server, https_server, silent_server, socks_server, trusting_test_ca,
+    ServerOptions, SocksOptions, SocksServer, SocksTarget,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wireline::dns::{Addrs, Name, Resolve, Resolving};
@@ -90,9 +90,6 @@ async fn socks5h_sends_the_host_name_and_socks5_the_address_the_client_resolved(
     let seen = origin.requests();
     assert_eq!(seen.len(), 4);
     assert!(seen.iter().all(|r| r.uri == "/echo"), "{seen:?}");
-    assert!(seen
-        .iter()
-        .all(|r| r.headers.get("proxy-authorization").is_none()));
 }
 
 #[tokio::test]
@@ -164,7 +161,19 @@ async fn socks5_credentials_come_from_the_url_or_basic_auth() {
         .requests()
         .iter()
         .all(|r| r.login == Some(pair.clone())));
-    assert_eq!(origin.requests().len(), 2);
+    // They stay in the SOCKS handshake: the server gets the request as sent direct.
+    let seen = origin.requests();
+    assert_eq!(seen.len(), 2);
+    for request in &seen {
+        assert!(
+            request.headers.get("proxy-authorization").is_none(),
+            "{request:?}"
+        );
+        assert!(
+            request.headers.get("authorization").is_none(),
+            "{request:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -380,6 +389,28 @@ async fn an_unreachable_socks_proxy_is_a_connect_error_naming_it() {
     assert!(
         format!("{default:?}").contains("127.0.0.1:1080"),
         "{default:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_socks_proxy_that_never_answers_is_cut_off_by_connect_timeout() {
+    let silent = silent_server().await;
+    let client = Client::builder()
+        .proxy(Proxy::all(format!("socks5h://{}", silent.addr)).unwrap())
+        .connect_timeout(std::time::Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = get(&client, "http://origin.test/").await.unwrap_err();
+    assert!(err.is_timeout() && err.is_connect(), "{err}");
+    assert!(
+        err.to_string().contains("connect timeout of 200ms"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
     );
 }
 
