@@ -243,8 +243,13 @@ impl Connector {
     /// one, or a connection to `dst` through a SOCKS proxy for either.
     fn through(&self, route: Route, dst: &Uri) -> tunnel::Opening {
         #[cfg(feature = "socks")]
-        if route.is_socks() {
-            return socks::connect(&self.http, &self.resolver, route, dst);
+        if let crate::proxy::Protocol::Socks {
+            version,
+            remote_dns,
+        } = route.protocol
+        {
+            let socks = (version, remote_dns);
+            return socks::connect(&self.http, &self.resolver, socks, route, dst);
         }
         match dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
             true => tunnel::tunnel(&self.http, route, dst, self.user_agent.as_ref()),

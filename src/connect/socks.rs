@@ -17,24 +17,19 @@ use super::tunnel::{Heard, Observed, Opening, ProxyError};
 use super::Handoff;
 use crate::connect::dns::Resolver;
 use crate::error::BoxError;
-use crate::proxy::{Protocol, Route, SocksVersion};
+use crate::proxy::{Route, SocksVersion};
 
-/// Opens a connection to `dst` through the SOCKS proxy of `route`: TCP to the proxy, the
-/// handshake, and what comes back carries bytes to and from `dst` itself (TLS, for an
-/// `https://` URL, runs on it as on a direct connection).
+/// Opens a connection to `dst` through the SOCKS proxy of `route` (`version`; the proxy
+/// resolves names when `remote_dns`): TCP to the proxy, the handshake, and what comes back
+/// carries bytes to and from `dst` itself (TLS, for an `https://` URL, runs on it as on a
+/// direct connection).
 pub(crate) fn connect(
     http: &HttpConnector<Resolver>,
     resolver: &Resolver,
+    (version, remote_dns): (SocksVersion, bool),
     route: Route,
     dst: &Uri,
 ) -> Opening {
-    let Protocol::Socks {
-        version,
-        remote_dns,
-    } = route.protocol
-    else {
-        unreachable!("socks::connect is only called for SOCKS routes");
-    };
     let mut http = http.clone();
     let resolver = resolver.clone();
     let dst = dst.clone();
@@ -54,10 +49,18 @@ pub(crate) fn connect(
             port: dst.port_u16(),
             default_port,
         };
-        if version == SocksVersion::V4 && route.login.is_some() {
-            let why = "SOCKS4 takes no password (Proxy::basic_auth, or user:password@ in the \
-                       proxy URL): use socks5:// or socks5h:// for a proxy that needs one";
-            return Err(fail(asked.shown(), why.to_owned()));
+        match (&route.login, version) {
+            (Some(_), SocksVersion::V4) => {
+                let why = "SOCKS4 takes no password (Proxy::basic_auth, or user:password@ in \
+                           the proxy URL): use socks5:// or socks5h:// for a proxy that needs \
+                           one";
+                return Err(fail(asked.shown(), why.to_owned()));
+            }
+            (Some(login), _) if login.user.len() > 255 || login.password.len() > 255 => {
+                let why = "SOCKS5 carries a user name and a password of at most 255 bytes each";
+                return Err(fail(asked.shown(), why.to_owned()));
+            }
+            _ => {}
         }
         // What the proxy is asked for: the name, or the address found here.
         let target = match host.parse::<IpAddr>() {

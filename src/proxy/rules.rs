@@ -133,7 +133,7 @@ impl Route {
     fn new(
         rule: &Rule,
         proxy: Uri,
-        url_auth: Option<&HeaderValue>,
+        url_auth: Option<HeaderValue>,
         url_login: Option<Login>,
     ) -> Route {
         #[cfg(not(feature = "socks"))]
@@ -145,7 +145,7 @@ impl Route {
             proxy,
             protocol,
             auth: match http {
-                true => rule.http_auth.clone().or_else(|| url_auth.cloned()),
+                true => rule.http_auth.clone().or(url_auth),
                 false => None,
             },
             #[cfg(feature = "socks")]
@@ -267,7 +267,8 @@ impl Proxies {
                             password: password.to_owned(),
                         });
                         let proxy = intercept.uri().clone();
-                        return Ok(Some(Route::new(rule, proxy, intercept.basic_auth(), login)));
+                        let auth = intercept.basic_auth().cloned();
+                        return Ok(Some(Route::new(rule, proxy, auth, login)));
                     }
                 }
                 Target::Custom { custom, bypass } => {
@@ -288,7 +289,8 @@ impl Proxies {
                             let uri = proxy.url.as_str().parse().map_err(|e| {
                                 format!("the proxy Proxy::custom gave for {asked}: {e}")
                             })?;
-                            return Ok(Some(Route::new(rule, uri, None, proxy.login)));
+                            let auth = proxy.login.as_ref().map(Login::basic);
+                            return Ok(Some(Route::new(rule, uri, auth, proxy.login)));
                         }
                     }
                 }
@@ -464,6 +466,13 @@ mod tests {
         assert_eq!(
             forwarded(&proxies, "http://a.test/")[PROXY_AUTHORIZATION],
             "Basic dTpwdw=="
+        );
+        // Without basic_auth, the credentials of the URL it gives.
+        let from_url = Proxy::custom(|_| Some("http://al%40ice:pw@p:1"));
+        let from_url = Proxies::new(&[from_url], false).unwrap();
+        assert_eq!(
+            forwarded(&from_url, "http://a.test/")[PROXY_AUTHORIZATION],
+            "Basic YWxAaWNlOnB3"
         );
         let err = proxies
             .route(&"https://bad.test/".parse().unwrap())

@@ -206,6 +206,15 @@ async fn a_refused_socks5_login_says_so_and_names_the_proxy() {
     assert!(err.to_string().contains("requires authentication"), "{err}");
     assert!(proxy.requests().is_empty());
     assert_eq!(origin.accepts(), 0);
+
+    // Longer than SOCKS5 can carry: refused before the proxy is asked.
+    let accepts = proxy.accepts();
+    let long = Proxy::all(proxy.url("socks5h"))
+        .unwrap()
+        .basic_auth("alice", &"x".repeat(256));
+    let err = get(&through(long), &origin.url("/")).await.unwrap_err();
+    assert!(err.to_string().contains("at most 255 bytes"), "{err}");
+    assert_eq!(proxy.accepts(), accepts);
 }
 
 #[tokio::test]
