@@ -26,13 +26,14 @@ mod support;
 mod cookies;
 mod decode;
 mod dns;
+mod middleware;
 #[cfg(feature = "multipart")]
 mod multipart;
 mod pool;
 mod proxy;
 mod redirect;
-// Its Cargo line asks for reqwest's `cookies` feature.
 mod requests;
+// Its Cargo line asks for reqwest's `cookies` feature.
 #[cfg(feature = "cookies")]
 mod reqwest_port;
 mod responses;
