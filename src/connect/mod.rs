@@ -38,9 +38,14 @@ use crate::tls::{TlsConfig, VersionRange};
 type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
 type Connecting = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
 
-/// What the pool calls to open a connection.
+/// What the pool calls to open a connection. hyper-util clones it for every request that
+/// might need a new connection, even one that then finds an idle one, so its state sits
+/// behind one `Arc` and a clone is one reference count.
 #[derive(Clone)]
-pub(crate) struct Connector {
+pub(crate) struct Connector(Arc<Dialer>);
+
+/// The connector's state, shared by its clones.
+struct Dialer {
     /// `None` when https is impossible (see `tls_unavailable`).
     https: Option<Https>,
     http: HttpConnector<Resolver>,
@@ -129,7 +134,7 @@ impl Connector {
             }
             TlsConfig::Unavailable(problem) => (None, Some(problem)),
         };
-        Connector {
+        Connector(Arc::new(Dialer {
             https,
             http,
             proxies: proxies.clone(),
@@ -148,7 +153,7 @@ impl Connector {
             unix_socket: sockets.unix_socket.clone(),
             #[cfg(feature = "fuzzing")]
             transport: None,
-        }
+        }))
     }
 
     #[cfg(feature = "fuzzing")]
@@ -156,7 +161,9 @@ impl Connector {
         mut self,
         transport: Option<crate::connect::memory::Transport>,
     ) -> Self {
-        self.transport = transport;
+        Arc::get_mut(&mut self.0)
+            .expect("set before the connector is shared")
+            .transport = transport;
         self
     }
 }
@@ -172,6 +179,13 @@ impl Service<Uri> for Connector {
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
+        self.0.dial(dst)
+    }
+}
+
+impl Dialer {
+    /// Opens a connection to `dst`: directly, through a proxy, or over the Unix socket.
+    fn dial(&self, dst: Uri) -> Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>> {
         #[cfg(feature = "fuzzing")]
         if let Some(transport) = &self.transport {
             let opened = transport.open(&dst);
@@ -198,9 +212,11 @@ impl Service<Uri> for Connector {
         };
         // Whether hyper-util must send requests in absolute form, to a proxy.
         let forwarded = !is_https && route.as_ref().is_some_and(|r| !r.is_socks());
-        let connecting: Connecting = match (is_https, route, &mut self.https) {
+        // The inner connectors are cloned to be called (they take `&mut`): only when a
+        // connection is opened, not for each clone of the connector.
+        let connecting: Connecting = match (is_https, route, &self.https) {
             (false, None, _) => {
-                let tcp = self.http.call(dst);
+                let tcp = self.http.clone().call(dst);
                 Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
             }
             (false, Some(route), _) => {
@@ -208,7 +224,7 @@ impl Service<Uri> for Connector {
                 Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
             }
             (true, None, Some(https)) if self.nodelay_after_handshake => {
-                let handshake = https.connector.call(dst);
+                let handshake = https.connector.clone().call(dst);
                 Box::pin(async move {
                     let stream = handshake.await?;
                     if let MaybeHttpsStream::Https(tls) = &stream {
@@ -217,7 +233,7 @@ impl Service<Uri> for Connector {
                     Ok(stream)
                 })
             }
-            (true, None, Some(https)) => https.connector.call(dst),
+            (true, None, Some(https)) => https.connector.clone().call(dst),
             (true, Some(route), Some(https)) => {
                 let config = https.config.clone();
                 let tunnel = self.through(route, &dst);
@@ -235,9 +251,7 @@ impl Service<Uri> for Connector {
         };
         self.finish(connecting, host, forwarded, dial)
     }
-}
 
-impl Connector {
     /// A TCP connection for `dst` through the proxy of `route`: to an HTTP proxy for an
     /// `http://` URL (requests go in absolute form), a tunnel to `dst` for an `https://`
     /// one, or a connection to `dst` through a SOCKS proxy for either.
@@ -302,7 +316,7 @@ impl Connector {
     /// certificate for the URL's host, as over TCP).
     #[cfg(unix)]
     fn unix(
-        &mut self,
+        &self,
         path: Arc<std::path::Path>,
         dst: Uri,
     ) -> Pin<Box<dyn Future<Output = Result<UnixStream, BoxError>> + Send>> {

@@ -16,6 +16,10 @@
 //! environment variables), and a decoded body's memory (`tests/decode_bomb.rs`, which
 //! measures the whole process's RSS).
 
+// `reqwest_port` is reqwest code as written: here `reqwest` names wireline, as the Cargo line
+// `reqwest = { package = "wireline", … }` would.
+extern crate wireline as reqwest;
+
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -23,12 +27,16 @@ mod support;
 mod cookies;
 mod decode;
 mod dns;
+mod middleware;
 #[cfg(feature = "multipart")]
 mod multipart;
 mod pool;
 mod proxy;
 mod redirect;
 mod requests;
+// Its Cargo line asks for reqwest's `cookies` feature.
+#[cfg(feature = "cookies")]
+mod reqwest_port;
 mod responses;
 mod retry_policy;
 #[cfg(target_os = "linux")]
