@@ -32,6 +32,7 @@ mod middleware;
 mod multipart;
 mod pool;
 mod proxy;
+mod proxy_options;
 mod redirect;
 mod requests;
 // Its Cargo line asks for reqwest's `cookies` feature.
