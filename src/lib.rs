@@ -339,6 +339,12 @@
 //! the request, and the server is verified exactly as without a proxy (every TLS setting
 //! applies, [`TlsOptions`] included) and never sees the proxy's credentials.
 //!
+//! What the proxy is sent besides, as reqwest sends it: the client's `User-Agent` on the
+//! `CONNECT`, and the headers of [`Proxy::headers`] on the `CONNECT` and with each
+//! `http://` request (replacing the client's `User-Agent` if they have one);
+//! [`Proxy::custom_http_auth`] sets the whole `Proxy-Authorization` value, a token for
+//! instance.
+//!
 //! By default [`build`](ClientBuilder::build) (and [`Client::new`]) reads the variables
 //! curl and most tools read, upper case first, then lower case:
 //!
@@ -352,11 +358,13 @@
 //! Two exceptions, both Go's rules: `localhost`, names under it and loopback addresses
 //! never go through the environment's proxy, which couldn't reach them; and in a CGI
 //! program (`REQUEST_METHOD` set) `HTTP_PROXY` is ignored, since a request's `Proxy:`
-//! header arrives there as that variable ("httpoxy"). Only `http://` proxies are
-//! supported; a request that would go through another kind fails, saying so.
+//! header arrives there as that variable ("httpoxy"). A request that would go through a
+//! proxy wireline can't use (`https://`, or SOCKS without the `socks` feature) fails,
+//! saying so.
 //!
 //! Proxies given to the builder replace the environment's; several are tried in order,
-//! and [`ClientBuilder::no_proxy`] turns proxies off:
+//! and [`ClientBuilder::no_proxy`] turns proxies off. [`Proxy::custom`] chooses one per
+//! destination with a function of your own:
 //!
 //! ```
 //! # fn run() -> wireline::Result<()> {
@@ -371,11 +379,42 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ### SOCKS
+//! With the `socks` Cargo feature (reqwest's name), a proxy URL may be a SOCKS one, given
+//! to [`Proxy`] or in the variables above (`ALL_PROXY=socks5h://127.0.0.1:1080`):
+//!
+//! | scheme | the destination's name is resolved by |
+//! |---|---|
+//! | `socks5h://` | the proxy (the name is sent, and never looked up here) |
+//! | `socks5://` | the client, with its own resolver ([`resolve`](ClientBuilder::resolve) overrides and [`dns_resolver`](ClientBuilder::dns_resolver) included); the first address is sent |
+//! | `socks4a://` | the proxy |
+//! | `socks4://` | the client, as for `socks5://`; the first IPv4 address is sent |
+//!
+//! The port is 1080 unless the URL gives one. SOCKS5 takes the user and password of the
+//! URL (`socks5h://user:password@host`) or of [`Proxy::basic_auth`]; SOCKS4 carries no
+//! password (credentials fail the request, saying so) and no IPv6 address. Through a
+//! SOCKS proxy, an `http://` request goes as it would to the server, and an `https://`
+//! one gets TLS to the server through it, verified for the URL's host exactly as without
+//! a proxy. [`Proxy::headers`] and [`Proxy::custom_http_auth`] are for HTTP proxies only.
+//!
+//! ```
+//! # fn run() -> wireline::Result<()> {
+//! # #[cfg(feature = "socks")] {
+//! let client = wireline::Client::builder()
+//!     .proxy(wireline::Proxy::all("socks5h://user:password@127.0.0.1:1080")?)
+//!     .build()?;
+//! # }
+//! # Ok(()) }
+//! ```
+//!
+//! ### Failures
 //! A proxy that can't be reached is an [`is_connect`](Error::is_connect) error naming it;
 //! one that refuses the tunnel is an [`ErrorKind::ProxyTunnel`] error with its status
-//! (407 when it wants credentials or refused them). [`Error::is_proxy`] tells both from
-//! the server's own failures. An `http://` request gets the proxy's refusal as its
-//! response, as with curl. [`Response::remote_addr`] is the proxy's address.
+//! (407 when it wants credentials or refused them). A SOCKS proxy that refuses the
+//! connection is an [`ErrorKind::Connect`] error naming it and saying why: its reply code
+//! in words, or the user and password it refused. [`Error::is_proxy`] tells all of these
+//! from the server's own failures. An `http://` request gets an HTTP proxy's refusal as
+//! its response, as with curl. [`Response::remote_addr`] is the proxy's address.
 //!
 //! ## Name resolution and sockets
 //! Host names go to the system's resolver, unless [`resolve`](ClientBuilder::resolve) or
@@ -480,7 +519,7 @@ pub use connect::dns;
 pub use connect::socket::UnixSocketProvider;
 pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
-pub use proxy::{NoProxy, Proxy};
+pub use proxy::{IntoProxy, NoProxy, Proxy};
 pub use request::Request;
 pub use response::{Response, Upgraded};
 pub use tls::{

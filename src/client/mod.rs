@@ -442,6 +442,7 @@ impl Client {
                 tls_info: settings.tls_info,
                 proxies: proxies.clone(),
                 resolver,
+                user_agent: settings.default_headers.get(USER_AGENT).cloned(),
                 sockets: settings.sockets,
                 h2_prior_knowledge: settings.tls.alpn == Alpn::H2,
             },

@@ -7,9 +7,10 @@
 //! `tests/http.rs`, the others kept their file names.
 //!
 //! `cookies` and `multipart` need their features, so their `mod` lines are behind the same
-//! `cfg` (they were `required-features` binaries). The 1 GiB upload measurement is
-//! `#[ignore]`d and run alone (`upload::`): no other ignored test is in this binary, so
-//! `--ignored` runs it with nothing beside it to blur its peak RSS.
+//! `cfg` (they were `required-features` binaries); so does `socks`, the SOCKS proxies.
+//! The 1 GiB upload measurement is `#[ignore]`d and run alone (`upload::`): no other
+//! ignored test is in this binary, so `--ignored` runs it with nothing beside it to blur
+//! its peak RSS.
 //!
 //! Not here: the environment's proxies (`tests/proxy_env.rs`, which sets the process's
 //! environment variables), and a decoded body's memory (`tests/decode_bomb.rs`, which
@@ -31,6 +32,7 @@ mod middleware;
 mod multipart;
 mod pool;
 mod proxy;
+mod proxy_options;
 mod redirect;
 mod requests;
 // Its Cargo line asks for reqwest's `cookies` feature.
@@ -40,6 +42,8 @@ mod responses;
 mod retry_policy;
 #[cfg(target_os = "linux")]
 mod sockets;
+#[cfg(feature = "socks")]
+mod socks;
 mod upgrade;
 mod upload;
 mod versions;
