@@ -60,7 +60,8 @@ pub enum ErrorKind {
     /// The host name did not resolve. `is_connect()` is true for it too.
     Dns,
     /// The TCP connection could not be opened (refused, unreachable…), to the server or to
-    /// its proxy.
+    /// its proxy, or a SOCKS proxy did not open the connection through it (its reply
+    /// code, or the credentials it refused, in the message; `is_proxy()` is true then).
     Connect,
     /// The proxy did not open a tunnel to an `https://` URL: it answered the `CONNECT`
     /// with this status instead of 200. `407 Proxy Authentication Required` means the
@@ -325,9 +326,11 @@ impl Error {
             )
     }
 
-    /// True when the failure was the proxy's: it could not be resolved or reached, or it
-    /// did not open the tunnel to an `https://` URL
-    /// ([`ErrorKind::ProxyTunnel`]). The message names the proxy.
+    /// True when the failure was the proxy's: it could not be resolved or reached, it
+    /// did not open the tunnel to an `https://` URL ([`ErrorKind::ProxyTunnel`]), a SOCKS
+    /// proxy did not open the connection ([`ErrorKind::Connect`], saying why), or the
+    /// function of [`Proxy::custom`](crate::Proxy::custom) gave a URL that can't be used
+    /// ([`ErrorKind::Builder`]). The message names the proxy.
     ///
     /// ```
     /// # async fn run() -> wireline::Result<()> {

@@ -8,8 +8,12 @@ use url::Url;
 
 use crate::error::{Error, Result};
 
-mod sealed {
-    pub trait Sealed {}
+pub(crate) mod sealed {
+    /// Only the crate's types are `IntoUrl` (and so `IntoProxy`).
+    pub trait Sealed {
+        /// The URL as given, before any check: a proxy URL may have another scheme.
+        fn given(&self) -> &str;
+    }
 }
 
 /// A value usable as a request URL: `&str`, `String` or [`Url`].
@@ -21,35 +25,55 @@ pub trait IntoUrl: sealed::Sealed {
     fn into_request_url(self) -> Result<(Url, Option<HeaderValue>)>;
 }
 
-impl sealed::Sealed for &str {}
+impl sealed::Sealed for &str {
+    fn given(&self) -> &str {
+        self
+    }
+}
 impl IntoUrl for &str {
     fn into_request_url(self) -> Result<(Url, Option<HeaderValue>)> {
         parse_url(self)
     }
 }
 
-impl sealed::Sealed for &String {}
+impl sealed::Sealed for &String {
+    fn given(&self) -> &str {
+        self
+    }
+}
 impl IntoUrl for &String {
     fn into_request_url(self) -> Result<(Url, Option<HeaderValue>)> {
         parse_url(self)
     }
 }
 
-impl sealed::Sealed for String {}
+impl sealed::Sealed for String {
+    fn given(&self) -> &str {
+        self
+    }
+}
 impl IntoUrl for String {
     fn into_request_url(self) -> Result<(Url, Option<HeaderValue>)> {
         parse_url(&self)
     }
 }
 
-impl sealed::Sealed for Url {}
+impl sealed::Sealed for Url {
+    fn given(&self) -> &str {
+        self.as_str()
+    }
+}
 impl IntoUrl for Url {
     fn into_request_url(self) -> Result<(Url, Option<HeaderValue>)> {
         check_url(self)
     }
 }
 
-impl sealed::Sealed for &Url {}
+impl sealed::Sealed for &Url {
+    fn given(&self) -> &str {
+        self.as_str()
+    }
+}
 impl IntoUrl for &Url {
     fn into_request_url(self) -> Result<(Url, Option<HeaderValue>)> {
         check_url(self.clone())

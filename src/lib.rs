@@ -166,22 +166,15 @@
 //!
 //! ```no_run
 //! # async fn run(urls: Vec<String>) -> wireline::Result<()> {
-//! use std::sync::Arc;
-//! use tokio::sync::Semaphore;
+//! use futures_util::{stream, StreamExt};
 //!
 //! let client = wireline::Client::builder().pool_max_idle_per_host(8).build()?;
-//! let in_flight = Arc::new(Semaphore::new(8));
-//! let mut tasks = tokio::task::JoinSet::new();
-//! for url in urls {
-//!     let (client, in_flight) = (client.clone(), in_flight.clone());
-//!     tasks.spawn(async move {
-//!         let _permit = in_flight.acquire_owned().await.expect("never closed");
-//!         client.get(&url).send().await?.bytes().await
-//!     });
-//! }
-//! while let Some(done) = tasks.join_next().await {
-//!     done.expect("no panic")?;
-//! }
+//! let fetch = |url: String| {
+//!     let client = client.clone();
+//!     async move { client.get(url).send().await?.bytes().await }
+//! };
+//! // At most 8 requests, and so 8 sockets, at a time.
+//! let bodies: Vec<_> = stream::iter(urls).map(fetch).buffer_unordered(8).collect().await;
 //! # Ok(()) }
 //! ```
 //!
@@ -240,57 +233,28 @@
 //!
 //! ## Retries
 //! A client retries nothing unless given a [`retry::Policy`] (the stale-connection resend
-//! above aside). With one, a request is sent again when it could not connect, when its
-//! connection was lost before any byte of the response, or when the response's status is
-//! in the policy's list (429, 502, 503 and 504 by default), up to
-//! [`max_retries`](retry::Policy::max_retries) times (default 2):
-//!
-//! - **Only what is safe to send twice**: once the server may have seen a request, it is
-//!   retried only for GET, HEAD, OPTIONS, TRACE, PUT and DELETE, or with an
-//!   `Idempotency-Key` header, or with
-//!   [`retry_non_idempotent(true)`](retry::Policy::retry_non_idempotent). A request that
-//!   never left (connection refused, DNS failure, `connect_timeout`) is retried whatever
-//!   its method. A streamed body is never sent twice.
-//! - **Waits that spread out**: exponential backoff with full jitter, a random wait up
-//!   to 100 ms, 200 ms, 400 ms… (at most 20 s; [`backoff`](retry::Policy::backoff)).
-//!   A 429 or 503 with `Retry-After` (seconds or an HTTP date) sets the wait instead, cut
-//!   to [`max_retry_after`](retry::Policy::max_retry_after) (30 s).
-//! - **Within the timeout**: [`ClientBuilder::timeout`] bounds all attempts and waits
-//!   together; a retry that could not start before it is not made, and the last
-//!   response or error is returned at once.
-//! - **Within a budget**: the client's requests share a token bucket
-//!   ([`retry::Budget`]; 10 tokens, one per retry, 0.2 back per success), so when a
-//!   server fails everyone, retries add about 20% to its load instead of tripling it.
-//! - **The last word is the server's**: when the retries run out on a status, the last
-//!   response is returned, not an error (as urllib3 with `raise_on_status=False`); call
-//!   [`Response::error_for_status`] for an error. When they run out on a failure, the
-//!   error says how many attempts were made and why no other was.
+//! above aside). With one, a request that could not connect, lost its connection before
+//! any byte of the response, or got a status in the policy's list (429, 502, 503, 504) is
+//! sent again, up to [`max_retries`](retry::Policy::max_retries) times: only when it is safe
+//! to send twice (an idempotent method, an `Idempotency-Key`, or a request that never
+//! left), after a jittered exponential backoff or the server's `Retry-After`, within
+//! [`ClientBuilder::timeout`], and within a [`retry::Budget`] the client's requests share,
+//! so retries can't multiply the load on a failing server. When they run out on a status,
+//! the server's last response is returned. The [`retry`] module has the details, the
+//! comparison with reqwest, requests and curl, and reqwest 0.13's `retry::for_host`.
 //!
 //! ```no_run
 //! # async fn run() -> wireline::Result<()> {
 //! use std::time::Duration;
-//! use wireline::retry::{Budget, Policy};
+//! use wireline::retry::Policy;
 //!
 //! let client = wireline::Client::builder()
-//!     .retry(
-//!         Policy::default()
-//!             .max_retries(3)
-//!             .backoff(Duration::from_millis(250), Duration::from_secs(10))
-//!             .budget(Budget::new(20, 0.1)),
-//!     )
-//!     .timeout(Duration::from_secs(30))
+//!     .retry(Policy::default().max_retries(3))
+//!     .timeout(Duration::from_secs(30)) // all attempts and waits together
 //!     .build()?;
 //! let resp = client.get("https://example.com/api").send().await?;
-//! if resp.status() == wireline::StatusCode::SERVICE_UNAVAILABLE {
-//!     // Still unavailable after the retries: the server's last answer, headers and all.
-//!     eprintln!("retry after {:?}", resp.headers().get("retry-after"));
-//! }
 //! # Ok(()) }
 //! ```
-//!
-//! reqwest's retries have no backoff and don't read `Retry-After`; requests leaves
-//! retries to urllib3, whose backoff is off by default and which has no budget. The
-//! [`retry`] module compares them in detail.
 //!
 //! ## Cookies
 //! With the `cookies` Cargo feature (off by default, as in reqwest), a client built with
@@ -387,6 +351,12 @@
 //! the request, and the server is verified exactly as without a proxy (every TLS setting
 //! applies, [`TlsOptions`] included) and never sees the proxy's credentials.
 //!
+//! What the proxy is sent besides, as reqwest sends it: the client's `User-Agent` on the
+//! `CONNECT`, and the headers of [`Proxy::headers`] on the `CONNECT` and with each
+//! `http://` request (replacing the client's `User-Agent` if they have one);
+//! [`Proxy::custom_http_auth`] sets the whole `Proxy-Authorization` value, a token for
+//! instance.
+//!
 //! By default [`build`](ClientBuilder::build) (and [`Client::new`]) reads the variables
 //! curl and most tools read, upper case first, then lower case:
 //!
@@ -400,11 +370,13 @@
 //! Two exceptions, both Go's rules: `localhost`, names under it and loopback addresses
 //! never go through the environment's proxy, which couldn't reach them; and in a CGI
 //! program (`REQUEST_METHOD` set) `HTTP_PROXY` is ignored, since a request's `Proxy:`
-//! header arrives there as that variable ("httpoxy"). Only `http://` proxies are
-//! supported; a request that would go through another kind fails, saying so.
+//! header arrives there as that variable ("httpoxy"). A request that would go through a
+//! proxy wireline can't use (`https://`, or SOCKS without the `socks` feature) fails,
+//! saying so.
 //!
 //! Proxies given to the builder replace the environment's; several are tried in order,
-//! and [`ClientBuilder::no_proxy`] turns proxies off:
+//! and [`ClientBuilder::no_proxy`] turns proxies off. [`Proxy::custom`] chooses one per
+//! destination with a function of your own:
 //!
 //! ```
 //! # fn run() -> wireline::Result<()> {
@@ -419,42 +391,59 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ### SOCKS
+//! With the `socks` Cargo feature (reqwest's name), a proxy URL may be a SOCKS one, given
+//! to [`Proxy`] or in the variables above (`ALL_PROXY=socks5h://127.0.0.1:1080`):
+//!
+//! | scheme | the destination's name is resolved by |
+//! |---|---|
+//! | `socks5h://` | the proxy (the name is sent, and never looked up here) |
+//! | `socks5://` | the client, with its own resolver ([`resolve`](ClientBuilder::resolve) overrides and [`dns_resolver`](ClientBuilder::dns_resolver) included); the first address is sent |
+//! | `socks4a://` | the proxy |
+//! | `socks4://` | the client, as for `socks5://`; the first IPv4 address is sent |
+//!
+//! The port is 1080 unless the URL gives one. SOCKS5 takes the user and password of the
+//! URL (`socks5h://user:password@host`) or of [`Proxy::basic_auth`]; SOCKS4 carries no
+//! password (credentials fail the request, saying so) and no IPv6 address. Through a
+//! SOCKS proxy, an `http://` request goes as it would to the server, and an `https://`
+//! one gets TLS to the server through it, verified for the URL's host exactly as without
+//! a proxy. [`Proxy::headers`] and [`Proxy::custom_http_auth`] are for HTTP proxies only.
+//!
+//! ```
+//! # fn run() -> wireline::Result<()> {
+//! # #[cfg(feature = "socks")] {
+//! let client = wireline::Client::builder()
+//!     .proxy(wireline::Proxy::all("socks5h://user:password@127.0.0.1:1080")?)
+//!     .build()?;
+//! # }
+//! # Ok(()) }
+//! ```
+//!
+//! ### Failures
 //! A proxy that can't be reached is an [`is_connect`](Error::is_connect) error naming it;
 //! one that refuses the tunnel is an [`ErrorKind::ProxyTunnel`] error with its status
-//! (407 when it wants credentials or refused them). [`Error::is_proxy`] tells both from
-//! the server's own failures. An `http://` request gets the proxy's refusal as its
-//! response, as with curl. [`Response::remote_addr`] is the proxy's address.
+//! (407 when it wants credentials or refused them). A SOCKS proxy that refuses the
+//! connection is an [`ErrorKind::Connect`] error naming it and saying why: its reply code
+//! in words, or the user and password it refused. [`Error::is_proxy`] tells all of these
+//! from the server's own failures. An `http://` request gets an HTTP proxy's refusal as
+//! its response, as with curl. [`Response::remote_addr`] is the proxy's address.
 //!
 //! ## Name resolution and sockets
-//! Host names are looked up with the system's resolver unless you say otherwise, with
-//! reqwest's settings ([`dns`] has the details and a resolver to copy):
+//! Host names go to the system's resolver, unless [`resolve`](ClientBuilder::resolve) or
+//! [`resolve_to_addrs`](ClientBuilder::resolve_to_addrs) send a name to addresses you give
+//! (curl's `--resolve`: TLS still checks the URL's name), your
+//! [`dns_resolver`](ClientBuilder::dns_resolver) answers, or hickory-resolver does (the
+//! `hickory-dns` Cargo feature). A proxy's name goes the same way. The [`dns`] module has
+//! the details (ports, failures) and a resolver to copy.
 //!
-//! - [`resolve`](ClientBuilder::resolve) and [`resolve_to_addrs`](ClientBuilder::resolve_to_addrs)
-//!   send a name to addresses you give, like curl's `--resolve`: for a staging server, a
-//!   test, or a host behind a load balancer. Only the address changes: TLS still sends the
-//!   URL's name and checks the certificate against it. A port in the URL is always the
-//!   one used; without one, the override's port is, and port `0` means the scheme's.
-//! - [`dns_resolver`](ClientBuilder::dns_resolver) takes your [`dns::Resolve`] (a service
-//!   registry, a cache, a test double); overrides still come first. Its failures are
-//!   [`is_dns`](Error::is_dns) errors naming the host and carrying its message.
-//! - With the `hickory-dns` Cargo feature, names go to hickory-resolver, an async
-//!   resolver reading `/etc/resolv.conf` and `/etc/hosts`, instead of `getaddrinfo` on
-//!   tokio's blocking pool ([`ClientBuilder::no_hickory_dns`] to opt out).
-//!
-//! A proxy's host name goes through the overrides and the resolver too; a destination
-//! reached through a proxy is the proxy's to resolve.
-//!
-//! Sockets get reqwest 0.13's options: `TCP_NODELAY`
-//! ([`tcp_nodelay`](ClientBuilder::tcp_nodelay)), keepalive probes after 15 s idle, every
-//! 15 s, 3 of them ([`tcp_keepalive`](ClientBuilder::tcp_keepalive) and the two after it),
-//! so a pooled connection to a vanished server is found dead within a minute, and on
-//! Linux `TCP_USER_TIMEOUT` of 30 s ([`tcp_user_timeout`](ClientBuilder::tcp_user_timeout)).
+//! Sockets get reqwest 0.13's options: `TCP_NODELAY`, keepalive probes after 15 s idle,
+//! every 15 s, 3 of them, so a pooled connection to a vanished server is found dead within
+//! a minute, and on Linux a `TCP_USER_TIMEOUT` of 30 s ([`tcp_nodelay`](ClientBuilder::tcp_nodelay),
+//! [`tcp_keepalive`](ClientBuilder::tcp_keepalive) and the settings after it).
 //! [`local_address`](ClientBuilder::local_address) and
-//! [`interface`](ClientBuilder::interface) pick where connections leave from.
-//!
+//! [`interface`](ClientBuilder::interface) pick where connections leave from;
 //! [`unix_socket`](ClientBuilder::unix_socket) sends every request over a Unix socket
-//! instead: the URL's host only names the server (in `Host`, in SNI, and for the
-//! certificate under `https://`), nothing is resolved and no proxy is used.
+//! instead (the URL's host only names the server; nothing is resolved, no proxy used).
 //!
 //! ```no_run
 //! # async fn run() -> wireline::Result<()> {
@@ -573,7 +562,7 @@ pub use connect::dns;
 pub use connect::socket::UnixSocketProvider;
 pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
-pub use proxy::{NoProxy, Proxy};
+pub use proxy::{IntoProxy, NoProxy, Proxy};
 pub use request::Request;
 pub use response::{Response, Upgraded};
 pub use tls::{

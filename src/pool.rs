@@ -261,6 +261,7 @@ mod tests {
                 tls_info: false,
                 proxies: None,
                 resolver: Resolver::system(),
+                user_agent: None,
                 sockets: SocketOptions::default(),
                 h2_prior_knowledge: false,
             },

@@ -1,6 +1,7 @@
 //! The environment's proxies: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`
-//! (lower case too), read by `build()`; never for loopback destinations; and the httpoxy
-//! rule (RELIABILITY Y02).
+//! (lower case too), read by `build()`; never for loopback destinations; the httpoxy
+//! rule (RELIABILITY Y02); and SOCKS proxies in them, used with the `socks` feature and
+//! named in the error without it.
 //!
 //! The environment is global to the process, so this binary has tests of its own and each
 //! holds [`ENV`] from start to end: no other test here runs while one changes it.
@@ -10,8 +11,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::{
-    basic, bounded, echo_router, http_server, https_server, proxy_server, trusting_test_ca,
-    ProxyOptions, ServerOptions,
+    basic, bounded, echo_router, http_server, https_server, proxy_server, socks_server,
+    trusting_test_ca, ProxyOptions, ServerOptions, SocksOptions,
 };
 use wireline::{Client, ClientBuilder, Proxy};
 
@@ -245,4 +246,64 @@ async fn y02_httpoxy_http_proxy_is_ignored_in_a_cgi_program() {
     let https_url = format!("https://origin.test:{}/", origin.addr.port());
     assert_eq!(status(&client, &https_url).await.unwrap(), 200);
     assert_eq!(admin.requests()[0].method, "CONNECT");
+}
+
+#[cfg(feature = "socks")]
+#[tokio::test]
+async fn socks_proxies_in_the_environment_are_used_by_their_scheme() {
+    let _env = ENV.lock().await;
+    let http_origin = http_server(echo_router()).await;
+    let https_origin = https_server(ServerOptions::default()).await;
+    let remote = socks_server(SocksOptions::default()).await;
+    let local = socks_server(SocksOptions {
+        login: Some(("u".into(), "p w".into())),
+        ..SocksOptions::default()
+    })
+    .await;
+    let client = build_with_env(
+        &[
+            ("ALL_PROXY", &remote.url("socks5h")),
+            ("HTTPS_PROXY", &format!("socks5://u:p%20w@{}", local.addr)),
+        ],
+        // The certificate names localhost, never proxied from the environment.
+        trusting_test_ca()
+            .danger_accept_invalid_hostnames(true)
+            .resolve("origin.test", "127.0.0.1:0".parse().unwrap()),
+    );
+    let http_url = format!("http://origin.test:{}/", http_origin.addr.port());
+    let https_url = format!("https://origin.test:{}/", https_origin.addr.port());
+    assert_eq!(status(&client, &http_url).await.unwrap(), 200);
+    assert_eq!(status(&client, &https_url).await.unwrap(), 200);
+
+    let remote = remote.requests();
+    assert_eq!(remote.len(), 1);
+    assert_eq!(
+        remote[0].target,
+        support::SocksTarget::Name("origin.test".into(), http_origin.addr.port()),
+        "socks5h: the proxy resolves"
+    );
+    let local = local.requests();
+    assert_eq!(local.len(), 1);
+    assert_eq!(
+        local[0].target,
+        support::SocksTarget::Addr(([127, 0, 0, 1], https_origin.addr.port()).into()),
+        "socks5: the client resolves, with its overrides"
+    );
+    assert_eq!(local[0].login, Some(("u".into(), "p w".into())));
+}
+
+#[cfg(not(feature = "socks"))]
+#[tokio::test]
+async fn a_socks_proxy_in_the_environment_fails_saying_to_turn_on_the_socks_feature() {
+    let _env = ENV.lock().await;
+    let socks = socks_server(SocksOptions::default()).await;
+    let client = build_with_env(&[("ALL_PROXY", &socks.url("socks5h"))], Client::builder());
+    let err = status(&client, "http://origin.test:9/").await.unwrap_err();
+    assert!(err.is_connect() && err.is_proxy(), "{err}");
+    let message = err.to_string();
+    let named = format!("the proxy {} uses socks5h://", socks.url("socks5h"));
+    for part in [named.as_str(), "`socks` Cargo feature"] {
+        assert!(message.contains(part), "{part:?} missing: {message}");
+    }
+    assert_eq!(socks.accepts(), 0);
 }

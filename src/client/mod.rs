@@ -12,7 +12,9 @@ mod send;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderValue, ACCEPT, ACCEPT_ENCODING, USER_AGENT};
@@ -170,6 +172,47 @@ impl Client {
     /// A builder for a request made elsewhere, to adjust it with the builder's methods.
     pub fn request_builder(&self, request: Request) -> RequestBuilder {
         RequestBuilder::from_parts(self.clone(), request)
+    }
+}
+
+/// A client is a tower [`Service`](tower_service::Service) from [`Request`] to [`Response`],
+/// so tower's layers wrap it (a concurrency limit, a rate limit, a timeout, retries of
+/// your own), as with reqwest. It is always ready; each call is [`Client::execute`].
+///
+/// ```
+/// use tower_service::Service;
+/// # async fn run() -> wireline::Result<()> {
+/// let mut client = wireline::Client::new();
+/// let request = client.get("https://example.com/").build()?;
+/// let resp = client.call(request).await?;
+/// # Ok(()) }
+/// ```
+impl tower_service::Service<Request> for Client {
+    type Response = Response;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        Box::pin(self.execute(request))
+    }
+}
+
+/// As for [`Client`], by reference (reqwest has both).
+impl tower_service::Service<Request> for &Client {
+    type Response = Response;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        Box::pin(self.execute(request))
     }
 }
 
@@ -408,6 +451,7 @@ impl Client {
                 tls_info: settings.tls_info,
                 proxies: proxies.clone(),
                 resolver,
+                user_agent: settings.default_headers.get(USER_AGENT).cloned(),
                 sockets: settings.sockets,
                 h2_prior_knowledge: settings.tls.alpn == Alpn::H2,
             },

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use http::header::{HeaderMap, ACCEPT_ENCODING, PROXY_AUTHORIZATION, RANGE};
+use http::header::{HeaderMap, ACCEPT_ENCODING, RANGE};
 use http::Uri;
 use hyper::body::Incoming;
 use tokio::time::Instant;
@@ -198,9 +198,9 @@ enum Credentials {
 /// The hyper request for `hop`: its headers and body move in; the client's default headers
 /// fill in names the request did not set (credentials only while `credentials` allows),
 /// then the cookie store its cookies for this URL;
-/// an `http://` request sent to a proxy gets the proxy's credentials. Those are added
-/// here, per hop, and never to `hop.headers`, so a redirect can't carry them to another
-/// destination.
+/// an `http://` request sent to an HTTP proxy gets the proxy's credentials and
+/// `Proxy::headers`. Those are added here, per hop, and never to `hop.headers`, so a
+/// redirect can't carry them to another destination.
 fn to_http(
     client: &ClientInner,
     hop: &mut Request,
@@ -242,13 +242,7 @@ fn to_http(
     // Debug of the request.
     crate::redact::mark_credentials(headers);
     if let Some(proxies) = &client.proxies {
-        if let Some(auth) = proxies.forward_auth(request.uri()) {
-            request
-                .headers_mut()
-                .entry(PROXY_AUTHORIZATION)
-                .or_insert(auth)
-                .set_sensitive(true);
-        }
+        proxies.add_forward_headers(&mut request);
     }
     Ok(request)
 }

@@ -1,11 +1,13 @@
-//! The connector: TCP (hyper-util) or a Unix socket, through a proxy if the client has one,
-//! then TLS (hyper-rustls), under one connect timeout.
+//! The connector: TCP (hyper-util) or a Unix socket, through a proxy if the client has one
+//! (HTTP or SOCKS), then TLS (hyper-rustls), under one connect timeout.
 
 pub(crate) mod conn;
 pub mod dns;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod memory;
 pub(crate) mod socket;
+#[cfg(feature = "socks")]
+pub(crate) mod socks;
 pub(crate) mod tunnel;
 
 use std::future::Future;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use http::header::HeaderValue;
 use http::Uri;
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -26,7 +29,7 @@ use crate::connect::conn::{Conn, DialGuard, Dialing};
 use crate::connect::dns::Resolver;
 use crate::connect::socket::{Binding, SocketOptions};
 use crate::error::BoxError;
-use crate::proxy::Proxies;
+use crate::proxy::{Proxies, Route};
 use crate::timeouts::connect_within;
 use crate::tls::explain::{self, CertificateProblem, TlsProblem};
 use crate::tls::{TlsConfig, VersionRange};
@@ -48,6 +51,11 @@ struct Dialer {
     http: HttpConnector<Resolver>,
     /// `None` for a client without proxies: connections go straight to the destination.
     proxies: Option<Arc<Proxies>>,
+    /// The client's `User-Agent`, sent on a proxy's `CONNECT` too.
+    user_agent: Option<HeaderValue>,
+    /// Resolves a destination's name for `socks4://` and `socks5://` proxies.
+    #[cfg(feature = "socks")]
+    resolver: Resolver,
     /// Why https is impossible (no trusted roots), reported per request.
     tls_unavailable: Option<Arc<TlsProblem>>,
     connect_timeout: Option<Duration>,
@@ -94,6 +102,9 @@ pub(crate) struct Dial {
     pub(crate) proxies: Option<Arc<Proxies>>,
     /// How names become addresses: the overrides and the resolver (`dns/`).
     pub(crate) resolver: Resolver,
+    /// The client's `User-Agent`, also sent on the `CONNECT` that opens a proxy's tunnel
+    /// (as reqwest does).
+    pub(crate) user_agent: Option<HeaderValue>,
     /// The TCP options, or the Unix socket used instead.
     pub(crate) sockets: SocketOptions,
     /// Speak h2 on every connection, whatever ALPN said (`http2_prior_knowledge`).
@@ -109,6 +120,7 @@ impl Connector {
             tls_info,
             ref proxies,
             ref resolver,
+            ref user_agent,
             ref sockets,
             h2_prior_knowledge,
         } = *dial;
@@ -126,6 +138,9 @@ impl Connector {
             https,
             http,
             proxies: proxies.clone(),
+            user_agent: user_agent.clone(),
+            #[cfg(feature = "socks")]
+            resolver: resolver.clone(),
             tls_unavailable,
             connect_timeout,
             versions,
@@ -187,12 +202,16 @@ impl Dialer {
             return self.finish(connecting, host, false, dial);
         }
         let is_https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
-        let route = match &self.proxies {
-            None => None,
-            Some(proxies) => proxies.route(&dst),
+        let route = match self.proxies.as_deref().map(|p| p.route(&dst)) {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(route))) => Some(route),
+            Some(Err(invalid)) => {
+                let invalid = tunnel::ProxyError::invalid(invalid);
+                return Box::pin(async move { Err(invalid.into()) });
+            }
         };
         // Whether hyper-util must send requests in absolute form, to a proxy.
-        let forwarded = route.is_some() && !is_https;
+        let forwarded = !is_https && route.as_ref().is_some_and(|r| !r.is_socks());
         // The inner connectors are cloned to be called (they take `&mut`): only when a
         // connection is opened, not for each clone of the connector.
         let connecting: Connecting = match (is_https, route, &self.https) {
@@ -201,7 +220,7 @@ impl Dialer {
                 Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
             }
             (false, Some(route), _) => {
-                let tcp = tunnel::forward(&self.http, &route);
+                let tcp = self.through(route, &dst);
                 Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
             }
             (true, None, Some(https)) if self.nodelay_after_handshake => {
@@ -216,8 +235,8 @@ impl Dialer {
             }
             (true, None, Some(https)) => https.connector.clone().call(dst),
             (true, Some(route), Some(https)) => {
-                let tunnel = tunnel::tunnel(&self.http, route, &dst);
                 let config = https.config.clone();
+                let tunnel = self.through(route, &dst);
                 Box::pin(async move {
                     let tcp = tunnel.await?;
                     HttpsConnector::from((Handoff(Some(tcp)), config))
@@ -231,6 +250,25 @@ impl Dialer {
             }
         };
         self.finish(connecting, host, forwarded, dial)
+    }
+
+    /// A TCP connection for `dst` through the proxy of `route`: to an HTTP proxy for an
+    /// `http://` URL (requests go in absolute form), a tunnel to `dst` for an `https://`
+    /// one, or a connection to `dst` through a SOCKS proxy for either.
+    fn through(&self, route: Route, dst: &Uri) -> tunnel::Opening {
+        #[cfg(feature = "socks")]
+        if let crate::proxy::Protocol::Socks {
+            version,
+            remote_dns,
+        } = route.protocol
+        {
+            let socks = (version, remote_dns);
+            return socks::connect(&self.http, &self.resolver, socks, route, dst);
+        }
+        match dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
+            true => tunnel::tunnel(&self.http, route, dst, self.user_agent.as_ref()),
+            false => tunnel::forward(&self.http, &route),
+        }
     }
 
     /// The connection `connecting` opens, under the connect timeout, with its TLS errors
@@ -342,13 +380,14 @@ impl Service<Uri> for UnixSocket {
 
 /// A connector that hands over a connection already open (a proxy's tunnel), so that
 /// hyper-rustls runs the TLS handshake on it as it would on a fresh TCP connection: same
-/// configuration, server name, ALPN and verification.
-struct Handoff(Option<tunnel::Tcp>);
+/// configuration, server name, ALPN and verification; and so that hyper-util's SOCKS
+/// handshake runs on a connection to the proxy opened here.
+struct Handoff<T>(Option<T>);
 
-impl Service<Uri> for Handoff {
-    type Response = tunnel::Tcp;
+impl<T: Send + 'static> Service<Uri> for Handoff<T> {
+    type Response = T;
     type Error = std::io::Error;
-    type Future = std::future::Ready<Result<tunnel::Tcp, std::io::Error>>;
+    type Future = std::future::Ready<Result<T, std::io::Error>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), std::io::Error>> {
         Poll::Ready(Ok(()))

@@ -1,5 +1,6 @@
-//! Connections through a proxy: TCP to it for `http://` destinations, a CONNECT tunnel
-//! (hyper-util's `Tunnel`) for `https://` ones, and errors that name the proxy.
+//! Connections through an HTTP proxy: TCP to it for `http://` destinations, a CONNECT
+//! tunnel (hyper-util's `Tunnel`) for `https://` ones, and errors that name the proxy
+//! (SOCKS proxies' too: `socks.rs` opens those connections).
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -9,6 +10,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 
+use http::header::{HeaderMap, HeaderValue, PROXY_AUTHORIZATION, USER_AGENT};
 use http::{StatusCode, Uri};
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -19,14 +21,15 @@ use tower_service::Service;
 
 use crate::connect::dns::{DnsError, Resolver};
 use crate::error::{BoxError, ErrorKind};
-use crate::proxy::Route;
+use crate::proxy::{Protocol, Route};
 
 /// A TCP connection, to the proxy or through its tunnel.
 pub(crate) type Tcp = TokioIo<TcpStream>;
 
-type Opening = Pin<Box<dyn Future<Output = Result<Tcp, BoxError>> + Send>>;
+pub(crate) type Opening = Pin<Box<dyn Future<Output = Result<Tcp, BoxError>> + Send>>;
 
-/// How much of the proxy's answer to a CONNECT is kept: its status line.
+/// How much of a proxy's answers is kept: a CONNECT's status line, a SOCKS handshake's
+/// replies.
 const REPLY_KEPT: usize = 256;
 
 /// Opens a TCP connection to the proxy, to send an `http://` request in absolute form.
@@ -44,23 +47,29 @@ pub(crate) fn forward(http: &HttpConnector<Resolver>, route: &Route) -> Opening 
 }
 
 /// Opens a tunnel to `dst` through the proxy: TCP to the proxy, then `CONNECT host:port`
-/// with the proxy's credentials. What comes back carries bytes to and from `dst` itself,
-/// ready for the TLS handshake with it.
-pub(crate) fn tunnel(http: &HttpConnector<Resolver>, route: Route, dst: &Uri) -> Opening {
+/// with the client's `user_agent`, the proxy's credentials and its `Proxy::headers`. What
+/// comes back carries bytes to and from `dst` itself, ready for the TLS handshake with it.
+pub(crate) fn tunnel(
+    http: &HttpConnector<Resolver>,
+    route: Route,
+    dst: &Uri,
+    user_agent: Option<&HeaderValue>,
+) -> Opening {
     if let Err(unsupported) = check_scheme(&route) {
         return Box::pin(async move { Err(unsupported.into()) });
     }
     let proxy = route.shown();
-    let reply = Arc::new(Mutex::new(Vec::new()));
+    let reply = Arc::new(Mutex::new(Heard::default()));
     let to_proxy = ToProxy {
         http: http.clone(),
         proxy: proxy.clone(),
         reply: reply.clone(),
     };
-    let had_auth = route.auth.is_some();
+    let headers = connect_headers(&route, user_agent);
+    let had_auth = headers.contains_key(PROXY_AUTHORIZATION);
     let mut tunnel = Tunnel::new(route.proxy, to_proxy);
-    if let Some(auth) = route.auth {
-        tunnel = tunnel.with_auth(auth);
+    if !headers.is_empty() {
+        tunnel = tunnel.with_headers(headers);
     }
     let target = format!(
         "{}:{}",
@@ -70,14 +79,14 @@ pub(crate) fn tunnel(http: &HttpConnector<Resolver>, route: Route, dst: &Uri) ->
     let opening = tunnel.call(dst.clone());
     Box::pin(async move {
         match opening.await {
-            Ok(io) => Ok(TokioIo::new(io.into_inner().tcp)),
+            Ok(io) => Ok(TokioIo::new(io.into_inner().into_tcp())),
             Err(e) => {
                 let e: BoxError = Box::new(e);
                 if crate::error::chain(&*e).any(|c| c.is::<ProxyError>()) {
                     // The proxy couldn't be reached: that error already says so.
                     return Err(e);
                 }
-                let status = status_line(&reply.lock().unwrap_or_else(|p| p.into_inner()));
+                let status = status_line(&reply.lock().unwrap_or_else(|p| p.into_inner()).bytes);
                 let failure = match status {
                     Some(status) => Failure::Refused {
                         status,
@@ -97,13 +106,32 @@ pub(crate) fn tunnel(http: &HttpConnector<Resolver>, route: Route, dst: &Uri) ->
     })
 }
 
+/// The headers of a `CONNECT`: the client's `User-Agent` (as reqwest sends it), then the
+/// proxy's own headers, which may replace it, then its credentials unless those headers
+/// have some.
+fn connect_headers(route: &Route, user_agent: Option<&HeaderValue>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(user_agent) = user_agent {
+        headers.insert(USER_AGENT, user_agent.clone());
+    }
+    if let Some(extra) = &route.headers {
+        crate::redact::replace_headers(&mut headers, HeaderMap::clone(extra));
+    }
+    if let Some(auth) = &route.auth {
+        headers
+            .entry(PROXY_AUTHORIZATION)
+            .or_insert_with(|| auth.clone());
+    }
+    headers
+}
+
 fn check_scheme(route: &Route) -> Result<(), ProxyError> {
-    match route.proxy.scheme_str() {
-        Some("http") => Ok(()),
-        other => Err(ProxyError {
+    match route.protocol {
+        Protocol::Http => Ok(()),
+        _ => Err(ProxyError {
             proxy: route.shown(),
             failure: Failure::Unsupported {
-                scheme: other.unwrap_or("").to_owned(),
+                scheme: route.proxy.scheme_str().unwrap_or("").to_owned(),
             },
             source: None,
         }),
@@ -126,7 +154,7 @@ fn status_line(reply: &[u8]) -> Option<StatusCode> {
 struct ToProxy {
     http: HttpConnector<Resolver>,
     proxy: String,
-    reply: Arc<Mutex<Vec<u8>>>,
+    reply: Arc<Mutex<Heard>>,
 }
 
 impl Service<Uri> for ToProxy {
@@ -147,19 +175,46 @@ impl Service<Uri> for ToProxy {
             let tcp = connecting
                 .await
                 .map_err(|e| ProxyError::unreachable(proxy, e))?;
-            Ok(TokioIo::new(Observed {
-                tcp: tcp.into_inner(),
-                reply,
-            }))
+            Ok(TokioIo::new(Observed::new(tcp.into_inner(), reply)))
         })
     }
 }
 
-/// A TCP stream that copies the first bytes it reads into `reply`. Used only until the
-/// tunnel is open; the connection then continues as the bare stream.
-struct Observed {
+/// What a proxy sent during a handshake, as far as kept, and the I/O error that ended it.
+#[derive(Default)]
+pub(super) struct Heard {
+    pub(super) bytes: Vec<u8>,
+    pub(super) failure: Option<io::Error>,
+}
+
+/// A TCP stream that copies the first bytes it reads into `heard`, with the first I/O
+/// error it meets. Used only until the tunnel is open; the connection then continues as
+/// the bare stream.
+pub(super) struct Observed {
     tcp: TcpStream,
-    reply: Arc<Mutex<Vec<u8>>>,
+    heard: Arc<Mutex<Heard>>,
+}
+
+impl Observed {
+    pub(super) fn new(tcp: TcpStream, heard: Arc<Mutex<Heard>>) -> Observed {
+        Observed { tcp, heard }
+    }
+
+    pub(super) fn into_tcp(self) -> TcpStream {
+        self.tcp
+    }
+
+    /// Keeps a copy of the error `result` carries, if any (the original goes on up); only
+    /// the first counts.
+    fn note<T>(&self, result: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if let Poll::Ready(Err(err)) = &result {
+            let mut heard = self.heard.lock().unwrap_or_else(|p| p.into_inner());
+            if heard.failure.is_none() {
+                heard.failure = Some(io::Error::new(err.kind(), err.to_string()));
+            }
+        }
+        result
+    }
 }
 
 impl AsyncRead for Observed {
@@ -170,11 +225,12 @@ impl AsyncRead for Observed {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        ready!(Pin::new(&mut this.tcp).poll_read(cx, buf))?;
+        let polled = Pin::new(&mut this.tcp).poll_read(cx, buf);
+        ready!(this.note(polled))?;
         let read = &buf.filled()[before..];
-        let mut reply = this.reply.lock().unwrap_or_else(|p| p.into_inner());
-        let room = REPLY_KEPT.saturating_sub(reply.len());
-        reply.extend_from_slice(&read[..read.len().min(room)]);
+        let mut heard = this.heard.lock().unwrap_or_else(|p| p.into_inner());
+        let room = REPLY_KEPT.saturating_sub(heard.bytes.len());
+        heard.bytes.extend_from_slice(&read[..read.len().min(room)]);
         Poll::Ready(Ok(()))
     }
 }
@@ -185,7 +241,9 @@ impl AsyncWrite for Observed {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.tcp).poll_write(cx, buf);
+        this.note(polled)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -221,14 +279,56 @@ enum Failure {
     Broken { target: String },
     /// The proxy URL (from the environment) has a scheme we can't use.
     Unsupported { scheme: String },
+    /// `Proxy::custom`'s function gave a URL that can't be a proxy's; the message says
+    /// why, and `proxy` is empty.
+    Invalid { message: String },
+    /// The SOCKS proxy did not open the connection to `target`: `why`, in words.
+    #[cfg(feature = "socks")]
+    Socks {
+        /// `SOCKS5`, `SOCKS4`.
+        version: &'static str,
+        /// `host:port` as the proxy was asked for it.
+        target: String,
+        why: String,
+    },
 }
 
 impl ProxyError {
-    fn unreachable(proxy: String, source: impl Into<BoxError>) -> ProxyError {
+    pub(super) fn unreachable(proxy: String, source: impl Into<BoxError>) -> ProxyError {
         ProxyError {
             proxy,
             failure: Failure::Unreachable,
             source: Some(source.into()),
+        }
+    }
+
+    /// `Proxy::custom`'s function gave a URL that can't be a proxy's.
+    pub(super) fn invalid(message: String) -> ProxyError {
+        ProxyError {
+            proxy: String::new(),
+            failure: Failure::Invalid { message },
+            source: None,
+        }
+    }
+
+    /// A SOCKS proxy that did not open the connection; `source`: hyper-util's error, if
+    /// the handshake ran.
+    #[cfg(feature = "socks")]
+    pub(super) fn socks(
+        proxy: String,
+        version: &'static str,
+        target: String,
+        why: String,
+        source: Option<BoxError>,
+    ) -> ProxyError {
+        ProxyError {
+            proxy,
+            failure: Failure::Socks {
+                version,
+                target,
+                why,
+            },
+            source,
         }
     }
 
@@ -251,9 +351,8 @@ impl ProxyError {
                 )
             }
             Failure::Refused { status, .. } => (ErrorKind::ProxyTunnel(*status), self.to_string()),
-            Failure::Broken { .. } | Failure::Unsupported { .. } => {
-                (ErrorKind::Connect, self.to_string())
-            }
+            Failure::Invalid { message } => (ErrorKind::Builder, message.clone()),
+            _ => (ErrorKind::Connect, self.to_string()),
         }
     }
 }
@@ -292,9 +391,32 @@ impl fmt::Display for ProxyError {
                 }
                 Ok(())
             }
-            Failure::Unsupported { scheme } => write!(
+            Failure::Unsupported { scheme } => {
+                write!(f, "the proxy {proxy} uses {scheme}://, which ")?;
+                match scheme.as_str() {
+                    "socks4" | "socks4a" | "socks5" | "socks5h" => f.write_str(
+                        "needs wireline's `socks` Cargo feature: turn it on (features = \
+                         [\"socks\"])",
+                    ),
+                    "https" => f.write_str(
+                        "is not supported (TLS to the proxy): give its plain-HTTP address \
+                         (http://)",
+                    ),
+                    _ => f.write_str(
+                        "is not supported: http:// proxies are, and SOCKS ones with the \
+                         `socks` feature",
+                    ),
+                }
+            }
+            Failure::Invalid { message } => f.write_str(message),
+            #[cfg(feature = "socks")]
+            Failure::Socks {
+                version,
+                target,
+                why,
+            } => write!(
                 f,
-                "the proxy {proxy} uses {scheme}://, which is not supported (only http:// proxies)"
+                "the {version} proxy {proxy} did not open a connection to {target}: {why}"
             ),
         }
     }

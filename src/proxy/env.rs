@@ -5,7 +5,8 @@ use std::net::IpAddr;
 
 use hyper_util::client::proxy::matcher::Matcher;
 
-use super::{NoProxy, Rule};
+use super::rules::{Rule, Target};
+use super::NoProxy;
 
 /// The proxy variables of the environment, as read by `build()`.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -58,7 +59,7 @@ impl EnvProxies {
         }
         // Credentials for an http destination can only come from these two URLs' user
         // info (hyper-util's matcher reads them); `@` anywhere errs towards looking.
-        let http_auth = [&self.http, &self.all]
+        let forwards_extras = [&self.http, &self.all]
             .into_iter()
             .flatten()
             .any(|url| url.contains('@'));
@@ -69,10 +70,13 @@ impl EnvProxies {
             .no(no.as_ref().map_or("", |no| no.list.as_str()))
             .build();
         Some(Rule {
-            matcher,
-            auth: None,
+            target: Target::Matcher(matcher),
+            #[cfg(feature = "socks")]
+            login: None,
+            http_auth: None,
+            headers: None,
             skip_loopback: true,
-            http_auth,
+            forwards_extras,
         })
     }
 }
@@ -166,6 +170,23 @@ mod tests {
         let proxies = env_proxies(&[("HTTPS_PROXY", "http://secure:1"), ("ALL_PROXY", "all:2")]);
         assert_eq!(routed(&proxies, "https://example.com/"), "secure:1");
         assert_eq!(routed(&proxies, "http://example.com/"), "all:2");
+    }
+
+    #[test]
+    fn a_socks_proxy_without_a_port_is_on_1080_and_keeps_its_login() {
+        let proxies = env_proxies(&[("ALL_PROXY", "socks5h://u:p%20w@s")]);
+        assert_eq!(routed(&proxies, "https://example.com/"), "s:1080");
+        let route = proxies
+            .route(&"http://example.com/".parse().unwrap())
+            .unwrap()
+            .unwrap();
+        // An HTTP proxy's `Proxy-Authorization` it is not.
+        assert!(route.auth.is_none());
+        #[cfg(feature = "socks")]
+        {
+            let login = route.login.unwrap();
+            assert_eq!((login.user.as_str(), login.password.as_str()), ("u", "p w"));
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Which proxy, if any, a destination goes through: the user's `Proxy` rules or the
-//! environment's, matched by hyper-util's proxy matcher.
+//! environment's, matched by hyper-util's proxy matcher (the built rules are in
+//! `rules.rs`, proxy URLs in `proxy_url.rs`).
 //!
 //! # Pooling
 //!
@@ -7,22 +8,33 @@
 //! a connection opened through a proxy and a direct one to the same origin would share a
 //! key. They never meet: a client's rules are fixed by `build()` and depend on nothing but
 //! the destination's scheme and host, so for one client each key has exactly one route
-//! (direct, or through one proxy) and every connection under that key took it. Each
+//! (direct, or through one proxy) and every connection under that key took it. A
+//! `Proxy::custom` function is asked about that same key (`scheme://host:port/`), and its
+//! docs ask it to answer the same each time. Each
 //! client, and each per-request TLS configuration (`crate::pool`), has a pool of its own,
 //! so nothing crosses between clients either. Per-request proxies would break this and
 //! would need pools of their own, as per-request TLS settings have.
 
-use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
-use http::header::HeaderValue;
-use http::Uri;
-use hyper_util::client::proxy::matcher::Matcher;
+use http::header::{HeaderMap, HeaderValue};
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 mod env;
+mod proxy_url;
+mod rules;
+
+pub use self::proxy_url::IntoProxy;
+pub(crate) use self::proxy_url::Login;
+use self::proxy_url::{proxy_url, ProxyUrl};
+#[cfg(test)]
+use self::rules::routed;
+#[cfg(feature = "socks")]
+pub(crate) use self::rules::SocksVersion;
+pub(crate) use self::rules::{Protocol, Proxies, Route};
 
 /// A proxy to send requests through, given to [`ClientBuilder::proxy`](crate::ClientBuilder::proxy).
 ///
@@ -33,8 +45,16 @@ mod env;
 /// the tunnel to the server itself: the proxy sees the host name and port, never the
 /// request, and the server is verified exactly as without a proxy.
 ///
-/// Only `http://` proxies are supported (TLS to the proxy itself and SOCKS are not); a
-/// URL without a scheme is taken as `http://`, and one without a port as port 80.
+/// With the `socks` Cargo feature, a proxy may be a SOCKS one: `socks5h://` (the proxy
+/// resolves the destination's name), `socks5://` (the client resolves it, with its own
+/// resolver, and sends the address), `socks4a://` and `socks4://` (the same for SOCKS4,
+/// which carries IPv4 addresses and no password). Every destination, `http://` or
+/// `https://`, goes through the SOCKS connection as it would go to the server directly,
+/// TLS included. A SOCKS proxy's port is 1080 unless given; SOCKS5 takes the user and
+/// password of its URL or of [`basic_auth`](Proxy::basic_auth).
+///
+/// TLS to the proxy itself (`https://` proxies) is not supported; a URL without a scheme
+/// is taken as `http://`, and one without a port as port 80.
 ///
 /// ```
 /// # fn run() -> wireline::Result<()> {
@@ -50,26 +70,35 @@ mod env;
 /// ```
 #[derive(Clone)]
 pub struct Proxy {
-    scope: Scope,
-    /// The proxy's URL without credentials, as errors and `Debug` show it.
-    url: Url,
-    /// From `basic_auth`, or the URL's user and password.
-    auth: Option<HeaderValue>,
+    intercept: Intercept,
+    /// From `basic_auth`: replaces the user and password of the proxy's URL.
+    login: Option<Login>,
+    /// From `custom_http_auth`: the `Proxy-Authorization` value for an HTTP proxy, in place
+    /// of one made from the user and password.
+    http_auth: Option<HeaderValue>,
+    /// From `headers`: sent to an HTTP proxy.
+    headers: Option<HeaderMap>,
     no_proxy: Option<NoProxy>,
 }
 
-/// Which destinations a [`Proxy`] is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scope {
-    Http,
-    Https,
-    All,
+/// Which destinations a [`Proxy`] takes, and where they go.
+#[derive(Clone)]
+enum Intercept {
+    Http(ProxyUrl),
+    Https(ProxyUrl),
+    All(ProxyUrl),
+    /// `Proxy::custom`: the function decides, per destination.
+    Custom(Custom),
 }
+
+/// The function of `Proxy::custom`, its answer parsed: `None` for no proxy, the reason
+/// when it gave a URL that can't be a proxy's.
+type Custom = Arc<dyn Fn(&Url) -> Option<std::result::Result<ProxyUrl, String>> + Send + Sync>;
 
 impl Proxy {
     /// A proxy for `http://` URLs only (the role of `HTTP_PROXY`). Fails with an
-    /// [`is_builder`](Error::is_builder) error when `proxy_url` is not a URL, or not
-    /// an `http://` one.
+    /// [`is_builder`](crate::Error::is_builder) error when `proxy_scheme` is not a URL, or
+    /// not one of a proxy wireline can use (see [`Proxy`]).
     ///
     /// ```
     /// # fn run() -> wireline::Result<()> {
@@ -77,12 +106,12 @@ impl Proxy {
     /// let client = wireline::Client::builder().proxy(proxy).build()?;
     /// # Ok(()) }
     /// ```
-    pub fn http<U: AsRef<str>>(proxy_url: U) -> Result<Proxy> {
-        Proxy::new(Scope::Http, proxy_url.as_ref())
+    pub fn http<U: IntoProxy>(proxy_scheme: U) -> Result<Proxy> {
+        Ok(Proxy::new(Intercept::Http(proxy_url(proxy_scheme)?)))
     }
 
-    /// A proxy for `https://` URLs only (the role of `HTTPS_PROXY`), reached over plain
-    /// HTTP and asked for a `CONNECT` tunnel.
+    /// A proxy for `https://` URLs only (the role of `HTTPS_PROXY`): an HTTP proxy is
+    /// asked for a `CONNECT` tunnel.
     ///
     /// ```
     /// # fn run() -> wireline::Result<()> {
@@ -90,8 +119,8 @@ impl Proxy {
     /// let client = wireline::Client::builder().proxy(proxy).build()?;
     /// # Ok(()) }
     /// ```
-    pub fn https<U: AsRef<str>>(proxy_url: U) -> Result<Proxy> {
-        Proxy::new(Scope::Https, proxy_url.as_ref())
+    pub fn https<U: IntoProxy>(proxy_scheme: U) -> Result<Proxy> {
+        Ok(Proxy::new(Intercept::Https(proxy_url(proxy_scheme)?)))
     }
 
     /// A proxy for every URL, `http://` and `https://` (the role of `ALL_PROXY`).
@@ -103,18 +132,59 @@ impl Proxy {
     ///     .build()?;
     /// # Ok(()) }
     ///
-    /// // SOCKS and TLS to the proxy are not supported: the error says so.
-    /// let err = wireline::Proxy::all("socks5://127.0.0.1:1080").unwrap_err();
+    /// // TLS to the proxy is not supported: the error says so.
+    /// let err = wireline::Proxy::all("https://proxy.example:3128").unwrap_err();
     /// assert!(err.is_builder());
     /// ```
-    pub fn all<U: AsRef<str>>(proxy_url: U) -> Result<Proxy> {
-        Proxy::new(Scope::All, proxy_url.as_ref())
+    pub fn all<U: IntoProxy>(proxy_scheme: U) -> Result<Proxy> {
+        Ok(Proxy::new(Intercept::All(proxy_url(proxy_scheme)?)))
     }
 
-    /// Credentials for the proxy, sent as `Proxy-Authorization: Basic …`: on each
-    /// `http://` request sent through it, and on the `CONNECT` that opens a tunnel for an
-    /// `https://` one (never inside the tunnel, so never to the server). They replace any
-    /// user and password in the proxy's URL.
+    /// A proxy chosen by `fun` for each destination: it gets the destination as
+    /// `scheme://host:port/` and returns the proxy's URL (a `&str`, `String` or [`Url`]),
+    /// or `None` to leave the destination to the next proxy given, or to go direct.
+    ///
+    /// `fun` is called for each new connection and, for `http://` URLs, each request (to
+    /// know the proxy's credentials and headers); connections are pooled by destination,
+    /// so it should answer the same for the same destination. A URL that can't be a
+    /// proxy's fails the request with an [`is_builder`](crate::Error::is_builder) error
+    /// saying why. [`no_proxy`](Proxy::no_proxy) applies before `fun` is asked.
+    ///
+    /// ```
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wireline::{Proxy, Url};
+    /// let proxy = Url::parse("http://proxy.example:3128")?;
+    /// let client = wireline::Client::builder()
+    ///     .proxy(Proxy::custom(move |url| {
+    ///         // Only the partner's hosts go through the proxy.
+    ///         url.host_str()?.ends_with(".partner.example").then(|| proxy.clone())
+    ///     }))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn custom<F, U: IntoProxy>(fun: F) -> Proxy
+    where
+        F: Fn(&Url) -> Option<U> + Send + Sync + 'static,
+    {
+        let custom: Custom = Arc::new(move |url| fun(url).map(ProxyUrl::given));
+        Proxy::new(Intercept::Custom(custom))
+    }
+
+    fn new(intercept: Intercept) -> Proxy {
+        Proxy {
+            intercept,
+            login: None,
+            http_auth: None,
+            headers: None,
+            no_proxy: None,
+        }
+    }
+
+    /// The proxy's user and password: sent as `Proxy-Authorization: Basic …` to an HTTP
+    /// proxy (on each `http://` request sent through it, and on the `CONNECT` that opens a
+    /// tunnel for an `https://` one: never inside the tunnel, so never to the server), and
+    /// as SOCKS5's username and password. They replace any in the proxy's URL. A SOCKS4
+    /// proxy takes none: a request through one with credentials fails, saying so.
     ///
     /// ```
     /// # fn run() -> wireline::Result<()> {
@@ -122,7 +192,50 @@ impl Proxy {
     /// # Ok(()) }
     /// ```
     pub fn basic_auth(mut self, username: &str, password: &str) -> Proxy {
-        self.auth = Some(crate::into_url::basic_auth_value(username, Some(password)));
+        self.login = Some(Login {
+            user: username.to_owned(),
+            password: password.to_owned(),
+        });
+        self
+    }
+
+    /// The whole `Proxy-Authorization` value for an HTTP proxy (a `Bearer` token, or
+    /// another scheme), sent where [`basic_auth`](Proxy::basic_auth)'s would be and in its
+    /// place; SOCKS proxies don't use it. Marked sensitive: never printed, never indexed
+    /// by HPACK.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// use wireline::header::HeaderValue;
+    /// let proxy = wireline::Proxy::https("http://proxy.example:3128")?
+    ///     .custom_http_auth(HeaderValue::from_static("Bearer 0a1b2c"));
+    /// # Ok(()) }
+    /// ```
+    pub fn custom_http_auth(mut self, header_value: HeaderValue) -> Proxy {
+        let mut value = header_value;
+        value.set_sensitive(true);
+        self.http_auth = Some(value);
+        self
+    }
+
+    /// Headers for an HTTP proxy: sent on the `CONNECT` that opens a tunnel for an
+    /// `https://` URL (never inside it, so never to the server), and with each `http://`
+    /// request sent to the proxy, replacing the request's own values of the same names.
+    /// A `User-Agent` here replaces the client's on the `CONNECT`. SOCKS proxies don't use
+    /// them. Credential headers among them are marked sensitive.
+    ///
+    /// ```
+    /// # fn run() -> wireline::Result<()> {
+    /// use wireline::header::{HeaderMap, HeaderValue};
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-proxy-team", HeaderValue::from_static("payments"));
+    /// let proxy = wireline::Proxy::all("http://proxy.example:3128")?.headers(headers);
+    /// # Ok(()) }
+    /// ```
+    pub fn headers(mut self, headers: HeaderMap) -> Proxy {
+        let mut headers = headers;
+        crate::redact::mark_credentials(&mut headers);
+        self.headers = Some(headers);
         self
     }
 
@@ -140,51 +253,28 @@ impl Proxy {
         self.no_proxy = no_proxy;
         self
     }
-
-    fn new(scope: Scope, text: &str) -> Result<Proxy> {
-        let (url, auth) = parse_proxy_url(text)?;
-        Ok(Proxy {
-            scope,
-            url,
-            auth,
-            no_proxy: None,
-        })
-    }
-
-    /// The rule this proxy becomes in a client; `None` when its `NoProxy` list has `*`,
-    /// so that the rule would take nothing.
-    fn rule(&self) -> Option<Rule> {
-        if self.no_proxy.as_ref().is_some_and(NoProxy::is_wildcard) {
-            return None;
-        }
-        let url = self.url.as_str();
-        let builder = Matcher::builder();
-        let builder = match self.scope {
-            Scope::Http => builder.http(url),
-            Scope::Https => builder.https(url),
-            Scope::All => builder.all(url),
-        };
-        let builder = match &self.no_proxy {
-            Some(no) => builder.no(no.list.as_str()),
-            None => builder,
-        };
-        Some(Rule {
-            matcher: builder.build(),
-            auth: self.auth.clone(),
-            skip_loopback: false,
-            // An explicit proxy's credentials are all here (taken out of its URL).
-            http_auth: self.auth.is_some() && self.scope != Scope::Https,
-        })
-    }
 }
 
 impl fmt::Debug for Proxy {
-    /// The URL and scope; never the credentials.
+    /// The URL and scope, and whether there are credentials and headers; never their values.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (scope, url) = match &self.intercept {
+            Intercept::Http(p) => ("Http", Some(p)),
+            Intercept::Https(p) => ("Https", Some(p)),
+            Intercept::All(p) => ("All", Some(p)),
+            Intercept::Custom(_) => ("Custom", None),
+        };
+        let url_login = url.is_some_and(|p| p.login.is_some());
+        let headers: Option<Vec<&str>> = self
+            .headers
+            .as_ref()
+            .map(|h| h.keys().map(|name| name.as_str()).collect());
         f.debug_struct("Proxy")
-            .field("scope", &self.scope)
-            .field("url", &self.url.as_str())
-            .field("basic_auth", &self.auth.is_some())
+            .field("scope", &scope)
+            .field("url", &url.map(|p| p.url.as_str()))
+            .field("basic_auth", &(self.login.is_some() || url_login))
+            .field("custom_http_auth", &self.http_auth.is_some())
+            .field("headers", &headers)
             .field("no_proxy", &self.no_proxy)
             .finish()
     }
@@ -257,221 +347,5 @@ impl NoProxy {
 impl fmt::Debug for NoProxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("NoProxy").field(&self.list).finish()
-    }
-}
-
-/// Parses a proxy URL: `http://` (implied when there is no scheme), a host, and any
-/// credentials, which leave the URL for a `Proxy-Authorization` value.
-fn parse_proxy_url(text: &str) -> Result<(Url, Option<HeaderValue>)> {
-    let text = text.trim();
-    let full: Cow<'_, str> = if text.contains("://") {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(format!("http://{text}"))
-    };
-    // The text may hold a password: errors describe it without quoting it.
-    let url = Url::parse(&full)
-        .map_err(|e| Error::builder(format!("the proxy URL is not a valid URL: {e}")))?;
-    match url.scheme() {
-        "http" => {}
-        "https" => {
-            return Err(Error::builder(
-                "https:// proxies (TLS to the proxy) are not supported: give the proxy's \
-                 plain-HTTP address (http://); https:// URLs still get TLS to the server \
-                 through the proxy's tunnel",
-            ))
-        }
-        other => {
-            return Err(Error::builder(format!(
-                "{other}:// proxies are not supported, only http:// ones"
-            )))
-        }
-    }
-    let (mut url, auth) = crate::into_url::check_url(url)?;
-    url.set_path("");
-    url.set_query(None);
-    url.set_fragment(None);
-    Ok((url, auth))
-}
-
-/// The proxy rules of a client, fixed when it is built: `None` in the client when there
-/// are none, so requests without proxies pay nothing.
-pub(crate) struct Proxies {
-    /// Tried in order; the first that takes a destination wins.
-    rules: Vec<Rule>,
-    /// Some rule may send `http://` requests to a proxy with credentials: when none can,
-    /// requests skip the per-request `Proxy-Authorization` lookup.
-    http_auth: bool,
-}
-
-struct Rule {
-    matcher: Matcher,
-    /// Replaces the credentials of the proxy's URL (explicit proxies carry theirs here).
-    auth: Option<HeaderValue>,
-    /// Never for `localhost` or loopback addresses (the environment's proxies, as Go).
-    skip_loopback: bool,
-    /// It may give credentials for an `http://` destination (then sent per request, as
-    /// such requests go to the proxy in absolute form, not through a tunnel).
-    http_auth: bool,
-}
-
-/// Where a destination's connection goes instead of to the destination itself.
-#[derive(Clone)]
-pub(crate) struct Route {
-    /// `http://host:port/` of the proxy, without credentials.
-    pub(crate) proxy: Uri,
-    pub(crate) auth: Option<HeaderValue>,
-}
-
-impl Route {
-    /// The proxy as messages name it: `http://host:port`.
-    pub(crate) fn shown(&self) -> String {
-        let scheme = self.proxy.scheme_str().unwrap_or("http");
-        match self.proxy.authority() {
-            Some(authority) => format!("{scheme}://{authority}"),
-            None => self.proxy.to_string(),
-        }
-    }
-}
-
-impl Proxies {
-    /// The rules for a client: its own proxies if it has any, else the environment's
-    /// unless `use_env` is false. `None` when that leaves no rule.
-    pub(crate) fn new(explicit: &[Proxy], use_env: bool) -> Option<Proxies> {
-        let rules: Vec<Rule> = if !explicit.is_empty() {
-            explicit.iter().filter_map(Proxy::rule).collect()
-        } else if use_env {
-            env::EnvProxies::read().rule().into_iter().collect()
-        } else {
-            Vec::new()
-        };
-        (!rules.is_empty()).then(|| Proxies::of(rules))
-    }
-
-    fn of(rules: Vec<Rule>) -> Proxies {
-        let http_auth = rules.iter().any(|rule| rule.http_auth);
-        Proxies { rules, http_auth }
-    }
-
-    /// The proxy for `dst`, or `None` to connect directly.
-    pub(crate) fn route(&self, dst: &Uri) -> Option<Route> {
-        self.rules.iter().find_map(|rule| {
-            if rule.skip_loopback && env::is_loopback(dst.host()?) {
-                return None;
-            }
-            let intercept = rule.matcher.intercept(dst)?;
-            Some(Route {
-                proxy: intercept.uri().clone(),
-                auth: rule
-                    .auth
-                    .clone()
-                    .or_else(|| intercept.basic_auth().cloned()),
-            })
-        })
-    }
-
-    /// The `Proxy-Authorization` value for an `http://` request sent to a proxy in
-    /// absolute form; `None` when it goes direct, through a tunnel, or without credentials.
-    pub(crate) fn forward_auth(&self, dst: &Uri) -> Option<HeaderValue> {
-        if !self.http_auth || dst.scheme() != Some(&http::uri::Scheme::HTTP) {
-            return None;
-        }
-        self.route(dst)?.auth
-    }
-}
-
-impl fmt::Debug for Proxies {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.rules.iter().map(|rule| &rule.matcher))
-            .finish()
-    }
-}
-
-/// Where `url` goes in tests: the proxy's `host:port`, or "direct".
-#[cfg(test)]
-fn routed(proxies: &Proxies, url: &str) -> String {
-    match proxies.route(&url.parse().unwrap()) {
-        Some(route) => route.proxy.authority().unwrap().to_string(),
-        None => "direct".into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn explicit_proxies_replace_the_environment_and_keep_their_order() {
-        assert!(Proxies::new(&[], false).is_none());
-        let proxies = Proxies::new(
-            &[
-                Proxy::https("http://tunnel:1").unwrap(),
-                Proxy::all("http://any:2")
-                    .unwrap()
-                    .no_proxy(NoProxy::from_string("skip.test")),
-            ],
-            true,
-        )
-        .unwrap();
-        assert_eq!(routed(&proxies, "https://a.test/"), "tunnel:1");
-        assert_eq!(routed(&proxies, "http://a.test/"), "any:2");
-        assert_eq!(routed(&proxies, "http://skip.test/"), "direct");
-        assert_eq!(routed(&proxies, "https://skip.test/"), "tunnel:1");
-    }
-
-    #[test]
-    fn credentials_come_from_the_url_or_basic_auth_and_only_for_plain_http() {
-        let from_url =
-            Proxies::new(&[Proxy::all("http://al%40ice:p%3Ass@p:1").unwrap()], false).unwrap();
-        let auth = from_url.forward_auth(&"http://a.test/".parse().unwrap());
-        // base64("al@ice:p:ss")
-        assert_eq!(auth.unwrap(), "Basic YWxAaWNlOnA6c3M=");
-        assert!(auth_is_sensitive(&from_url));
-        // Through a tunnel the credentials go on the CONNECT, not on the request.
-        assert!(from_url
-            .forward_auth(&"https://a.test/".parse().unwrap())
-            .is_none());
-        let replaced = Proxy::all("http://old:old@p:1")
-            .unwrap()
-            .basic_auth("new", "pw");
-        let replaced = Proxies::new(&[replaced], false).unwrap();
-        let route = replaced.route(&"https://a.test/".parse().unwrap()).unwrap();
-        assert_eq!(route.auth.unwrap(), "Basic bmV3OnB3");
-        assert_eq!(route.proxy.to_string(), "http://p:1/");
-        assert_eq!(route_shown(&replaced), "http://p:1");
-    }
-
-    fn auth_is_sensitive(proxies: &Proxies) -> bool {
-        let route = proxies.route(&"http://a.test/".parse().unwrap()).unwrap();
-        route.auth.unwrap().is_sensitive()
-    }
-
-    fn route_shown(proxies: &Proxies) -> String {
-        proxies
-            .route(&"http://a.test/".parse().unwrap())
-            .unwrap()
-            .shown()
-    }
-
-    #[test]
-    fn proxy_urls() {
-        let (url, auth) = parse_proxy_url("127.0.0.1:3128").unwrap();
-        assert_eq!(url.as_str(), "http://127.0.0.1:3128/");
-        assert!(auth.is_none());
-        let (url, auth) = parse_proxy_url(" http://u:p@[::1]:8080/ignored?q ").unwrap();
-        assert_eq!(url.as_str(), "http://[::1]:8080/");
-        assert!(auth.is_some());
-        for bad in [
-            "https://p:443",
-            "socks5h://p:1080",
-            "http://",
-            "http://a b/",
-        ] {
-            let err = parse_proxy_url(bad).unwrap_err();
-            assert!(err.is_builder(), "{bad}: {err}");
-        }
-        let err = parse_proxy_url("http://u:hunter2@[bad").unwrap_err();
-        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 }

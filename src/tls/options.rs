@@ -296,7 +296,7 @@ mod tests {
 
     #[test]
     fn any_option_leaves_a_preconfigured_config_out_and_none_keeps_it() {
-        let config = crate::tls::tests::without_roots_config();
+        let config = crate::tls::config::tests::without_roots_config();
         let base = TlsSettings {
             preconfigured: Some(crate::tls::Preconfigured::new(config)),
             ..TlsSettings::default()

@@ -756,7 +756,8 @@ async fn proxy_failures_have_curls_exit_codes() {
     // A proxy URL fetch can't use: 2, without its password.
     let run = fetch(&[
         "-x",
-        "socks5://u:hunter2@127.0.0.1:1080",
+        // TLS to the proxy (a socks5:// one works when the `socks` feature is on)
+        "https://u:hunter2@127.0.0.1:3128",
         "http://127.0.0.1:1/",
     ])
     .await;

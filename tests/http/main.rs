@@ -7,9 +7,10 @@
 //! `tests/http.rs`, the others kept their file names.
 //!
 //! `cookies` and `multipart` need their features, so their `mod` lines are behind the same
-//! `cfg` (they were `required-features` binaries). The 1 GiB upload measurement is
-//! `#[ignore]`d and run alone (`upload::`): no other ignored test is in this binary, so
-//! `--ignored` runs it with nothing beside it to blur its peak RSS.
+//! `cfg` (they were `required-features` binaries); so does `socks`, the SOCKS proxies.
+//! The 1 GiB upload measurement is `#[ignore]`d and run alone (`upload::`): no other
+//! ignored test is in this binary, so `--ignored` runs it with nothing beside it to blur
+//! its peak RSS.
 //!
 //! Not here: the environment's proxies (`tests/proxy_env.rs`, which sets the process's
 //! environment variables), and a decoded body's memory (`tests/decode_bomb.rs`, which
@@ -26,19 +27,23 @@ mod support;
 mod cookies;
 mod decode;
 mod dns;
+mod middleware;
 #[cfg(feature = "multipart")]
 mod multipart;
 mod pool;
 mod proxy;
+mod proxy_options;
 mod redirect;
-// Its Cargo line asks for reqwest's `cookies` feature.
 mod requests;
+// Its Cargo line asks for reqwest's `cookies` feature.
 #[cfg(feature = "cookies")]
 mod reqwest_port;
 mod responses;
 mod retry_policy;
 #[cfg(target_os = "linux")]
 mod sockets;
+#[cfg(feature = "socks")]
+mod socks;
 mod upgrade;
 mod upload;
 mod versions;

@@ -1,7 +1,9 @@
-//! Proxies given to the builder: `http://` in absolute form with `Proxy-Authorization`,
+//! HTTP proxies given to the builder: `http://` in absolute form with `Proxy-Authorization`,
 //! `https://` through a CONNECT tunnel with TLS to the server (the proxy sees no
 //! plaintext, the server no proxy credentials: RELIABILITY Y01), `NoProxy` rules, and
-//! errors that name the proxy. The environment's proxies are in `tests/proxy_env.rs`.
+//! errors that name the proxy. `Proxy::custom` and what a proxy is sent besides its
+//! credentials are in `proxy_options.rs`, SOCKS proxies in `socks.rs`, the environment's
+//! proxies in `tests/proxy_env.rs`.
 
 use crate::support::{
     basic, bounded, echo_router, http_server, https_server, proxy_server, trusting_test_ca, Leaf,
@@ -12,16 +14,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wireline::{Client, ErrorKind, NoProxy, Proxy, StatusCode, TlsOptions};
 
 #[derive(Deserialize, Debug)]
-struct Echo {
-    path: String,
-    headers: std::collections::HashMap<String, String>,
+pub(super) struct Echo {
+    pub(super) path: String,
+    pub(super) headers: std::collections::HashMap<String, String>,
 }
 
-async fn get(client: &Client, url: &str) -> wireline::Result<wireline::Response> {
+pub(super) async fn get(client: &Client, url: &str) -> wireline::Result<wireline::Response> {
     bounded(client.get(url).send()).await
 }
 
-async fn echo(client: &Client, url: &str) -> Echo {
+pub(super) async fn echo(client: &Client, url: &str) -> Echo {
     bounded(async {
         get(client, url)
             .await
@@ -53,7 +55,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-async fn proxy() -> ProxyServer {
+pub(super) async fn proxy() -> ProxyServer {
     proxy_server(ProxyOptions::default()).await
 }
 
@@ -451,11 +453,19 @@ async fn an_unreachable_proxy_is_a_connect_error_naming_it() {
 async fn proxy_urls_are_checked_and_credentials_never_shown() {
     for unsupported in [
         "https://127.0.0.1:3128",
+        #[cfg(not(feature = "socks"))]
         "socks5://127.0.0.1:1080",
         "http://",
     ] {
         let err = Proxy::all(unsupported).unwrap_err();
         assert!(err.is_builder(), "{unsupported}: {err}");
+    }
+    // Without the feature, a SOCKS URL's error says which feature it needs.
+    #[cfg(not(feature = "socks"))]
+    {
+        let err = Proxy::all("socks5h://u:hunter2@127.0.0.1:1080").unwrap_err();
+        assert!(err.to_string().contains("`socks` Cargo feature"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
     // No scheme means http://.
     Proxy::all("127.0.0.1:3128").unwrap();

@@ -1,6 +1,7 @@
 //! Shared by every integration test: an rcgen PKI, real HTTPS and HTTP servers (hyper on
 //! tokio-rustls), raw TCP servers for crafted bytes and TLS faults, the scripted fault
-//! server, a raw HTTP/2 frame writer, socket leak checks, and a recording proxy.
+//! server, a raw HTTP/2 frame writer, socket leak checks, and recording HTTP and SOCKS
+//! proxies.
 //!
 //! Each test binary compiles its own copy and uses only part of it, so unused items and
 //! re-exports are expected: the topic binaries (`tests/tls/`, `tests/http/`, `tests/faults/`,
@@ -24,6 +25,7 @@ mod proxy;
 mod raw;
 mod scripted;
 mod server;
+mod socks;
 mod temp;
 mod tls_faults;
 mod tls_server;
@@ -43,6 +45,7 @@ pub use proxy::{basic, proxy_server, ProxiedRequest, ProxyOptions, ProxyServer};
 pub use raw::{h1_response, raw_server, read_request_from, silent_server, RawConn, RawServer};
 pub use scripted::{scripted, Reply};
 pub use server::{http_server, RecordedRequest, TestServer};
+pub use socks::{socks_server, SocksOptions, SocksRequest, SocksServer, SocksTarget};
 pub use temp::{temp_path, write_temp};
 pub use tls_faults::{old_tls_server_hello, read_tls_record, tls_alert_server};
 pub use tls_server::{

@@ -27,10 +27,12 @@
 //!
 //! **Proxies.** A proxy's host name is resolved the same way as a destination's, so an
 //! override or a custom resolver applies to it too (reqwest does the same: one resolver
-//! under the connector). Through a proxy, an `https://` destination's name is sent in the
-//! `CONNECT` and resolved by the proxy, and an `http://` one goes in the request line:
-//! neither is resolved here. With [`unix_socket`](crate::ClientBuilder::unix_socket)
-//! nothing is resolved at all.
+//! under the connector). Through an HTTP proxy, an `https://` destination's name is sent
+//! in the `CONNECT` and resolved by the proxy, and an `http://` one goes in the request
+//! line: neither is resolved here. A `socks5h://` or `socks4a://` proxy resolves the name
+//! too; through a `socks5://` or `socks4://` one (`socks` feature) the name is resolved
+//! here, by the rules above, and the address sent to the proxy. With
+//! [`unix_socket`](crate::ClientBuilder::unix_socket) nothing is resolved at all.
 //!
 //! **Failures.** A lookup that fails or finds no address is an
 //! [`ErrorKind::Dns`](crate::ErrorKind::Dns) error ([`is_dns`](crate::Error::is_dns) and
