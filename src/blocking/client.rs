@@ -222,11 +222,42 @@ impl ClientBuilder {
     pub fn timeout<T: Into<Option<Duration>>>(self, timeout: T) -> Self {
         self.set_timeout(timeout.into())
     }
+
+    /// A timeout for opening a connection, as the async client's
+    /// [`connect_timeout`](crate::ClientBuilder::connect_timeout) (default: none); `None`
+    /// turns one set before off, as in reqwest's blocking client.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = wireline::blocking::Client::builder()
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .build();
+    /// ```
+    pub fn connect_timeout<T: Into<Option<Duration>>>(self, timeout: T) -> Self {
+        self.set_connect_timeout(timeout.into())
+    }
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder::new()
+    }
+}
+
+impl From<crate::ClientBuilder> for ClientBuilder {
+    /// The async builder's settings, for a blocking client (reqwest's conversion). Its
+    /// `timeout`, if set, becomes the blocking one, a limit on each wait where the async
+    /// one bounds each request as a whole; else the blocking default, 30 s.
+    ///
+    /// ```
+    /// let settings = wireline::Client::builder().user_agent("my-script/1.0");
+    /// let client = wireline::blocking::ClientBuilder::from(settings).build();
+    /// ```
+    fn from(builder: crate::ClientBuilder) -> Self {
+        let (builder, timeout) = builder.take_timeout();
+        builder
+            .for_client()
+            .set_timeout(Some(timeout.unwrap_or(DEFAULT_TIMEOUT)))
     }
 }
 
@@ -268,6 +299,31 @@ mod tests {
         assert_eq!(timeout_of(Client::builder().timeout(None)), None);
         // The async client's builder keeps its own default: no timeout.
         assert_eq!(crate::Client::builder().take_timeout().1, None);
+    }
+
+    #[test]
+    fn an_async_builder_converted_keeps_its_timeout_or_takes_the_blocking_default() {
+        let five = Duration::from_secs(5);
+        let set = crate::Client::builder().timeout(five);
+        assert_eq!(timeout_of(ClientBuilder::from(set)), Some(five));
+        let unset = crate::Client::builder().https_only(true);
+        let converted = ClientBuilder::from(unset);
+        let shown = format!("{converted:?}");
+        assert!(shown.contains("https_only: true"), "{shown}");
+        assert_eq!(timeout_of(converted), Some(DEFAULT_TIMEOUT));
+    }
+
+    #[test]
+    fn connect_timeout_takes_an_option_and_none_turns_it_off() {
+        let five = Duration::from_secs(5);
+        let shown = |b: ClientBuilder| format!("{b:?}");
+        assert!(
+            shown(Client::builder().connect_timeout(five)).contains("connect_timeout: Some(5s)")
+        );
+        let off = Client::builder()
+            .connect_timeout(five)
+            .connect_timeout(None);
+        assert!(shown(off).contains("connect_timeout: None"));
     }
 
     #[test]

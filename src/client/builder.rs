@@ -79,6 +79,16 @@ impl<C> ClientBuilder<C> {
         self.set(|s| s.timeout = timeout)
     }
 
+    /// The same settings, for another kind of client.
+    #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
+    pub(crate) fn for_client<D>(self) -> ClientBuilder<D> {
+        ClientBuilder {
+            settings: self.settings,
+            error: self.error,
+            client: PhantomData,
+        }
+    }
+
     /// Changes the settings; every setter goes through here or [`fail`](Self::fail).
     fn set(mut self, change: impl FnOnce(&mut Settings)) -> Self {
         change(&mut self.settings);
@@ -314,7 +324,7 @@ impl<C> ClientBuilder<C> {
     }
 }
 
-/// The async client's own `timeout`.
+/// The async client's own `timeout` and `connect_timeout`.
 impl ClientBuilder<Client> {
     // Timeouts (timeouts.rs) ----------------------------------------------------------------
     /// A timeout for each request as a whole: connecting, sending, redirects, retries and
@@ -329,19 +339,26 @@ impl ClientBuilder<Client> {
     pub fn timeout(self, timeout: Duration) -> Self {
         self.set_timeout(Some(timeout))
     }
-}
 
-/// Every setting, for both kinds of client (continued).
-impl<C> ClientBuilder<C> {
     /// A timeout for opening a connection: TCP connect, any proxy tunnel and TLS handshake
-    /// together (default: none). Running out is both `is_timeout` and `is_connect`.
+    /// together (default: none). Running out is both `is_timeout` and `is_connect`. (The
+    /// blocking client's takes an `Option`, as in reqwest.)
     ///
     /// ```
     /// # use std::time::Duration;
     /// let client = wireline::Client::builder().connect_timeout(Duration::from_secs(5)).build();
     /// ```
     pub fn connect_timeout(self, timeout: Duration) -> Self {
-        self.set(|s| s.connect_timeout = Some(timeout))
+        self.set_connect_timeout(Some(timeout))
+    }
+}
+
+/// Every setting, for both kinds of client (continued).
+impl<C> ClientBuilder<C> {
+    /// Sets `connect_timeout`, for each kind of client's own setter (their signatures
+    /// differ, as in reqwest).
+    pub(crate) fn set_connect_timeout(self, timeout: Option<Duration>) -> Self {
+        self.set(|s| s.connect_timeout = timeout)
     }
 
     /// The longest the server may keep us waiting for the next piece of the response
