@@ -302,6 +302,17 @@ mod tests {
     }
 
     #[test]
+    fn clients_requests_and_responses_can_move_between_threads() {
+        fn send<T: Send>() {}
+        fn sync<T: Sync>() {}
+        send::<Client>();
+        sync::<Client>();
+        send::<ClientBuilder>();
+        send::<RequestBuilder>();
+        send::<Response>();
+    }
+
+    #[test]
     fn an_async_builder_converted_keeps_its_timeout_or_takes_the_blocking_default() {
         let five = Duration::from_secs(5);
         let set = crate::Client::builder().timeout(five);
