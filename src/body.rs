@@ -1,6 +1,8 @@
 //! Request bodies: bytes we can replay for redirects, or a stream we can send only once.
 
 use std::fmt;
+use std::future::Future;
+use std::io::{self, Read};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -19,7 +21,8 @@ const FILE_CHUNK: usize = 64 * 1024;
 ///
 /// Made from bytes or strings (`Vec<u8>`, `String`, `&'static str`, `Bytes`…), which can be
 /// sent again when a 307/308 redirect asks for it, or from a stream with
-/// [`Body::wrap_stream`], which is sent once and never buffered.
+/// [`Body::wrap_stream`], a file, or a reader with [`Body::new`], which are sent once and
+/// never buffered.
 ///
 /// ```
 /// let body = wireline::Body::from("hello");
@@ -41,6 +44,33 @@ impl Body {
         Body {
             kind: Kind::Full(Bytes::new()),
         }
+    }
+
+    /// A body read from `reader` as it is sent, 64 KiB at a time on tokio's blocking pool
+    /// (so a slow reader never holds up the client's other connections), in constant
+    /// memory (reqwest's blocking `Body::new`). Its length is not known in advance, so
+    /// HTTP/1.1 sends it with chunked encoding; [`Body::sized`] gives the length. Like a
+    /// stream, it is sent once. A read error fails the request, naming it.
+    ///
+    /// ```
+    /// let reader = std::io::Cursor::new(b"hello".to_vec());
+    /// let body = wireline::Body::new(reader);
+    /// assert!(body.as_bytes().is_none());
+    /// ```
+    pub fn new<R: Read + Send + 'static>(reader: R) -> Body {
+        Body::from_http_body(ReaderBody::new(Box::new(reader), None))
+    }
+
+    /// A body of `len` bytes read from `reader` as it is sent, as [`Body::new`] does, with
+    /// `len` as its `Content-Length`. Exactly `len` bytes are sent: a reader that ends
+    /// sooner fails the request; what it has past `len` is not read.
+    ///
+    /// ```
+    /// let reader = std::io::Cursor::new(b"hello".to_vec());
+    /// let body = wireline::Body::sized(reader, 5);
+    /// ```
+    pub fn sized<R: Read + Send + 'static>(reader: R, len: u64) -> Body {
+        Body::from_http_body(ReaderBody::new(Box::new(reader), Some(len)))
     }
 
     /// A body read from a stream of byte chunks as it is sent, in constant memory.
@@ -94,8 +124,7 @@ impl Body {
         }
     }
 
-    /// A stream body from any `http_body::Body` of ours (multipart forms).
-    #[cfg_attr(not(feature = "multipart"), allow(dead_code))]
+    /// A stream body from any `http_body::Body` of ours (readers, multipart forms).
     pub(crate) fn from_http_body<B>(body: B) -> Body
     where
         B: http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static,
@@ -227,5 +256,126 @@ impl From<tokio::fs::File> for Body {
         Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
             file, FILE_CHUNK,
         ))
+    }
+}
+
+impl From<std::fs::File> for Body {
+    /// A body read from the file while it is sent, as [`Body::new`] does, with the file's
+    /// size (from its metadata, now) as its `Content-Length`, as reqwest's blocking client
+    /// sends it: if the file has shrunk by the time it is read, the request fails; if it
+    /// has grown, the rest is not sent. Something that is not a regular file (a pipe, a
+    /// device) is sent with chunked encoding instead, until it ends.
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let file = std::fs::File::open("backup.tar")?;
+    /// let body = wireline::Body::from(file);
+    /// # Ok(()) }
+    /// ```
+    fn from(file: std::fs::File) -> Body {
+        match file.metadata() {
+            Ok(metadata) if metadata.is_file() => Body::sized(file, metadata.len()),
+            _ => Body::new(file),
+        }
+    }
+}
+
+/// A reader sent as a body: each piece read on tokio's blocking pool, the reader moving
+/// there and back, as tokio's own files do.
+struct ReaderBody {
+    state: Reading,
+    /// What is left to send, when the length was given.
+    left: Option<u64>,
+}
+
+type BoxReader = Box<dyn Read + Send>;
+
+enum Reading {
+    Idle(BoxReader),
+    Busy(tokio::task::JoinHandle<(BoxReader, io::Result<Vec<u8>>)>),
+    Done,
+}
+
+impl ReaderBody {
+    fn new(reader: BoxReader, len: Option<u64>) -> ReaderBody {
+        ReaderBody {
+            state: Reading::Idle(reader),
+            left: len,
+        }
+    }
+}
+
+impl http_body::Body for ReaderBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        loop {
+            match &mut this.state {
+                Reading::Done => return Poll::Ready(None),
+                Reading::Idle(_) => {
+                    let want = this.left.map_or(FILE_CHUNK, |left| {
+                        usize::try_from(left).map_or(FILE_CHUNK, |left| left.min(FILE_CHUNK))
+                    });
+                    let Reading::Idle(mut reader) =
+                        std::mem::replace(&mut this.state, Reading::Done)
+                    else {
+                        unreachable!("matched Idle above")
+                    };
+                    if want == 0 {
+                        return Poll::Ready(None);
+                    }
+                    this.state = Reading::Busy(tokio::task::spawn_blocking(move || {
+                        let mut buf = vec![0; want];
+                        let read = loop {
+                            match reader.read(&mut buf) {
+                                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                                other => break other,
+                            }
+                        };
+                        let read = read.map(|n| {
+                            buf.truncate(n);
+                            buf
+                        });
+                        (reader, read)
+                    }));
+                }
+                Reading::Busy(task) => {
+                    let done = std::task::ready!(Pin::new(task).poll(cx));
+                    this.state = Reading::Done;
+                    let (reader, read) = done.map_err(|e| format!("reading the body: {e}"))?;
+                    let piece = read.map_err(|e| format!("reading the body failed: {e}"))?;
+                    if piece.is_empty() {
+                        return match this.left {
+                            Some(left) if left > 0 => Poll::Ready(Some(Err(format!(
+                                "the body's reader ended {left} bytes before the length given                                  (Body::sized, or a file that shrank since it was opened)"
+                            )
+                            .into()))),
+                            _ => Poll::Ready(None),
+                        };
+                    }
+                    if let Some(left) = &mut this.left {
+                        *left -= piece.len() as u64;
+                    }
+                    this.state = Reading::Idle(reader);
+                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from(piece)))));
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.state, Reading::Done) || self.left == Some(0)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.left {
+            Some(left) => SizeHint::with_exact(left),
+            None => SizeHint::default(),
+        }
     }
 }

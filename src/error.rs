@@ -86,7 +86,8 @@ pub enum ErrorKind {
     /// both `Transfer-Encoding` and `Content-Length` (see the reliability guide).
     Request,
     /// Reading the response body failed: the connection closed early, a body shorter than
-    /// its `Content-Length`, broken chunked framing.
+    /// its `Content-Length`, broken chunked framing; or, in the blocking client's
+    /// `Response::copy_to`, writing it out failed (the message says how much was written).
     Body,
     /// The body was read but could not be decoded: invalid JSON, data that is not valid
     /// for its `Content-Encoding`, or a body that decoded past `max_decoded_body`.

@@ -25,6 +25,18 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Without an async runtime, as with requests, the [blocking client][blocking] (the
+//! `blocking` Cargo feature) has the same settings and calls, without the `.await`s:
+//! `wireline::blocking::get(url)?.text()?`.
+//!
+// Without the feature the module doesn't exist: the link points at docs.rs' build (every
+// feature on).
+#![cfg_attr(feature = "blocking", doc = "[blocking]: crate::blocking")]
+#![cfg_attr(
+    not(feature = "blocking"),
+    doc = "[blocking]: https://docs.rs/wireline/latest/wireline/blocking/index.html"
+)]
+//!
 //! ## What is built in
 //! - **TLS**: the system's root certificates (loaded once per process, shared by every
 //!   client), a CA file ([`ClientBuilder::ca_file`]), extra roots
@@ -472,11 +484,16 @@
 //! tests play, with each choice and limit.
 //!
 //! ## Runtime
-//! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this).
+//! wireline runs on tokio with its timer enabled (`#[tokio::main]` does this). The
+//! blocking client brings its own runtime, on a thread of its own.
 
 // The rooms, in the order a request passes through them (docs/architecture.md): what a
 // user calls, one request's loop, one attempt through the pool, the pool, the connector,
-// TLS. Each room imports only from the rooms below it.
+// TLS. Each room imports only from the rooms below it. (`blocking` is the top room, but
+// is declared after `client` so that the builders' docs show the async client's own
+// methods first, and links to `ClientBuilder::build` land on the async client's.)
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 
 mod body;
@@ -513,7 +530,33 @@ pub mod fuzzing {
 }
 
 pub use body::Body;
-pub use client::{Client, ClientBuilder, RequestBuilder};
+pub use client::{Client, RequestBuilder};
+
+/// Settings for a [`Client`]. Each method takes and returns the builder by value, so
+/// `builder = builder.timeout(d)` works; [`build`](ClientBuilder::build) turns the settings
+/// into the TLS configuration, the connector and the pool, and reports any invalid one.
+/// (It is [`builder::ClientBuilder`] for the async [`Client`]: the blocking client's
+/// builder has the same settings.)
+///
+/// ```
+/// # fn run() -> wireline::Result<()> {
+/// use std::time::Duration;
+/// let client = wireline::Client::builder()
+///     .timeout(Duration::from_secs(30))
+///     .connect_timeout(Duration::from_secs(5))
+///     .min_tls_version(wireline::TlsVersion::TLS_1_3)
+///     .user_agent("my-app/1.0")
+///     .build()?;
+/// # Ok(()) }
+/// ```
+pub type ClientBuilder = builder::ClientBuilder<Client>;
+
+/// The client builder, one type for both kinds of client: [`ClientBuilder`] for the async
+/// [`Client`], and the blocking client's builder (the `blocking` Cargo feature), so every
+/// setting is the same method on both.
+pub mod builder {
+    pub use crate::client::ClientBuilder;
+}
 pub use connect::dns;
 #[cfg(unix)]
 pub use connect::socket::UnixSocketProvider;
@@ -563,8 +606,9 @@ mod tests {
 
     /// The rooms of `src/`, from the top of the data path to the bottom (as
     /// docs/architecture.md draws them); the last five are the vocabulary every room uses.
-    const ROOMS: [&str; 18] = [
+    const ROOMS: [&str; 19] = [
         "lib",
+        "blocking",
         "client",
         "request",
         "response",

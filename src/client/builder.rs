@@ -4,6 +4,7 @@
 //! linked from each setter.
 
 use std::any::Any;
+use std::marker::PhantomData;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 #[cfg(any(feature = "cookies", unix))]
@@ -31,32 +32,70 @@ use crate::tls::{
     Verification,
 };
 
-impl ClientBuilder {
+/// The async client's own: `new`, `build` (which returns a [`Client`]), and below, `timeout`.
+impl ClientBuilder<Client> {
     /// The default settings (same as [`Client::builder`]).
-    pub fn new() -> ClientBuilder {
-        ClientBuilder {
-            settings: Settings::default(),
-            error: None,
-        }
+    pub fn new() -> Self {
+        ClientBuilder::defaults()
     }
 
     /// Builds the client. Fails with an [`is_builder`](Error::is_builder) error for an
     /// invalid setting (an unreadable CA file names its path), or with an
     /// [`is_tls`](Error::is_tls) error when the system roots are asked for and none exist.
     pub fn build(self) -> Result<Client> {
+        self.build_async(DeferNoRoots::No)
+    }
+}
+
+/// Every setting, for both kinds of client.
+impl<C> ClientBuilder<C> {
+    /// The default settings, for each kind of client's `new`.
+    pub(crate) fn defaults() -> Self {
+        ClientBuilder {
+            settings: Settings::default(),
+            error: None,
+            client: PhantomData,
+        }
+    }
+
+    /// The async client these settings make: each kind of client's `build`.
+    pub(crate) fn build_async(self, defer: DeferNoRoots) -> Result<Client> {
         match self.error {
             Some(error) => Err(error),
-            None => Client::build(self.settings, DeferNoRoots::No),
+            None => Client::build(self.settings, defer),
+        }
+    }
+
+    /// The `timeout` given, taken out of the settings: each kind of client has its own
+    /// `timeout` setter (their signatures differ, as in reqwest) and its own use for it.
+    #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
+    pub(crate) fn take_timeout(mut self) -> (Self, Option<Duration>) {
+        let timeout = self.settings.timeout.take();
+        (self, timeout)
+    }
+
+    /// Sets `timeout`, for each kind of client's own setter.
+    pub(crate) fn set_timeout(self, timeout: Option<Duration>) -> Self {
+        self.set(|s| s.timeout = timeout)
+    }
+
+    /// The same settings, for another kind of client.
+    #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
+    pub(crate) fn for_client<D>(self) -> ClientBuilder<D> {
+        ClientBuilder {
+            settings: self.settings,
+            error: self.error,
+            client: PhantomData,
         }
     }
 
     /// Changes the settings; every setter goes through here or [`fail`](Self::fail).
-    fn set(mut self, change: impl FnOnce(&mut Settings)) -> ClientBuilder {
+    fn set(mut self, change: impl FnOnce(&mut Settings)) -> Self {
         change(&mut self.settings);
         self
     }
 
-    fn fail(mut self, error: Error) -> ClientBuilder {
+    fn fail(mut self, error: Error) -> Self {
         self.error.get_or_insert(error);
         self
     }
@@ -73,7 +112,7 @@ impl ClientBuilder {
     /// headers.insert("x-team", "payments".parse().unwrap());
     /// let client = wireline::Client::builder().default_headers(headers).build();
     /// ```
-    pub fn default_headers(self, headers: HeaderMap) -> ClientBuilder {
+    pub fn default_headers(self, headers: HeaderMap) -> Self {
         self.set(|s| redact::replace_headers(&mut s.default_headers, headers))
     }
 
@@ -82,7 +121,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().user_agent("my-app/1.0").build();
     /// ```
-    pub fn user_agent<V>(self, value: V) -> ClientBuilder
+    pub fn user_agent<V>(self, value: V) -> Self
     where
         HeaderValue: TryFrom<V>,
         <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
@@ -105,7 +144,7 @@ impl ClientBuilder {
     /// use wireline::redirect::Policy;
     /// let client = wireline::Client::builder().redirect(Policy::none()).build();
     /// ```
-    pub fn redirect(self, policy: redirect::Policy) -> ClientBuilder {
+    pub fn redirect(self, policy: redirect::Policy) -> Self {
         self.set(|s| s.redirect = policy)
     }
 
@@ -117,7 +156,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().referer(false).build();
     /// ```
-    pub fn referer(self, enable: bool) -> ClientBuilder {
+    pub fn referer(self, enable: bool) -> Self {
         self.set(|s| s.referer = enable)
     }
 
@@ -133,7 +172,7 @@ impl ClientBuilder {
     /// assert!(err.is_builder());
     /// # }
     /// ```
-    pub fn https_only(self, enable: bool) -> ClientBuilder {
+    pub fn https_only(self, enable: bool) -> Self {
         self.set(|s| s.https_only = enable)
     }
 
@@ -149,7 +188,7 @@ impl ClientBuilder {
     /// // A 503 is retried up to 3 times; the last response is returned if it persists.
     /// let client = wireline::Client::builder().retry(Policy::default().max_retries(3)).build();
     /// ```
-    pub fn retry<P: Into<retry::Policy>>(self, policy: P) -> ClientBuilder {
+    pub fn retry<P: Into<retry::Policy>>(self, policy: P) -> Self {
         let policy = policy.into();
         self.set(|s| s.retry = Some(policy))
     }
@@ -168,7 +207,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().cookie_store(true).build();
     /// ```
     #[cfg(feature = "cookies")]
-    pub fn cookie_store(self, enable: bool) -> ClientBuilder {
+    pub fn cookie_store(self, enable: bool) -> Self {
         let jar = enable.then(|| Arc::new(Jar::default()) as Arc<dyn CookieStore>);
         self.set(|s| s.cookie_store = jar)
     }
@@ -186,7 +225,7 @@ impl ClientBuilder {
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "cookies")]
-    pub fn cookie_provider<C: CookieStore + 'static>(self, store: Arc<C>) -> ClientBuilder {
+    pub fn cookie_provider<S: CookieStore + 'static>(self, store: Arc<S>) -> Self {
         self.set(|s| s.cookie_store = Some(store))
     }
 
@@ -202,7 +241,7 @@ impl ClientBuilder {
     /// // Keep gzip bodies compressed, e.g. to store them as they came.
     /// let client = wireline::Client::builder().gzip(false).build();
     /// ```
-    pub fn gzip(self, enable: bool) -> ClientBuilder {
+    pub fn gzip(self, enable: bool) -> Self {
         self.set(|s| s.decoding.gzip = enable)
     }
 
@@ -212,7 +251,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().deflate(false).build();
     /// ```
-    pub fn deflate(self, enable: bool) -> ClientBuilder {
+    pub fn deflate(self, enable: bool) -> Self {
         self.set(|s| s.decoding.deflate = enable)
     }
 
@@ -222,7 +261,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().brotli(false).build();
     /// ```
-    pub fn brotli(self, enable: bool) -> ClientBuilder {
+    pub fn brotli(self, enable: bool) -> Self {
         self.set(|s| s.decoding.brotli = enable)
     }
 
@@ -232,7 +271,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().zstd(false).build();
     /// ```
-    pub fn zstd(self, enable: bool) -> ClientBuilder {
+    pub fn zstd(self, enable: bool) -> Self {
         self.set(|s| s.decoding.zstd = enable)
     }
 
@@ -241,7 +280,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().no_gzip().build();
     /// ```
-    pub fn no_gzip(self) -> ClientBuilder {
+    pub fn no_gzip(self) -> Self {
         self.gzip(false)
     }
 
@@ -250,7 +289,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().no_deflate().build();
     /// ```
-    pub fn no_deflate(self) -> ClientBuilder {
+    pub fn no_deflate(self) -> Self {
         self.deflate(false)
     }
 
@@ -259,7 +298,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().no_brotli().build();
     /// ```
-    pub fn no_brotli(self) -> ClientBuilder {
+    pub fn no_brotli(self) -> Self {
         self.brotli(false)
     }
 
@@ -268,7 +307,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().no_zstd().build();
     /// ```
-    pub fn no_zstd(self) -> ClientBuilder {
+    pub fn no_zstd(self) -> Self {
         self.zstd(false)
     }
 
@@ -280,32 +319,46 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().max_decoded_body(64 << 20).build();
     /// ```
-    pub fn max_decoded_body(self, max: u64) -> ClientBuilder {
+    pub fn max_decoded_body(self, max: u64) -> Self {
         self.set(|s| s.decoding.max_decoded = Some(max))
     }
+}
 
+/// The async client's own `timeout` and `connect_timeout`.
+impl ClientBuilder<Client> {
     // Timeouts (timeouts.rs) ----------------------------------------------------------------
     /// A timeout for each request as a whole: connecting, sending, redirects, retries and
     /// reading the body (default: none). A request's own
-    /// [`timeout`](crate::RequestBuilder::timeout) overrides it.
+    /// [`timeout`](crate::RequestBuilder::timeout) overrides it. (The blocking client's
+    /// `timeout` is reqwest's blocking one: a limit on each wait, 30 s by default.)
     ///
     /// ```
     /// # use std::time::Duration;
     /// let client = wireline::Client::builder().timeout(Duration::from_secs(30)).build();
     /// ```
-    pub fn timeout(self, timeout: Duration) -> ClientBuilder {
-        self.set(|s| s.timeout = Some(timeout))
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.set_timeout(Some(timeout))
     }
 
     /// A timeout for opening a connection: TCP connect, any proxy tunnel and TLS handshake
-    /// together (default: none). Running out is both `is_timeout` and `is_connect`.
+    /// together (default: none). Running out is both `is_timeout` and `is_connect`. (The
+    /// blocking client's takes an `Option`, as in reqwest.)
     ///
     /// ```
     /// # use std::time::Duration;
     /// let client = wireline::Client::builder().connect_timeout(Duration::from_secs(5)).build();
     /// ```
-    pub fn connect_timeout(self, timeout: Duration) -> ClientBuilder {
-        self.set(|s| s.connect_timeout = Some(timeout))
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
+        self.set_connect_timeout(Some(timeout))
+    }
+}
+
+/// Every setting, for both kinds of client (continued).
+impl<C> ClientBuilder<C> {
+    /// Sets `connect_timeout`, for each kind of client's own setter (their signatures
+    /// differ, as in reqwest).
+    pub(crate) fn set_connect_timeout(self, timeout: Option<Duration>) -> Self {
+        self.set(|s| s.connect_timeout = timeout)
     }
 
     /// The longest the server may keep us waiting for the next piece of the response
@@ -320,7 +373,7 @@ impl ClientBuilder {
     /// # use std::time::Duration;
     /// let client = wireline::Client::builder().read_timeout(Duration::from_secs(10)).build();
     /// ```
-    pub fn read_timeout(self, timeout: Duration) -> ClientBuilder {
+    pub fn read_timeout(self, timeout: Duration) -> Self {
         self.set(|s| s.pacing.read_timeout = Some(timeout))
     }
 
@@ -335,7 +388,7 @@ impl ClientBuilder {
     /// # use std::time::Duration;
     /// let builder = wireline::Client::builder().low_speed_limit(1024, Duration::from_secs(30));
     /// ```
-    pub fn low_speed_limit(self, bytes_per_sec: u64, window: Duration) -> ClientBuilder {
+    pub fn low_speed_limit(self, bytes_per_sec: u64, window: Duration) -> Self {
         let rule = LowSpeed {
             bytes_per_sec,
             window,
@@ -354,7 +407,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().pool_max_idle_per_host(8).build();
     /// ```
-    pub fn pool_max_idle_per_host(self, max: usize) -> ClientBuilder {
+    pub fn pool_max_idle_per_host(self, max: usize) -> Self {
         self.set(|s| s.pool_max_idle_per_host = max)
     }
 
@@ -369,7 +422,7 @@ impl ClientBuilder {
     /// // Node.js closes idle connections after 5 s.
     /// let client = wireline::Client::builder().pool_idle_timeout(Duration::from_secs(4)).build();
     /// ```
-    pub fn pool_idle_timeout<D: Into<Option<Duration>>>(self, timeout: D) -> ClientBuilder {
+    pub fn pool_idle_timeout<D: Into<Option<Duration>>>(self, timeout: D) -> Self {
         self.set(|s| s.pool_idle_timeout = timeout.into())
     }
 
@@ -386,7 +439,7 @@ impl ClientBuilder {
     /// // A server with very large cookies.
     /// let client = wireline::Client::builder().max_response_header_size(256 * 1024).build();
     /// ```
-    pub fn max_response_header_size(self, bytes: usize) -> ClientBuilder {
+    pub fn max_response_header_size(self, bytes: usize) -> Self {
         self.set(|s| s.max_response_header_size = bytes)
     }
 
@@ -397,7 +450,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().http1_only().build();
     /// ```
-    pub fn http1_only(self) -> ClientBuilder {
+    pub fn http1_only(self) -> Self {
         self.set(|s| s.tls.alpn = Alpn::Http1)
     }
 
@@ -414,7 +467,7 @@ impl ClientBuilder {
     /// // A gRPC-style service that speaks h2 over plain TCP.
     /// let client = wireline::Client::builder().http2_prior_knowledge().build();
     /// ```
-    pub fn http2_prior_knowledge(self) -> ClientBuilder {
+    pub fn http2_prior_knowledge(self) -> Self {
         self.set(|s| s.tls.alpn = Alpn::H2)
     }
 
@@ -425,7 +478,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().http1_title_case_headers().build();
     /// ```
-    pub fn http1_title_case_headers(self) -> ClientBuilder {
+    pub fn http1_title_case_headers(self) -> Self {
         self.set(|s| s.http1.title_case_headers = true)
     }
 
@@ -441,7 +494,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().http09_responses().build();
     /// ```
-    pub fn http09_responses(self) -> ClientBuilder {
+    pub fn http09_responses(self) -> Self {
         self.set(|s| s.http1.http09_responses = true)
     }
 
@@ -457,7 +510,7 @@ impl ClientBuilder {
     ///     .http1_allow_obsolete_multiline_headers_in_responses(true)
     ///     .build();
     /// ```
-    pub fn http1_allow_obsolete_multiline_headers_in_responses(self, value: bool) -> ClientBuilder {
+    pub fn http1_allow_obsolete_multiline_headers_in_responses(self, value: bool) -> Self {
         self.set(|s| s.http1.allow_obsolete_multiline_headers_in_responses = value)
     }
 
@@ -473,7 +526,7 @@ impl ClientBuilder {
     ///     .http1_ignore_invalid_headers_in_responses(true)
     ///     .build();
     /// ```
-    pub fn http1_ignore_invalid_headers_in_responses(self, value: bool) -> ClientBuilder {
+    pub fn http1_ignore_invalid_headers_in_responses(self, value: bool) -> Self {
         self.set(|s| s.http1.ignore_invalid_headers_in_responses = value)
     }
 
@@ -489,7 +542,7 @@ impl ClientBuilder {
     ///     .http1_allow_spaces_after_header_name_in_responses(true)
     ///     .build();
     /// ```
-    pub fn http1_allow_spaces_after_header_name_in_responses(self, value: bool) -> ClientBuilder {
+    pub fn http1_allow_spaces_after_header_name_in_responses(self, value: bool) -> Self {
         self.set(|s| s.http1.allow_spaces_after_header_name_in_responses = value)
     }
 
@@ -503,7 +556,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().http1_max_headers(200).build();
     /// ```
-    pub fn http1_max_headers(self, max: usize) -> ClientBuilder {
+    pub fn http1_max_headers(self, max: usize) -> Self {
         self.set(|s| s.http1.max_headers = Some(max))
     }
 
@@ -519,7 +572,7 @@ impl ClientBuilder {
     ///     .http2_initial_stream_window_size(8 * 1024 * 1024)
     ///     .build();
     /// ```
-    pub fn http2_initial_stream_window_size(self, sz: impl Into<Option<u32>>) -> ClientBuilder {
+    pub fn http2_initial_stream_window_size(self, sz: impl Into<Option<u32>>) -> Self {
         let size = sz.into();
         self.set(|s| s.http2.initial_stream_window_size = size)
     }
@@ -534,7 +587,7 @@ impl ClientBuilder {
     ///     .http2_initial_connection_window_size(16 * 1024 * 1024)
     ///     .build();
     /// ```
-    pub fn http2_initial_connection_window_size(self, sz: impl Into<Option<u32>>) -> ClientBuilder {
+    pub fn http2_initial_connection_window_size(self, sz: impl Into<Option<u32>>) -> Self {
         let size = sz.into();
         self.set(|s| s.http2.initial_connection_window_size = size)
     }
@@ -548,7 +601,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().http2_adaptive_window(true).build();
     /// ```
-    pub fn http2_adaptive_window(self, enabled: bool) -> ClientBuilder {
+    pub fn http2_adaptive_window(self, enabled: bool) -> Self {
         self.set(|s| s.http2.adaptive_window = enabled)
     }
 
@@ -563,7 +616,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().http2_max_frame_size(64 * 1024).build();
     /// ```
-    pub fn http2_max_frame_size(self, sz: impl Into<Option<u32>>) -> ClientBuilder {
+    pub fn http2_max_frame_size(self, sz: impl Into<Option<u32>>) -> Self {
         let size = sz.into();
         self.set(|s| s.http2.max_frame_size = size)
     }
@@ -580,7 +633,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().http2_max_header_list_size(256 * 1024).build();
     /// ```
-    pub fn http2_max_header_list_size(self, max_header_size_bytes: u32) -> ClientBuilder {
+    pub fn http2_max_header_list_size(self, max_header_size_bytes: u32) -> Self {
         self.set(|s| s.http2.max_header_list_size = Some(max_header_size_bytes))
     }
 
@@ -598,7 +651,7 @@ impl ClientBuilder {
     ///     .http2_keep_alive_interval(Duration::from_secs(30))
     ///     .build();
     /// ```
-    pub fn http2_keep_alive_interval(self, interval: impl Into<Option<Duration>>) -> ClientBuilder {
+    pub fn http2_keep_alive_interval(self, interval: impl Into<Option<Duration>>) -> Self {
         let interval = interval.into();
         self.set(|s| s.http2.keep_alive_interval = interval)
     }
@@ -614,7 +667,7 @@ impl ClientBuilder {
     ///     .http2_keep_alive_timeout(Duration::from_secs(5))
     ///     .build();
     /// ```
-    pub fn http2_keep_alive_timeout(self, timeout: Duration) -> ClientBuilder {
+    pub fn http2_keep_alive_timeout(self, timeout: Duration) -> Self {
         self.set(|s| s.http2.keep_alive_timeout = Some(timeout))
     }
 
@@ -631,7 +684,7 @@ impl ClientBuilder {
     ///     .http2_keep_alive_while_idle(true)
     ///     .build();
     /// ```
-    pub fn http2_keep_alive_while_idle(self, enabled: bool) -> ClientBuilder {
+    pub fn http2_keep_alive_while_idle(self, enabled: bool) -> Self {
         self.set(|s| s.http2.keep_alive_while_idle = enabled)
     }
 
@@ -651,7 +704,7 @@ impl ClientBuilder {
     /// // https://api.example.com/ goes to 127.0.0.1:8443, verified as api.example.com.
     /// let client = wireline::Client::builder().resolve("api.example.com", addr).build();
     /// ```
-    pub fn resolve(self, domain: &str, addr: SocketAddr) -> ClientBuilder {
+    pub fn resolve(self, domain: &str, addr: SocketAddr) -> Self {
         self.resolve_to_addrs(domain, &[addr])
     }
 
@@ -670,7 +723,7 @@ impl ClientBuilder {
     ///     .resolve_to_addrs("api.example.com", &[primary, standby])
     ///     .build();
     /// ```
-    pub fn resolve_to_addrs(self, domain: &str, addrs: &[SocketAddr]) -> ClientBuilder {
+    pub fn resolve_to_addrs(self, domain: &str, addrs: &[SocketAddr]) -> Self {
         let entry = (domain.to_owned(), addrs.to_vec());
         self.set(|s| {
             s.dns.overrides.retain(|(d, _)| *d != entry.0);
@@ -697,7 +750,7 @@ impl ClientBuilder {
     /// }
     /// let client = wireline::Client::builder().dns_resolver(Loopback).build();
     /// ```
-    pub fn dns_resolver<R: IntoResolve>(self, resolver: R) -> ClientBuilder {
+    pub fn dns_resolver<R: IntoResolve>(self, resolver: R) -> Self {
         let resolver = resolver.into_resolve();
         self.set(|s| s.dns.resolver = Some(resolver))
     }
@@ -714,7 +767,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().hickory_dns(false).build();
     /// ```
     #[cfg(feature = "hickory-dns")]
-    pub fn hickory_dns(self, enable: bool) -> ClientBuilder {
+    pub fn hickory_dns(self, enable: bool) -> Self {
         self.set(|s| s.dns.hickory = enable)
     }
 
@@ -724,7 +777,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().no_hickory_dns().build();
     /// ```
-    pub fn no_hickory_dns(self) -> ClientBuilder {
+    pub fn no_hickory_dns(self) -> Self {
         #[cfg(feature = "hickory-dns")]
         return self.hickory_dns(false);
         #[cfg(not(feature = "hickory-dns"))]
@@ -740,7 +793,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().tcp_nodelay(false).build();
     /// ```
-    pub fn tcp_nodelay(self, enabled: bool) -> ClientBuilder {
+    pub fn tcp_nodelay(self, enabled: bool) -> Self {
         self.set(|s| s.sockets.nodelay = enabled)
     }
 
@@ -756,7 +809,7 @@ impl ClientBuilder {
     /// # use std::time::Duration;
     /// let client = wireline::Client::builder().tcp_keepalive(Duration::from_secs(60)).build();
     /// ```
-    pub fn tcp_keepalive<D: Into<Option<Duration>>>(self, val: D) -> ClientBuilder {
+    pub fn tcp_keepalive<D: Into<Option<Duration>>>(self, val: D) -> Self {
         let idle = val.into();
         self.set(|s| s.sockets.keepalive = idle)
     }
@@ -769,7 +822,7 @@ impl ClientBuilder {
     /// # use std::time::Duration;
     /// let client = wireline::Client::builder().tcp_keepalive_interval(Duration::from_secs(5)).build();
     /// ```
-    pub fn tcp_keepalive_interval<D: Into<Option<Duration>>>(self, val: D) -> ClientBuilder {
+    pub fn tcp_keepalive_interval<D: Into<Option<Duration>>>(self, val: D) -> Self {
         let interval = val.into();
         self.set(|s| s.sockets.keepalive_interval = interval)
     }
@@ -781,7 +834,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().tcp_keepalive_retries(5).build();
     /// ```
-    pub fn tcp_keepalive_retries<C: Into<Option<u32>>>(self, retries: C) -> ClientBuilder {
+    pub fn tcp_keepalive_retries<N: Into<Option<u32>>>(self, retries: N) -> Self {
         let retries = retries.into();
         self.set(|s| s.sockets.keepalive_retries = retries)
     }
@@ -797,7 +850,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().tcp_user_timeout(Duration::from_secs(10)).build();
     /// ```
     #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
-    pub fn tcp_user_timeout<D: Into<Option<Duration>>>(self, val: D) -> ClientBuilder {
+    pub fn tcp_user_timeout<D: Into<Option<Duration>>>(self, val: D) -> Self {
         let timeout = val.into();
         self.set(|s| s.sockets.user_timeout = timeout)
     }
@@ -813,7 +866,7 @@ impl ClientBuilder {
     /// let local = IpAddr::from([127, 0, 0, 2]);
     /// let client = wireline::Client::builder().local_address(local).build();
     /// ```
-    pub fn local_address<T: Into<Option<IpAddr>>>(self, addr: T) -> ClientBuilder {
+    pub fn local_address<T: Into<Option<IpAddr>>>(self, addr: T) -> Self {
         let addr = addr.into();
         self.set(|s| s.sockets.local_address = addr)
     }
@@ -838,7 +891,7 @@ impl ClientBuilder {
         target_os = "visionos",
         target_os = "watchos",
     ))]
-    pub fn interface(self, interface: &str) -> ClientBuilder {
+    pub fn interface(self, interface: &str) -> Self {
         let interface = interface.to_owned();
         self.set(|s| s.sockets.interface = Some(interface))
     }
@@ -856,7 +909,7 @@ impl ClientBuilder {
     /// // client.get("http://docker/v1.43/containers/json")
     /// ```
     #[cfg(unix)]
-    pub fn unix_socket(self, path: impl UnixSocketProvider) -> ClientBuilder {
+    pub fn unix_socket(self, path: impl UnixSocketProvider) -> Self {
         let path: Arc<Path> = path.wireline_uds_path(Internal(())).into();
         self.set(|s| s.sockets.unix_socket = Some(path))
     }
@@ -876,7 +929,7 @@ impl ClientBuilder {
     ///     .build()?;
     /// # Ok(()) }
     /// ```
-    pub fn proxy(self, proxy: Proxy) -> ClientBuilder {
+    pub fn proxy(self, proxy: Proxy) -> Self {
         self.set(|s| s.proxies.push(proxy))
     }
 
@@ -888,7 +941,7 @@ impl ClientBuilder {
     /// // Whatever HTTPS_PROXY says, this client never uses a proxy.
     /// let client = wireline::Client::builder().no_proxy().build();
     /// ```
-    pub fn no_proxy(self) -> ClientBuilder {
+    pub fn no_proxy(self) -> Self {
         self.set(|s| {
             s.proxies.clear();
             s.env_proxies = false;
@@ -904,7 +957,7 @@ impl ClientBuilder {
     /// ```no_run
     /// let client = wireline::Client::builder().ca_file("/etc/my-ca.pem").build();
     /// ```
-    pub fn ca_file<P: AsRef<Path>>(self, path: P) -> ClientBuilder {
+    pub fn ca_file<P: AsRef<Path>>(self, path: P) -> Self {
         let roots = RootSource::CaFile(path.as_ref().to_path_buf());
         self.set(|s| s.tls.roots = roots)
     }
@@ -928,7 +981,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().platform_verifier().build();
     /// ```
     #[cfg(feature = "platform-verifier")]
-    pub fn platform_verifier(self) -> ClientBuilder {
+    pub fn platform_verifier(self) -> Self {
         self.set(|s| s.tls.roots = RootSource::Platform)
     }
 
@@ -941,7 +994,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().add_root_certificate(ca).build()?;
     /// # Ok(()) }
     /// ```
-    pub fn add_root_certificate(self, certificate: Certificate) -> ClientBuilder {
+    pub fn add_root_certificate(self, certificate: Certificate) -> Self {
         self.set(|s| s.tls.extra_roots.extend(certificate.into_ders()))
     }
 
@@ -954,10 +1007,8 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().tls_certs_merge(cas).build()?;
     /// # Ok(()) }
     /// ```
-    pub fn tls_certs_merge(self, certs: impl IntoIterator<Item = Certificate>) -> ClientBuilder {
-        certs
-            .into_iter()
-            .fold(self, ClientBuilder::add_root_certificate)
+    pub fn tls_certs_merge(self, certs: impl IntoIterator<Item = Certificate>) -> Self {
+        certs.into_iter().fold(self, Self::add_root_certificate)
     }
 
     /// Trusts only these certificates, and those given to
@@ -974,7 +1025,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().tls_certs_only([ca]).build()?;
     /// # Ok(()) }
     /// ```
-    pub fn tls_certs_only(self, certs: impl IntoIterator<Item = Certificate>) -> ClientBuilder {
+    pub fn tls_certs_only(self, certs: impl IntoIterator<Item = Certificate>) -> Self {
         self.tls_certs_merge(certs)
             .set(|s| s.tls.roots = RootSource::OnlyGiven)
     }
@@ -988,7 +1039,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().danger_accept_invalid_certs(true).build();
     /// ```
-    pub fn danger_accept_invalid_certs(self, accept: bool) -> ClientBuilder {
+    pub fn danger_accept_invalid_certs(self, accept: bool) -> Self {
         let verification = match accept {
             true => Verification::AcceptInvalidCerts,
             false => Verification::Full,
@@ -1001,7 +1052,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().tls_danger_accept_invalid_certs(true).build();
     /// ```
-    pub fn tls_danger_accept_invalid_certs(self, accept: bool) -> ClientBuilder {
+    pub fn tls_danger_accept_invalid_certs(self, accept: bool) -> Self {
         self.danger_accept_invalid_certs(accept)
     }
 
@@ -1015,7 +1066,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().danger_accept_invalid_hostnames(true).build();
     /// ```
-    pub fn danger_accept_invalid_hostnames(self, accept: bool) -> ClientBuilder {
+    pub fn danger_accept_invalid_hostnames(self, accept: bool) -> Self {
         self.set(|s| s.tls.accept_invalid_hostnames = accept)
     }
 
@@ -1029,7 +1080,7 @@ impl ClientBuilder {
     ///     .tls_danger_accept_invalid_hostnames(true)
     ///     .build();
     /// ```
-    pub fn tls_danger_accept_invalid_hostnames(self, accept: bool) -> ClientBuilder {
+    pub fn tls_danger_accept_invalid_hostnames(self, accept: bool) -> Self {
         self.danger_accept_invalid_hostnames(accept)
     }
 
@@ -1052,7 +1103,7 @@ impl ClientBuilder {
     ///     .build()?;
     /// # Ok(()) }
     /// ```
-    pub fn pin_sha256(mut self, host: &str, spki_sha256_base64: &str) -> ClientBuilder {
+    pub fn pin_sha256(mut self, host: &str, spki_sha256_base64: &str) -> Self {
         match self.settings.tls.pins.add(host, spki_sha256_base64) {
             Ok(()) => self,
             Err(e) => self.fail(e),
@@ -1073,7 +1124,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().add_crl(crl).build()?;
     /// # Ok(()) }
     /// ```
-    pub fn add_crl(self, crl: CertificateRevocationList) -> ClientBuilder {
+    pub fn add_crl(self, crl: CertificateRevocationList) -> Self {
         self.set(|s| s.tls.crls.push(crl.into_der()))
     }
 
@@ -1086,10 +1137,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().add_crls(crls).build()?;
     /// # Ok(()) }
     /// ```
-    pub fn add_crls(
-        self,
-        crls: impl IntoIterator<Item = CertificateRevocationList>,
-    ) -> ClientBuilder {
+    pub fn add_crls(self, crls: impl IntoIterator<Item = CertificateRevocationList>) -> Self {
         let ders = crls.into_iter().map(CertificateRevocationList::into_der);
         self.set(|s| s.tls.crls.extend(ders))
     }
@@ -1103,10 +1151,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().tls_crls_only(crls).build()?;
     /// # Ok(()) }
     /// ```
-    pub fn tls_crls_only(
-        self,
-        crls: impl IntoIterator<Item = CertificateRevocationList>,
-    ) -> ClientBuilder {
+    pub fn tls_crls_only(self, crls: impl IntoIterator<Item = CertificateRevocationList>) -> Self {
         self.add_crls(crls)
     }
 
@@ -1123,7 +1168,7 @@ impl ClientBuilder {
     ///     .build()?;
     /// # Ok(()) }
     /// ```
-    pub fn identity(self, identity: Identity) -> ClientBuilder {
+    pub fn identity(self, identity: Identity) -> Self {
         self.set(|s| s.tls.identity = Some(identity))
     }
 
@@ -1134,7 +1179,7 @@ impl ClientBuilder {
     /// use wireline::TlsVersion;
     /// let client = wireline::Client::builder().min_tls_version(TlsVersion::TLS_1_3).build();
     /// ```
-    pub fn min_tls_version(self, version: TlsVersion) -> ClientBuilder {
+    pub fn min_tls_version(self, version: TlsVersion) -> Self {
         self.set(|s| s.tls.versions.min = version)
     }
 
@@ -1145,7 +1190,7 @@ impl ClientBuilder {
     /// use wireline::tls;
     /// let client = wireline::Client::builder().tls_version_min(tls::Version::TLS_1_3).build();
     /// ```
-    pub fn tls_version_min(self, version: crate::tls::Version) -> ClientBuilder {
+    pub fn tls_version_min(self, version: crate::tls::Version) -> Self {
         self.min_tls_version(version)
     }
 
@@ -1159,7 +1204,7 @@ impl ClientBuilder {
     /// use wireline::TlsVersion;
     /// let client = wireline::Client::builder().max_tls_version(TlsVersion::TLS_1_2).build();
     /// ```
-    pub fn max_tls_version(self, version: TlsVersion) -> ClientBuilder {
+    pub fn max_tls_version(self, version: TlsVersion) -> Self {
         self.set(|s| s.tls.versions.max = Some(version))
     }
 
@@ -1172,7 +1217,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().tls_version_max(tls::Version::TLS_1_2).build();
     /// assert!(wireline::Client::builder().tls_version_max(tls::Version::TLS_1_1).build().is_err());
     /// ```
-    pub fn tls_version_max(self, version: crate::tls::Version) -> ClientBuilder {
+    pub fn tls_version_max(self, version: crate::tls::Version) -> Self {
         self.max_tls_version(version)
     }
 
@@ -1182,7 +1227,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().tls_sni(false).build();
     /// ```
-    pub fn tls_sni(self, enable: bool) -> ClientBuilder {
+    pub fn tls_sni(self, enable: bool) -> Self {
         self.set(|s| s.tls.sni = enable)
     }
 
@@ -1193,7 +1238,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().tls_session_resumption(false).build();
     /// ```
-    pub fn tls_session_resumption(self, enable: bool) -> ClientBuilder {
+    pub fn tls_session_resumption(self, enable: bool) -> Self {
         self.set(|s| s.tls.resumption = enable)
     }
 
@@ -1206,7 +1251,7 @@ impl ClientBuilder {
     /// // SSLKEYLOGFILE=/tmp/keys.log my-program
     /// let client = wireline::Client::builder().tls_keylog(true).build();
     /// ```
-    pub fn tls_keylog(self, enable: bool) -> ClientBuilder {
+    pub fn tls_keylog(self, enable: bool) -> Self {
         self.set(|s| s.tls.keylog = enable)
     }
 
@@ -1215,7 +1260,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().tls_sslkeylogfile(true).build();
     /// ```
-    pub fn tls_sslkeylogfile(self, enable: bool) -> ClientBuilder {
+    pub fn tls_sslkeylogfile(self, enable: bool) -> Self {
         self.tls_keylog(enable)
     }
 
@@ -1226,7 +1271,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().tls_info(true).build();
     /// ```
-    pub fn tls_info(self, enable: bool) -> ClientBuilder {
+    pub fn tls_info(self, enable: bool) -> Self {
         self.set(|s| s.tls_info = enable)
     }
 
@@ -1256,7 +1301,7 @@ impl ClientBuilder {
     /// config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     /// let client = wireline::Client::builder().use_preconfigured_tls(config).build();
     /// ```
-    pub fn use_preconfigured_tls(self, tls: impl Any) -> ClientBuilder {
+    pub fn use_preconfigured_tls(self, tls: impl Any) -> Self {
         let given = std::any::type_name_of_val(&tls);
         let tls: Box<dyn Any> = Box::new(tls);
         let config = match tls.downcast::<rustls::ClientConfig>() {
@@ -1283,7 +1328,7 @@ impl ClientBuilder {
     /// let client = wireline::Client::builder().tls_backend_preconfigured(config).build();
     /// # }
     /// ```
-    pub fn tls_backend_preconfigured(self, tls: impl Any) -> ClientBuilder {
+    pub fn tls_backend_preconfigured(self, tls: impl Any) -> Self {
         self.use_preconfigured_tls(tls)
     }
 
@@ -1294,7 +1339,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().tls_backend_rustls().build();
     /// ```
-    pub fn tls_backend_rustls(self) -> ClientBuilder {
+    pub fn tls_backend_rustls(self) -> Self {
         self
     }
 
@@ -1304,7 +1349,7 @@ impl ClientBuilder {
     /// ```
     /// let client = wireline::Client::builder().use_rustls_tls().build();
     /// ```
-    pub fn use_rustls_tls(self) -> ClientBuilder {
+    pub fn use_rustls_tls(self) -> Self {
         self
     }
 
@@ -1314,7 +1359,7 @@ impl ClientBuilder {
     /// `open` is a connect error.
     #[cfg(feature = "fuzzing")]
     #[doc(hidden)]
-    pub fn fuzzing_transport<F>(self, open: F) -> ClientBuilder
+    pub fn fuzzing_transport<F>(self, open: F) -> Self
     where
         F: Fn(&http::Uri) -> std::io::Result<Box<dyn MemoryIo>> + Send + Sync + 'static,
     {

@@ -11,6 +11,7 @@ mod send;
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -98,7 +99,7 @@ impl Client {
 
     /// A builder to configure a client.
     pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
+        ClientBuilder::<Client>::new()
     }
 
     /// Starts a GET request.
@@ -237,36 +238,44 @@ impl fmt::Debug for Client {
     }
 }
 
-/// Settings for a [`Client`]. Each method takes and returns the builder by value, so
-/// `builder = builder.timeout(d)` works; [`build`](ClientBuilder::build) turns the settings
-/// into the TLS configuration, the connector and the pool, and reports any invalid one.
+/// A client's settings, generic over the client they build: [`crate::ClientBuilder`] is
+/// `ClientBuilder<Client>`, which builds a [`Client`], and `wireline::blocking::ClientBuilder`
+/// (the `blocking` Cargo feature) is `ClientBuilder<blocking::Client>`. Every setting is a
+/// method of both; only `new`, `build` and `timeout` are each kind's own. Each method takes
+/// and returns the builder by value, so `builder = builder.gzip(false)` works;
+/// [`build`](ClientBuilder::build) turns the settings into the TLS configuration, the
+/// connector and the pool, and reports any invalid one.
+///
+/// Code that configures either kind of client can be written once:
 ///
 /// ```
+/// use wireline::builder::ClientBuilder;
+///
+/// fn our_settings<C>(builder: ClientBuilder<C>) -> ClientBuilder<C> {
+///     builder.user_agent("my-app/1.0").https_only(true)
+/// }
 /// # fn run() -> wireline::Result<()> {
-/// use std::time::Duration;
-/// let client = wireline::Client::builder()
-///     .timeout(Duration::from_secs(30))
-///     .connect_timeout(Duration::from_secs(5))
-///     .min_tls_version(wireline::TlsVersion::TLS_1_3)
-///     .user_agent("my-app/1.0")
-///     .build()?;
+/// let client = our_settings(wireline::Client::builder()).build()?;
 /// # Ok(()) }
 /// ```
 #[must_use]
-pub struct ClientBuilder {
+pub struct ClientBuilder<C = Client> {
     /// What the setters recorded.
     settings: Settings,
     /// The first invalid setting; reported by `build()`.
     error: Option<Error>,
+    /// The kind of client `build()` makes (`fn() -> C`: the builder holds none, so it is
+    /// `Send` and `Sync` whatever `C` is).
+    client: PhantomData<fn() -> C>,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
-        ClientBuilder::new()
+        ClientBuilder::<Client>::new()
     }
 }
 
-impl fmt::Debug for ClientBuilder {
+impl<C> fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.settings, f)
     }
@@ -395,7 +404,7 @@ impl fmt::Debug for Settings {
 
 /// Whether a missing system root store fails `build()` or each https request.
 #[derive(PartialEq)]
-enum DeferNoRoots {
+pub(crate) enum DeferNoRoots {
     /// `Client::new()`, which can't fail.
     Yes,
     No,
@@ -487,21 +496,15 @@ mod tests {
             let d = builder.settings.decoding;
             [d.gzip, d.deflate, d.brotli, d.zstd]
         };
+        assert_eq!(off(Client::builder().no_gzip()), [false, true, true, true]);
         assert_eq!(
-            off(ClientBuilder::new().no_gzip()),
-            [false, true, true, true]
-        );
-        assert_eq!(
-            off(ClientBuilder::new().no_deflate()),
+            off(Client::builder().no_deflate()),
             [true, false, true, true]
         );
         assert_eq!(
-            off(ClientBuilder::new().no_brotli()),
+            off(Client::builder().no_brotli()),
             [true, true, false, true]
         );
-        assert_eq!(
-            off(ClientBuilder::new().no_zstd()),
-            [true, true, true, false]
-        );
+        assert_eq!(off(Client::builder().no_zstd()), [true, true, true, false]);
     }
 }

@@ -31,14 +31,20 @@ use crate::tls::TlsOptions;
 ///     .await?;
 /// # Ok(()) }
 /// ```
+///
+/// Generic over the client it sends with: `RequestBuilder` is `RequestBuilder<Client>`,
+/// and `wireline::blocking::RequestBuilder` (the `blocking` Cargo feature) is
+/// `RequestBuilder<blocking::Client>`, whose `send` waits for the response. Every other
+/// method is both kinds'.
 #[must_use = "a RequestBuilder does nothing until you send() it"]
-pub struct RequestBuilder {
-    client: Client,
+pub struct RequestBuilder<C = Client> {
+    client: C,
     request: Result<Request>,
 }
 
-impl RequestBuilder {
-    pub(crate) fn new(client: Client, method: Method, url: impl IntoUrl) -> RequestBuilder {
+/// Every method but `send`, for both kinds of client.
+impl<C> RequestBuilder<C> {
+    pub(crate) fn new(client: C, method: Method, url: impl IntoUrl) -> Self {
         let request = url.into_request_url().map(|(url, auth)| {
             let mut request = Request::new(method, url);
             if let Some(auth) = auth {
@@ -59,14 +65,14 @@ impl RequestBuilder {
     /// let builder = RequestBuilder::from_parts(Client::new(), request).header("x-a", "1");
     /// # Ok(()) }
     /// ```
-    pub fn from_parts(client: Client, request: Request) -> RequestBuilder {
+    pub fn from_parts(client: C, request: Request) -> Self {
         RequestBuilder {
             client,
             request: Ok(request),
         }
     }
 
-    fn edit(mut self, f: impl FnOnce(&mut Request) -> Result<()>) -> RequestBuilder {
+    fn edit(mut self, f: impl FnOnce(&mut Request) -> Result<()>) -> Self {
         if let Ok(request) = &mut self.request {
             if let Err(e) = f(request) {
                 self.request = Err(e);
@@ -91,7 +97,7 @@ impl RequestBuilder {
     /// assert!(err.is_builder());
     /// # }
     /// ```
-    pub fn header<K, V>(self, key: K, value: V) -> RequestBuilder
+    pub fn header<K, V>(self, key: K, value: V) -> Self
     where
         HeaderName: TryFrom<K>,
         <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
@@ -116,7 +122,7 @@ impl RequestBuilder {
     }
 
     /// Adds all these headers, replacing ones of the same name.
-    pub fn headers(self, headers: HeaderMap) -> RequestBuilder {
+    pub fn headers(self, headers: HeaderMap) -> Self {
         self.edit(|request| {
             redact::replace_headers(&mut request.headers, headers);
             Ok(())
@@ -134,7 +140,7 @@ impl RequestBuilder {
     /// assert_eq!(req.url().query(), Some("q=rust+tls&page=2"));
     /// # Ok(()) }
     /// ```
-    pub fn query<T: Serialize + ?Sized>(self, query: &T) -> RequestBuilder {
+    pub fn query<T: Serialize + ?Sized>(self, query: &T) -> Self {
         self.edit(|request| {
             let url = &mut request.url;
             let result = {
@@ -151,7 +157,7 @@ impl RequestBuilder {
     }
 
     /// Sets the body.
-    pub fn body<B: Into<Body>>(self, body: B) -> RequestBuilder {
+    pub fn body<B: Into<Body>>(self, body: B) -> Self {
         self.edit(|request| {
             request.body = Some(body.into());
             Ok(())
@@ -159,7 +165,7 @@ impl RequestBuilder {
     }
 
     /// Sets a JSON body and `Content-Type: application/json` (unless already set).
-    pub fn json<T: Serialize + ?Sized>(self, json: &T) -> RequestBuilder {
+    pub fn json<T: Serialize + ?Sized>(self, json: &T) -> Self {
         self.edit(|request| {
             let bytes =
                 serde_json::to_vec(json).map_err(|e| Error::builder(format!("JSON body: {e}")))?;
@@ -169,7 +175,7 @@ impl RequestBuilder {
     }
 
     /// Sets a form body (`application/x-www-form-urlencoded`).
-    pub fn form<T: Serialize + ?Sized>(self, form: &T) -> RequestBuilder {
+    pub fn form<T: Serialize + ?Sized>(self, form: &T) -> Self {
         self.edit(|request| {
             let text = serde_urlencoded::to_string(form)
                 .map_err(|e| Error::builder(format!("form body: {e}")))?;
@@ -204,7 +210,7 @@ impl RequestBuilder {
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "multipart")]
-    pub fn multipart(self, form: crate::multipart::Form) -> RequestBuilder {
+    pub fn multipart(self, form: crate::multipart::Form) -> Self {
         self.edit(|request| {
             request.headers.insert(CONTENT_TYPE, form.content_type());
             let (body, len) = form.into_body();
@@ -224,7 +230,7 @@ impl RequestBuilder {
         self,
         username: U,
         password: Option<P>,
-    ) -> RequestBuilder {
+    ) -> Self {
         let value = basic_auth_value(
             &username.to_string(),
             password.map(|p| p.to_string()).as_deref(),
@@ -236,7 +242,7 @@ impl RequestBuilder {
     }
 
     /// Sets `Authorization: Bearer …`; the value is marked sensitive and never printed.
-    pub fn bearer_auth<T: fmt::Display>(self, token: T) -> RequestBuilder {
+    pub fn bearer_auth<T: fmt::Display>(self, token: T) -> Self {
         let value = HeaderValue::try_from(format!("Bearer {token}"));
         self.edit(|request| {
             let mut value = value.map_err(|_| {
@@ -250,7 +256,7 @@ impl RequestBuilder {
 
     /// A timeout for this request only, from sending until the body is read; overrides
     /// the client's.
-    pub fn timeout(self, timeout: Duration) -> RequestBuilder {
+    pub fn timeout(self, timeout: Duration) -> Self {
         self.edit(|request| {
             request.timeout = Some(timeout);
             Ok(())
@@ -277,7 +283,7 @@ impl RequestBuilder {
     /// assert_eq!(request.version(), Version::HTTP_10);
     /// # Ok(()) }
     /// ```
-    pub fn version(self, version: Version) -> RequestBuilder {
+    pub fn version(self, version: Version) -> Self {
         self.edit(|request| {
             request.version = version;
             Ok(())
@@ -299,7 +305,7 @@ impl RequestBuilder {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn tls(self, options: TlsOptions) -> RequestBuilder {
+    pub fn tls(self, options: TlsOptions) -> Self {
         self.edit(|request| {
             request.tls = Some(Box::new(options));
             Ok(())
@@ -320,12 +326,15 @@ impl RequestBuilder {
     /// let resp = client.execute(request?).await?;
     /// # Ok(()) }
     /// ```
-    pub fn build_split(self) -> (Client, Result<Request>) {
+    pub fn build_split(self) -> (C, Result<Request>) {
         (self.client, self.request)
     }
 
     /// A copy of this builder, unless its body is a stream.
-    pub fn try_clone(&self) -> Option<RequestBuilder> {
+    pub fn try_clone(&self) -> Option<Self>
+    where
+        C: Clone,
+    {
         let request = match &self.request {
             Ok(request) => Ok(request.try_clone()?),
             Err(_) => return None,
@@ -335,14 +344,17 @@ impl RequestBuilder {
             request,
         })
     }
+}
 
+/// The async client's `send`, a future.
+impl RequestBuilder<Client> {
     /// Sends the request and waits for the response head (the body is read later).
     pub fn send(self) -> impl Future<Output = Result<Response>> + Send + 'static {
         self.client.send(self.request)
     }
 }
 
-impl fmt::Debug for RequestBuilder {
+impl<C> fmt::Debug for RequestBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.request {
             Ok(request) => fmt::Debug::fmt(request, f),

@@ -237,12 +237,17 @@ impl Response {
 
     /// Like [`text`](Response::text), with the charset to use when `Content-Type` names none.
     pub async fn text_with_charset(self, default_charset: &str) -> Result<String> {
-        let label = self.charset().unwrap_or_else(|| default_charset.to_owned());
-        let encoding =
-            encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+        let encoding = self.text_encoding(default_charset);
         let bytes = self.bytes().await?;
         let (text, _, _) = encoding.decode(&bytes);
         Ok(text.into_owned())
+    }
+
+    /// What [`text_with_charset`](Response::text_with_charset) decodes with (also the
+    /// blocking response's).
+    pub(crate) fn text_encoding(&self, default_charset: &str) -> &'static encoding_rs::Encoding {
+        let label = self.charset().unwrap_or_else(|| default_charset.to_owned());
+        encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8)
     }
 
     fn charset(&self) -> Option<String> {
@@ -263,11 +268,7 @@ impl Response {
     pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
         let url = self.body.url().clone();
         let bytes = self.bytes().await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::decode(format!("the body is not the JSON expected: {e}"))
-                .with_source(e)
-                .for_url(&url)
-        })
+        json_from(&bytes, &url)
     }
 
     /// The body as a `Stream` of chunks, for `futures` combinators.
@@ -348,6 +349,15 @@ impl Response {
             .for_url(&url)),
         }
     }
+}
+
+/// A body parsed as the JSON [`Response::json`] expects (also the blocking response's).
+pub(crate) fn json_from<T: DeserializeOwned>(bytes: &[u8], url: &Url) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::decode(format!("the body is not the JSON expected: {e}"))
+            .with_source(e)
+            .for_url(url)
+    })
 }
 
 impl fmt::Debug for Response {

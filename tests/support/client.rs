@@ -1,7 +1,7 @@
 //! wireline clients for tests: one that trusts the test CA, and waits bounded in time.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -12,11 +12,15 @@ pub const BOUND: Duration = Duration::from_secs(15);
 
 /// A client builder that trusts only the test PKI's root (as `ca_file`).
 pub fn trusting_test_ca() -> wireline::ClientBuilder {
-    // Written once per process: tests build thousands of these clients, and the file is
+    wireline::Client::builder().ca_file(test_ca_file())
+}
+
+/// The test PKI's root in a PEM file, for `ca_file`.
+pub fn test_ca_file() -> &'static Path {
+    // Written once per process: tests build thousands of clients with it, and the file is
     // never changed after it is written.
     static CA_FILE: OnceLock<PathBuf> = OnceLock::new();
-    let ca_file = CA_FILE.get_or_init(|| write_temp("ca.pem", &pki().root_pem));
-    wireline::Client::builder().ca_file(ca_file)
+    CA_FILE.get_or_init(|| write_temp("ca.pem", &pki().root_pem))
 }
 
 /// `f`'s output, or a test failure after [`BOUND`].

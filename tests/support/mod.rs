@@ -32,7 +32,7 @@ mod tls_server;
 mod usage;
 
 pub use accept::serve_each;
-pub use client::{bounded, trusting_test_ca, BOUND};
+pub use client::{bounded, test_ca_file, trusting_test_ca, BOUND};
 pub use discard::{discard_server, DiscardServer};
 pub use echo::{binary_body, echo_router};
 pub use faults::{pause_ms, write, FaultServer, Step};
