@@ -96,6 +96,11 @@ pub enum ErrorKind {
     /// `101 Switching Protocols` on a connection that can be taken over, or the connection
     /// ended before it could be.
     Upgrade,
+    /// A layer of the client ([`ClientBuilder::layer`](crate::ClientBuilder::layer))
+    /// failed with an error of its own (a rate limiter's refusal, a cache's): the error's
+    /// [`source`](std::error::Error::source) is the layer's error. wireline's own errors
+    /// keep their kinds through layers, and tower's timeout is a [`Timeout`](Self::Timeout).
+    Middleware,
 }
 
 /// Why a TLS handshake failed, when the certificate was not the problem.
@@ -404,6 +409,22 @@ impl Error {
         self.inner.kind == ErrorKind::Upgrade
     }
 
+    /// True when a layer installed with
+    /// [`ClientBuilder::layer`](crate::ClientBuilder::layer) failed with an error of its
+    /// own; [`source`](std::error::Error::source) gives it, to downcast.
+    ///
+    /// ```
+    /// # async fn run(client: wireline::Client) {
+    /// match client.get("https://example.com/").send().await {
+    ///     Err(e) if e.is_middleware() => eprintln!("refused by a layer: {e}"),
+    ///     _ => {}
+    /// }
+    /// # }
+    /// ```
+    pub fn is_middleware(&self) -> bool {
+        self.inner.kind == ErrorKind::Middleware
+    }
+
     fn summary(&self) -> &'static str {
         match self.inner.kind {
             ErrorKind::Builder => "invalid request or client setting",
@@ -421,6 +442,7 @@ impl Error {
             ErrorKind::Body => "reading the response body failed",
             ErrorKind::Decode => "could not decode the response body",
             ErrorKind::Upgrade => "could not upgrade the connection",
+            ErrorKind::Middleware => "a layer of the client failed",
         }
     }
 }

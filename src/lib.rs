@@ -523,7 +523,7 @@ pub mod fuzzing {
 }
 
 pub use body::Body;
-pub use client::{Client, RequestBuilder};
+pub use client::{layer, Client, RequestBuilder};
 
 /// Settings for a [`Client`]. Each method takes and returns the builder by value, so
 /// `builder = builder.timeout(d)` works; [`build`](ClientBuilder::build) turns the settings
@@ -557,7 +557,7 @@ pub use error::{CertificateErrorKind, Error, ErrorKind, Result, TlsErrorKind};
 pub use into_url::IntoUrl;
 pub use proxy::{IntoProxy, NoProxy, Proxy};
 pub use request::Request;
-pub use response::{Response, Upgraded};
+pub use response::{Response, ResponseBuilderExt, Upgraded};
 pub use tls::{
     Certificate, CertificateRevocationList, Identity, PeerCertificate, TlsInfo, TlsOptions,
     TlsVersion,

@@ -264,6 +264,7 @@ mod tests {
                 user_agent: None,
                 sockets: SocketOptions::default(),
                 h2_prior_knowledge: false,
+                layers: Vec::new(),
             },
             idle_timeout: None,
             max_idle_per_host: usize::MAX,

@@ -9,6 +9,7 @@ use http::{Method, Version};
 use url::Url;
 
 use crate::body::Body;
+use crate::error::{Error, Result};
 use crate::redact;
 use crate::tls::TlsOptions;
 
@@ -157,5 +158,91 @@ impl fmt::Debug for Request {
             .field("version", &self.version)
             .field("headers", &redact::Headers(&self.headers))
             .finish_non_exhaustive()
+    }
+}
+
+/// What a `Request` holds beyond an `http::Request`'s parts, carried in its extensions
+/// while it passes through the layers of `ClientBuilder::layer` and back.
+#[derive(Clone)]
+pub(crate) struct RequestSettings {
+    timeout: Option<Duration>,
+    tls: Option<Box<TlsOptions>>,
+}
+
+/// The request as an `http::Request`, as reqwest converts it; the URL's fragment is
+/// left out, as it is never sent. Fails only for a URL that is no HTTP request target.
+///
+/// ```
+/// # fn run() -> wireline::Result<()> {
+/// let request = wireline::Client::new().get("https://example.com/a?b=c").build()?;
+/// let request: http::Request<wireline::Body> = request.try_into()?;
+/// assert_eq!(request.uri(), "https://example.com/a?b=c");
+/// # Ok(()) }
+/// ```
+impl TryFrom<Request> for http::Request<Body> {
+    type Error = Error;
+
+    fn try_from(request: Request) -> Result<http::Request<Body>> {
+        let Request {
+            method,
+            url,
+            headers,
+            body,
+            timeout,
+            version,
+            tls,
+        } = request;
+        let uri: http::Uri = url.as_str().parse().map_err(|e| {
+            Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
+                .for_url(&url)
+        })?;
+        let mut converted = http::Request::new(body.unwrap_or_default());
+        *converted.method_mut() = method;
+        *converted.uri_mut() = uri;
+        *converted.version_mut() = version;
+        *converted.headers_mut() = headers;
+        if timeout.is_some() || tls.is_some() {
+            converted
+                .extensions_mut()
+                .insert(RequestSettings { timeout, tls });
+        }
+        Ok(converted)
+    }
+}
+
+/// A request from an `http::Request`, as reqwest converts one: its URI must be absolute
+/// (`https://host/path`). A request converted from a wireline [`Request`] gets its
+/// timeout and TLS options back.
+///
+/// ```
+/// # fn run() -> wireline::Result<()> {
+/// let request = http::Request::post("https://example.com/items").body("{}")?;
+/// let request = wireline::Request::try_from(request)?;
+/// assert_eq!(request.url().as_str(), "https://example.com/items");
+/// # Ok(()) }
+/// ```
+impl<T: Into<Body>> TryFrom<http::Request<T>> for Request {
+    type Error = Error;
+
+    fn try_from(request: http::Request<T>) -> Result<Request> {
+        let (mut parts, body) = request.into_parts();
+        let url = Url::parse(&parts.uri.to_string()).map_err(|e| {
+            Error::invalid_url(format!(
+                "the http::Request's URI {} is not an absolute URL ({e}): it needs a \
+                 scheme and a host, as in https://example.com/path",
+                crate::into_url::shorten(&parts.uri.to_string())
+            ))
+        })?;
+        let settings = parts.extensions.remove::<RequestSettings>();
+        let (timeout, tls) = settings.map_or((None, None), |s| (s.timeout, s.tls));
+        Ok(Request {
+            method: parts.method,
+            url,
+            headers: parts.headers,
+            body: Some(body.into()),
+            timeout,
+            version: parts.version,
+            tls,
+        })
     }
 }

@@ -59,7 +59,9 @@ impl fmt::Display for ConnectTimeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "connecting (TCP and TLS handshake) took longer than the connect timeout of {:?}",
+            "connecting (TCP and TLS handshake) took longer than the connect timeout of {:?} \
+             (connect_timeout): the server or the network is down or overloaded; raise \
+             connect_timeout if it is only slow",
             self.0
         )
     }

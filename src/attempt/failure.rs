@@ -114,6 +114,15 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
         if let Some(timeout) = cause.downcast_ref::<ConnectTimeout>() {
             return (ErrorKind::Timeout, timeout.to_string());
         }
+        if cause.is::<tower::timeout::error::Elapsed>() {
+            return (
+                ErrorKind::Timeout,
+                format!(
+                    "a timeout layer of the connector (ClientBuilder::connector_layer) ran \
+                     out while connecting to {host}"
+                ),
+            );
+        }
         if let Some(dns) = cause.downcast_ref::<DnsError>() {
             return (ErrorKind::Dns, dns.to_string());
         }

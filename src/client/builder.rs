@@ -90,7 +90,7 @@ impl<C> ClientBuilder<C> {
     }
 
     /// Changes the settings; every setter goes through here or [`fail`](Self::fail).
-    fn set(mut self, change: impl FnOnce(&mut Settings)) -> Self {
+    pub(super) fn set(mut self, change: impl FnOnce(&mut Settings)) -> Self {
         change(&mut self.settings);
         self
     }

@@ -6,6 +6,7 @@
 //! `send()` to its response, is in `send.rs`.
 
 mod builder;
+pub mod layer;
 mod request_builder;
 mod send;
 
@@ -21,6 +22,8 @@ use http::header::{HeaderMap, HeaderValue, ACCEPT, ACCEPT_ENCODING, USER_AGENT};
 use http::Method;
 
 pub use request_builder::RequestBuilder;
+
+use send::Layers;
 
 use crate::connect::dns::DnsSettings;
 use crate::connect::socket::SocketOptions;
@@ -82,6 +85,8 @@ struct ClientInner {
     cookie_store: Option<Arc<dyn CookieStore>>,
     /// `None` without proxies, so such a client pays nothing for them.
     proxies: Option<Arc<Proxies>>,
+    /// The layers of `ClientBuilder::layer` around the request loop; `None` without any.
+    layers: Option<layer::RequestService>,
 }
 
 impl Client {
@@ -158,7 +163,7 @@ impl Client {
         &self,
         request: Request,
     ) -> impl Future<Output = Result<Response>> + Send + 'static {
-        send::send(self.inner.clone(), Ok(request))
+        send::send(self.inner.clone(), Ok(request), Layers::Apply)
     }
 
     /// What [`RequestBuilder::send`] runs: the builder's client moves in, no clone.
@@ -166,7 +171,7 @@ impl Client {
         self,
         request: Result<Request>,
     ) -> impl Future<Output = Result<Response>> + Send + 'static {
-        send::send(self.inner, request)
+        send::send(self.inner, request, Layers::Apply)
     }
 
     /// A builder for a request made elsewhere, to adjust it with the builder's methods.
@@ -311,6 +316,9 @@ struct Settings {
     dns: DnsSettings,
     /// TCP options and the Unix socket (`tcp_nodelay`, `local_address`, `unix_socket`…).
     sockets: SocketOptions,
+    /// `layer` and `connector_layer`, in the order installed.
+    layers: Vec<layer::RequestLayer>,
+    connector_layers: Vec<crate::connect::layer::ConnectorLayer>,
     /// The fuzz targets' in-memory connections.
     #[cfg(feature = "fuzzing")]
     transport: Option<crate::connect::memory::Transport>,
@@ -360,6 +368,8 @@ impl Default for Settings {
             env_proxies: true,
             dns: DnsSettings::new(),
             sockets: SocketOptions::default(),
+            layers: Vec::new(),
+            connector_layers: Vec::new(),
             #[cfg(feature = "fuzzing")]
             transport: None,
         }
@@ -398,6 +408,8 @@ impl fmt::Debug for Settings {
             .field("env_proxies", &self.env_proxies)
             .field("dns", &self.dns)
             .field("sockets", &self.sockets)
+            .field("layers", &self.layers.len())
+            .field("connector_layers", &self.connector_layers.len())
             .finish_non_exhaustive()
     }
 }
@@ -454,6 +466,7 @@ impl Client {
                 user_agent: settings.default_headers.get(USER_AGENT).cloned(),
                 sockets: settings.sockets,
                 h2_prior_knowledge: settings.tls.alpn == Alpn::H2,
+                layers: settings.connector_layers,
             },
             idle_timeout: settings.pool_idle_timeout,
             max_idle_per_host: settings.pool_max_idle_per_host,
@@ -464,8 +477,9 @@ impl Client {
             transport: settings.transport,
         };
         let pool = shape.pool(tls, &settings.tls);
+        let layers = settings.layers;
         Ok(Client {
-            inner: Arc::new(ClientInner {
+            inner: Arc::new_cyclic(|client| ClientInner {
                 pool,
                 option_pools: OptionPools::new(settings.tls, shape),
                 default_headers: settings.default_headers,
@@ -481,6 +495,7 @@ impl Client {
                 #[cfg(feature = "cookies")]
                 cookie_store: settings.cookie_store,
                 proxies,
+                layers: (!layers.is_empty()).then(|| layer::stack(&layers, client.clone())),
             }),
         })
     }

@@ -20,14 +20,31 @@ use crate::response::Response;
 use crate::retry::Retries;
 use crate::timeouts::Deadline;
 
+/// Whether a request goes through the client's layers (`ClientBuilder::layer`) first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Layers {
+    Apply,
+    /// The request comes from the layers.
+    Skip,
+}
+
 /// Sends `request` (or reports the error made while building it) and follows redirects,
 /// all under one deadline.
 ///
 /// One `async fn` from the caller's `send()` down to the pool: each extra layer of future
 /// would hold its own copy of the request and be copied whole when polled the first time.
-pub(super) async fn send(client: Arc<ClientInner>, request: Result<Request>) -> Result<Response> {
+pub(super) async fn send(
+    client: Arc<ClientInner>,
+    request: Result<Request>,
+    layers: Layers,
+) -> Result<Response> {
     // The request itself is the hop: redirects rewrite it in place.
     let mut hop = request?;
+    if let (Some(stack), Layers::Apply) = (&client.layers, layers) {
+        // Boxed: a client without layers keeps the smaller future.
+        let stack = stack.clone();
+        return Box::pin(super::layer::send(stack, client, hop)).await;
+    }
     let given = &hop.url;
     if !matches!(given.scheme(), "http" | "https")
         || !given.username().is_empty()

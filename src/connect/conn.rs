@@ -15,8 +15,11 @@ use tokio::net::TcpStream;
 
 use crate::tls::info::TlsInfo;
 
-/// A plain or TLS connection, and its `TlsInfo` if the client was built with `tls_info(true)`.
-pub(crate) struct Conn {
+/// A connection the pool opened: plain or TLS, with its `TlsInfo` if the client was built
+/// with `tls_info(true)`. What the layers of
+/// [`connector_layer`](crate::ClientBuilder::connector_layer) get back from the service
+/// they wrap and hand on; it can't be made outside wireline (as in reqwest).
+pub struct Conn {
     stream: Stream,
     /// `None` unless asked for, so a client without `tls_info` pays nothing per response.
     tls_info: Option<TlsInfo>,

@@ -3,6 +3,7 @@
 
 pub(crate) mod conn;
 pub mod dns;
+pub(crate) mod layer;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod memory;
 pub(crate) mod socket;
@@ -37,15 +38,21 @@ use crate::tls::{TlsConfig, VersionRange};
 /// What the TCP and TLS connectors return, before it becomes a [`Conn`].
 type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
 type Connecting = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
+/// A connection being opened.
+type ConnFuture = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
 
 /// What the pool calls to open a connection. hyper-util clones it for every request that
 /// might need a new connection, even one that then finds an idle one, so its state sits
 /// behind one `Arc` and a clone is one reference count.
 #[derive(Clone)]
-pub(crate) struct Connector(Arc<Dialer>);
+pub(crate) enum Connector {
+    Direct(Arc<Dialer>),
+    /// Inside the layers of `ClientBuilder::connector_layer`.
+    Layered(layer::Layered),
+}
 
 /// The connector's state, shared by its clones.
-struct Dialer {
+pub(crate) struct Dialer {
     /// `None` when https is impossible (see `tls_unavailable`).
     https: Option<Https>,
     http: HttpConnector<Resolver>,
@@ -109,6 +116,8 @@ pub(crate) struct Dial {
     pub(crate) sockets: SocketOptions,
     /// Speak h2 on every connection, whatever ALPN said (`http2_prior_knowledge`).
     pub(crate) h2_prior_knowledge: bool,
+    /// `connector_layer`s, in the order installed; none for most clients.
+    pub(crate) layers: Vec<layer::ConnectorLayer>,
 }
 
 impl Connector {
@@ -123,6 +132,7 @@ impl Connector {
             ref user_agent,
             ref sockets,
             h2_prior_knowledge,
+            ref layers,
         } = *dial;
         let http = sockets.tcp(resolver.clone());
         let (https, tls_unavailable) = match tls {
@@ -134,7 +144,7 @@ impl Connector {
             }
             TlsConfig::Unavailable(problem) => (None, Some(problem)),
         };
-        Connector(Arc::new(Dialer {
+        let dialer = Arc::new(Dialer {
             https,
             http,
             proxies: proxies.clone(),
@@ -153,7 +163,11 @@ impl Connector {
             unix_socket: sockets.unix_socket.clone(),
             #[cfg(feature = "fuzzing")]
             transport: None,
-        }))
+        });
+        match layers.is_empty() {
+            true => Connector::Direct(dialer),
+            false => Connector::Layered(layer::Layered::new(dialer, layers, connect_timeout)),
+        }
     }
 
     #[cfg(feature = "fuzzing")]
@@ -161,9 +175,11 @@ impl Connector {
         mut self,
         transport: Option<crate::connect::memory::Transport>,
     ) -> Self {
-        Arc::get_mut(&mut self.0)
-            .expect("set before the connector is shared")
-            .transport = transport;
+        if let Connector::Direct(dialer) = &mut self {
+            Arc::get_mut(dialer)
+                .expect("set before the connector is shared")
+                .transport = transport;
+        }
         self
     }
 }
@@ -171,21 +187,28 @@ impl Connector {
 impl Service<Uri> for Connector {
     type Response = Conn;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
+    type Future = ConnFuture;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        // Both inner connectors are always ready (the resolver and HttpConnector are).
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        match self {
+            // Both inner connectors are always ready (the resolver and HttpConnector are).
+            Connector::Direct(_) => Poll::Ready(Ok(())),
+            Connector::Layered(layered) => layered.poll_ready(cx),
+        }
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
-        self.0.dial(dst)
+        match self {
+            Connector::Direct(dialer) => dialer.dial(dst, dialer.connect_timeout),
+            Connector::Layered(layered) => layered.call(dst),
+        }
     }
 }
 
 impl Dialer {
-    /// Opens a connection to `dst`: directly, through a proxy, or over the Unix socket.
-    fn dial(&self, dst: Uri) -> Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>> {
+    /// Opens a connection to `dst`: directly, through a proxy, or over the Unix socket,
+    /// within `timeout` (`None` under connector layers: their timeout is around them).
+    fn dial(&self, dst: Uri, timeout: Option<Duration>) -> ConnFuture {
         #[cfg(feature = "fuzzing")]
         if let Some(transport) = &self.transport {
             let opened = transport.open(&dst);
@@ -199,7 +222,7 @@ impl Dialer {
         #[cfg(unix)]
         if let Some(path) = &self.unix_socket {
             let connecting = self.unix(path.clone(), dst);
-            return self.finish(connecting, host, false, dial);
+            return self.finish(connecting, host, false, dial, timeout);
         }
         let is_https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
         let route = match self.proxies.as_deref().map(|p| p.route(&dst)) {
@@ -249,7 +272,7 @@ impl Dialer {
                 return Box::pin(async move { Err(unavailable) });
             }
         };
-        self.finish(connecting, host, forwarded, dial)
+        self.finish(connecting, host, forwarded, dial, timeout)
     }
 
     /// A TCP connection for `dst` through the proxy of `route`: to an HTTP proxy for an
@@ -271,20 +294,20 @@ impl Dialer {
         }
     }
 
-    /// The connection `connecting` opens, under the connect timeout, with its TLS errors
-    /// explained for `host`. `forwarded`: it goes to a proxy that takes `http://` requests
-    /// in absolute form.
+    /// The connection `connecting` opens, within `timeout`, with its TLS errors explained
+    /// for `host`. `forwarded`: it goes to a proxy that takes `http://` requests in
+    /// absolute form.
     fn finish<S>(
         &self,
         connecting: Pin<Box<dyn Future<Output = Result<S, BoxError>> + Send>>,
         host: String,
         forwarded: bool,
         dial: DialGuard,
-    ) -> Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>
+        timeout: Option<Duration>,
+    ) -> ConnFuture
     where
         S: Into<conn::Stream> + 'static,
     {
-        let timeout = self.connect_timeout;
         let versions = self.versions;
         let tls_info = self.tls_info;
         let h2_prior_knowledge = self.h2_prior_knowledge;

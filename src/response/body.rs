@@ -13,7 +13,8 @@ use url::Url;
 
 use super::decode::{Decoder, Decoding};
 use crate::attempt::body_error;
-use crate::error::Result;
+use crate::body::Body;
+use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::timeouts::{Deadline, Pace, Pacing};
 
 /// The body with the deadline that still applies to it, and the URL errors should name.
@@ -31,6 +32,9 @@ enum BodyKind {
     /// A decoded body that ended or failed: its decoder is dropped at once, as its
     /// buffers (a zstd or brotli window can be many MiB) serve no further read.
     Finished,
+    /// The body of a response a layer (`ClientBuilder::layer`) or a caller made into an
+    /// `http::Response`: as the layer hands it over, decoded already if it came from us.
+    Layered(Body),
 }
 
 impl ResponseBody {
@@ -70,6 +74,15 @@ impl ResponseBody {
         }
     }
 
+    /// The body of a response made from an `http::Response` (see `BodyKind::Layered`).
+    pub(super) fn layered(body: Body, url: Url) -> ResponseBody {
+        ResponseBody {
+            kind: BodyKind::Layered(body),
+            deadline: None,
+            url,
+        }
+    }
+
     pub(super) fn url(&self) -> &Url {
         &self.url
     }
@@ -79,6 +92,7 @@ impl ResponseBody {
         match &self.kind {
             BodyKind::Raw(raw) => raw.incoming.size_hint().exact(),
             BodyKind::Decoded(_) | BodyKind::Finished => None,
+            BodyKind::Layered(body) => body.size_hint().exact(),
         }
     }
 
@@ -99,6 +113,7 @@ impl ResponseBody {
                 return Poll::Ready(polled);
             }
             BodyKind::Finished => return Poll::Ready(Ok(None)),
+            BodyKind::Layered(body) => return poll_layered(body, cx, &self.url),
         };
         loop {
             let frame = match raw.poll_frame(cx, &self.url) {
@@ -110,6 +125,59 @@ impl ResponseBody {
             if let Ok(data) = frame.into_data() {
                 return Poll::Ready(Ok(Some(data)));
             }
+        }
+    }
+}
+
+/// The next data frame of a layer's body; our own errors pass through it unchanged.
+fn poll_layered(body: &mut Body, cx: &mut Context<'_>, url: &Url) -> Poll<Result<Option<Bytes>>> {
+    loop {
+        match ready!(Pin::new(&mut *body).poll_frame(cx)) {
+            None => return Poll::Ready(Ok(None)),
+            Some(Err(e)) => return Poll::Ready(Err(layered_body_error(e, url))),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    return Poll::Ready(Ok(Some(data)));
+                }
+            }
+        }
+    }
+}
+
+/// A layer's body error as ours: our own as it was, any other as a body error.
+fn layered_body_error(e: BoxError, url: &Url) -> Error {
+    match e.downcast::<Error>() {
+        Ok(ours) => *ours,
+        Err(other) => Error::new(
+            ErrorKind::Body,
+            format!("reading the body a layer of the client handed back failed: {other}"),
+        )
+        .with_source(other)
+        .for_url(url),
+    }
+}
+
+/// The body as an `http_body::Body`, for a response handed to a layer as an
+/// `http::Response`: its errors are ours, boxed, and it keeps the announced length.
+impl http_body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
+        self.poll_data(cx).map(|polled| match polled {
+            Ok(Some(data)) => Some(Ok(Frame::data(data))),
+            Ok(None) => None,
+            Err(e) => Some(Err(e.into())),
+        })
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self.announced_len() {
+            Some(len) => http_body::SizeHint::with_exact(len),
+            None => http_body::SizeHint::default(),
         }
     }
 }

@@ -373,6 +373,91 @@ impl fmt::Debug for Response {
     }
 }
 
+/// The final URL of a response made into an `http::Response` (as reqwest keeps it), so
+/// that one made back into a [`Response`] has it again. Set it on a response you build
+/// with [`ResponseBuilderExt::url`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ResponseUrl(pub(crate) Url);
+
+/// Sets the URL a response made from an `http::Response` reports, as reqwest's
+/// `ResponseBuilderExt`: for responses made by hand, in tests or by a layer.
+///
+/// ```
+/// use wireline::ResponseBuilderExt;
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let url = wireline::Url::parse("https://example.com/cached")?;
+/// let response = http::Response::builder().url(url.clone()).body("hello")?;
+/// let response = wireline::Response::from(response);
+/// assert_eq!(response.url(), &url);
+/// # Ok(()) }
+/// ```
+pub trait ResponseBuilderExt {
+    /// The URL the response will report as [`Response::url`].
+    fn url(self, url: Url) -> Self;
+}
+
+impl ResponseBuilderExt for http::response::Builder {
+    fn url(self, url: Url) -> Self {
+        self.extension(ResponseUrl(url))
+    }
+}
+
+/// The response as an `http::Response`, as reqwest converts one: the body streams as it
+/// arrives (decoded, under the request's deadline), the URL goes into the extensions.
+///
+/// ```
+/// # async fn run() -> wireline::Result<()> {
+/// let resp = wireline::get("https://example.com/").await?;
+/// let resp: http::Response<wireline::Body> = resp.into();
+/// # Ok(()) }
+/// ```
+impl From<Response> for http::Response<Body> {
+    fn from(response: Response) -> http::Response<Body> {
+        let Response {
+            status,
+            version,
+            headers,
+            mut extensions,
+            body,
+        } = response;
+        extensions.insert(ResponseUrl(body.url().clone()));
+        let mut converted = http::Response::new(Body::from_http_body(body));
+        *converted.status_mut() = status;
+        *converted.version_mut() = version;
+        *converted.headers_mut() = headers;
+        *converted.extensions_mut() = extensions;
+        converted
+    }
+}
+
+/// A response from an `http::Response`, as reqwest makes one: its URL is the one set with
+/// [`ResponseBuilderExt::url`] (or kept by the conversion the other way), else
+/// `http://no.url.provided.local/`, as in reqwest.
+///
+/// ```
+/// # async fn run() -> wireline::Result<()> {
+/// let response = http::Response::new("hello");
+/// let response = wireline::Response::from(response);
+/// assert_eq!(response.text().await?, "hello");
+/// # Ok(()) }
+/// ```
+impl<T: Into<Body>> From<http::Response<T>> for Response {
+    fn from(response: http::Response<T>) -> Response {
+        let (mut parts, body) = response.into_parts();
+        let url = match parts.extensions.remove::<ResponseUrl>() {
+            Some(ResponseUrl(url)) => url,
+            None => Url::parse("http://no.url.provided.local").expect("a valid URL"),
+        };
+        Response {
+            status: parts.status,
+            version: parts.version,
+            headers: parts.headers,
+            extensions: parts.extensions,
+            body: ResponseBody::layered(body.into(), url),
+        }
+    }
+}
+
 impl From<Response> for Body {
     /// The response's body as a request body, streamed as it arrives (and decoded, if it
     /// was compressed): a download sent on as an upload without holding it in memory.

@@ -23,6 +23,7 @@ extern crate wireline as reqwest;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod connector_layers;
 #[cfg(feature = "cookies")]
 mod cookies;
 mod decode;
