@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use http::Uri;
 use tower::util::{BoxCloneSyncService, BoxCloneSyncServiceLayer};
-use tower::{Layer, Service};
+use tower::{Layer, Service, ServiceExt};
 
 use super::conn::Conn;
 use super::Dialer;
@@ -79,7 +79,6 @@ where
 }
 
 /// The dialer inside its layers, under the connect timeout.
-#[derive(Clone)]
 pub(crate) struct Layered {
     service: ConnectorService,
     timeout: Option<Duration>,
@@ -88,25 +87,22 @@ pub(crate) struct Layered {
 impl Layered {
     /// `layers` in the order they were installed: each wraps the ones before it.
     pub(super) fn new(
-        dialer: Arc<Dialer>,
+        dialer: Dialer,
         layers: &[ConnectorLayer],
         timeout: Option<Duration>,
     ) -> Layered {
-        let mut service = ConnectorService::new(Untimed(dialer));
+        let mut service = ConnectorService::new(Untimed(Arc::new(dialer)));
         for layer in layers {
             service = layer.layer(service);
         }
         Layered { service, timeout }
     }
 
-    pub(super) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.service.poll_ready(cx)
-    }
-
-    pub(super) fn call(&mut self, dst: Uri) -> super::ConnFuture {
-        let connecting = self.service.call(Destination(dst));
-        let timeout = self.timeout;
-        Box::pin(connect_within(timeout, connecting))
+    /// Opens a connection through the layers: a clone of them, made ready (a limit's
+    /// permit taken) and called inside the future, all within the connect timeout.
+    pub(super) fn call(&self, dst: Uri) -> super::ConnFuture {
+        let connecting = self.service.clone().oneshot(Destination(dst));
+        Box::pin(connect_within(self.timeout, connecting))
     }
 }
 

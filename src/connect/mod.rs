@@ -45,9 +45,15 @@ type ConnFuture = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
 /// might need a new connection, even one that then finds an idle one, so its state sits
 /// behind one `Arc` and a clone is one reference count.
 #[derive(Clone)]
-pub(crate) enum Connector {
-    Direct(Arc<Dialer>),
-    /// Inside the layers of `ClientBuilder::connector_layer`.
+pub(crate) struct Connector(Arc<Dialers>);
+
+/// The dialer, alone or inside the layers of `ClientBuilder::connector_layer`. Behind the
+/// connector's one `Arc` either way, so the connector stays one pointer wide: hyper-util
+/// moves a clone of it into every request's future.
+// One per pool, behind the `Arc`: the size of the rare variant doesn't matter.
+#[allow(clippy::large_enum_variant)]
+enum Dialers {
+    Direct(Dialer),
     Layered(layer::Layered),
 }
 
@@ -144,7 +150,7 @@ impl Connector {
             }
             TlsConfig::Unavailable(problem) => (None, Some(problem)),
         };
-        let dialer = Arc::new(Dialer {
+        let dialer = Dialer {
             https,
             http,
             proxies: proxies.clone(),
@@ -163,11 +169,11 @@ impl Connector {
             unix_socket: sockets.unix_socket.clone(),
             #[cfg(feature = "fuzzing")]
             transport: None,
-        });
-        match layers.is_empty() {
-            true => Connector::Direct(dialer),
-            false => Connector::Layered(layer::Layered::new(dialer, layers, connect_timeout)),
-        }
+        };
+        Connector(Arc::new(match layers.is_empty() {
+            true => Dialers::Direct(dialer),
+            false => Dialers::Layered(layer::Layered::new(dialer, layers, connect_timeout)),
+        }))
     }
 
     #[cfg(feature = "fuzzing")]
@@ -175,10 +181,9 @@ impl Connector {
         mut self,
         transport: Option<crate::connect::memory::Transport>,
     ) -> Self {
-        if let Connector::Direct(dialer) = &mut self {
-            Arc::get_mut(dialer)
-                .expect("set before the connector is shared")
-                .transport = transport;
+        let dialers = Arc::get_mut(&mut self.0).expect("set before the connector is shared");
+        if let Dialers::Direct(dialer) = dialers {
+            dialer.transport = transport;
         }
         self
     }
@@ -189,18 +194,17 @@ impl Service<Uri> for Connector {
     type Error = BoxError;
     type Future = ConnFuture;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        match self {
-            // Both inner connectors are always ready (the resolver and HttpConnector are).
-            Connector::Direct(_) => Poll::Ready(Ok(())),
-            Connector::Layered(layered) => layered.poll_ready(cx),
-        }
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // The inner connectors are always ready (the resolver and HttpConnector are);
+        // connector layers are made ready inside the connection's future, under the
+        // connect timeout.
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
-        match self {
-            Connector::Direct(dialer) => dialer.dial(dst, dialer.connect_timeout),
-            Connector::Layered(layered) => layered.call(dst),
+        match &*self.0 {
+            Dialers::Direct(dialer) => dialer.dial(dst, dialer.connect_timeout),
+            Dialers::Layered(layered) => layered.call(dst),
         }
     }
 }
