@@ -29,6 +29,7 @@ mod cookies;
 mod decode;
 mod dns;
 mod middleware;
+mod middleware_example;
 #[cfg(feature = "multipart")]
 mod multipart;
 mod pool;
