@@ -591,6 +591,8 @@ pub mod guide {
 
     #[doc = include_str!("../docs/coming-from-requests.md")]
     pub mod coming_from_requests {}
+    #[doc = include_str!("../docs/middleware.md")]
+    pub mod middleware {}
 }
 
 #[cfg(test)]

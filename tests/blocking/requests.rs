@@ -192,3 +192,27 @@ fn cookies_are_kept_and_read_from_responses() {
         assert_eq!(echoed["headers"]["cookie"], "session=abc");
     });
 }
+
+#[test]
+fn a_blocking_client_has_the_async_builders_layers() {
+    let server = serve(http_server(echo_router()));
+    within_bound(move || {
+        let client = blocking::Client::builder()
+            .layer(
+                tower_http::set_header::SetRequestHeaderLayer::if_not_present(
+                    http::header::HeaderName::from_static("x-layer"),
+                    http::header::HeaderValue::from_static("inside"),
+                ),
+            )
+            .connector_layer(tower::limit::ConcurrencyLimitLayer::new(1))
+            .build()
+            .unwrap();
+        let echoed: Value = client
+            .get(server.url("/echo"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(echoed["headers"]["x-layer"], "inside");
+    });
+}
