@@ -513,6 +513,7 @@ mod request;
 mod response;
 pub mod retry;
 mod timeouts;
+mod timings;
 pub mod tls;
 
 /// Not for users: the fuzz targets' in-memory connections (see `fuzz/`).
@@ -558,6 +559,7 @@ pub use into_url::IntoUrl;
 pub use proxy::{IntoProxy, NoProxy, Proxy};
 pub use request::Request;
 pub use response::{Response, ResponseBuilderExt, Upgraded};
+pub use timings::Timings;
 pub use tls::{
     Certificate, CertificateRevocationList, Identity, PeerCertificate, TlsInfo, TlsOptions,
     TlsVersion,
@@ -581,19 +583,7 @@ pub async fn get<U: IntoUrl>(url: U) -> Result<Response> {
     Client::new().get(url).send().await
 }
 
-/// Guides, also in `docs/` as Markdown; their examples compile as doctests.
-pub mod guide {
-    #[doc = include_str!("../docs/tls.md")]
-    pub mod tls {}
-
-    #[doc = include_str!("../docs/reliability.md")]
-    pub mod reliability {}
-
-    #[doc = include_str!("../docs/coming-from-requests.md")]
-    pub mod coming_from_requests {}
-    #[doc = include_str!("../docs/middleware.md")]
-    pub mod middleware {}
-}
+pub mod guide;
 
 #[cfg(test)]
 mod rooms;

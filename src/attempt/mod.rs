@@ -10,24 +10,32 @@
 mod failure;
 pub(crate) mod heads;
 mod lost;
+mod marks;
 mod replay;
 mod stale;
+mod trace;
 
 use std::future::Future;
 use std::sync::Arc;
+
+use futures_util::future::Either;
+use futures_util::FutureExt;
 
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::capture_connection;
 use url::Url;
 
 pub(crate) use failure::body_error;
+pub(crate) use marks::RequestClock;
 pub(crate) use replay::{has_idempotency_key, Replay};
+pub(crate) use trace::error_type;
 
 use crate::body::Body;
 use crate::connect::conn::Record;
 use crate::error::{Error, Result};
 use crate::pool::Pool;
 use crate::timeouts::{self, Pacing};
+use crate::timings::Timings;
 
 /// What every attempt of a request goes through: the pool, and the rules its response
 /// head must meet. Made by the request loop for each request; small enough to copy.
@@ -38,6 +46,8 @@ pub(crate) struct Sender<'a> {
     pub(crate) pacing: Option<&'a Pacing>,
     /// `max_response_header_size`, which [`heads`] checks exactly for HTTP/1.
     pub(crate) max_head: usize,
+    /// The request's clock, with `timings(true)`: each attempt then takes its marks.
+    pub(crate) clock: Option<&'a RequestClock>,
 }
 
 /// How far a failed send got, so a retry policy can tell whether the server may have seen
@@ -121,6 +131,14 @@ impl Failed {
             progress: Progress::Other,
         }
     }
+
+    /// With how far the attempt got, when it was timed.
+    fn timed(mut self, timings: Option<Timings>) -> Failed {
+        if let Some(timings) = timings {
+            self.error = self.error.with_timings(timings);
+        }
+        self
+    }
 }
 
 impl From<Failed> for Error {
@@ -130,12 +148,29 @@ impl From<Failed> for Error {
 }
 
 /// Sends `request` through the pool, and once more with `again()` if it failed on a stale
-/// pooled connection and `replay` allows it.
+/// pooled connection and `replay` allows it; in a span of its own when a `tracing`
+/// subscriber listens (`trace.rs`), else for one branch.
 ///
 /// Every response leaves the pool through here, so this is where [`heads`] refuses the
 /// heads it refuses: before anything reads them, the retry policy (which drains the
 /// responses it retries) and the redirect loop included.
-pub(crate) async fn send(
+pub(crate) fn send<'a>(
+    sender: Sender<'a>,
+    request: http::Request<Body>,
+    url: &'a Url,
+    replay: Replay,
+    again: impl FnOnce() -> Result<http::Request<Body>> + 'a,
+) -> impl Future<Output = std::result::Result<http::Response<Incoming>, Failed>> + 'a {
+    let span = trace::attempt_span(request.method(), url);
+    let sending = send_and_resend(sender, request, url, replay, again);
+    match span.is_disabled() {
+        true => Either::Left(sending),
+        false => Either::Right(trace::traced(span, sending)),
+    }
+}
+
+/// [`send`], untraced.
+async fn send_and_resend(
     sender: Sender<'_>,
     request: http::Request<Body>,
     url: &Url,
@@ -148,19 +183,20 @@ pub(crate) async fn send(
         heads::check(&response, &method, url, sender.max_head).map_err(Failed::other)?;
         Ok(response)
     };
-    let err = match attempt(sender, request, url).await {
+    let (sent, timings) = attempt(sender, request, url).await;
+    let err = match sent {
         Ok(Ok(response)) => return checked(response),
         Ok(Err(Unanswered::Pool(err))) => err,
-        Ok(Err(Unanswered::Lost(record))) => return Err(Failed::lost(&record, url)),
-        Err(waited) => return Err(Failed::waiting(waited)),
+        Ok(Err(Unanswered::Lost(record))) => return Err(Failed::lost(&record, url).timed(timings)),
+        Err(waited) => return Err(Failed::waiting(waited).timed(timings)),
     };
     if failure::version_refused(&err) {
         // On whatever connection, the version would be refused again.
-        return Err(Failed::sending(err, url));
+        return Err(Failed::sending(err, url).timed(timings));
     }
     if stale::unprocessed_h2(&err) {
         if !replay.possible() {
-            return Err(Failed::sending(err, url));
+            return Err(Failed::sending(err, url).timed(timings));
         }
         tracing::debug!(%url, "the server did not process the h2 stream ({err}); sending again");
     } else if stale::seen(&err).is_some_and(|seen| stale::should_retry(replay, seen)) {
@@ -169,24 +205,49 @@ pub(crate) async fn send(
             "the pooled connection closed before answering ({err:?}); sending again on another"
         );
     } else {
-        return Err(Failed::sending(err, url));
+        return Err(Failed::sending(err, url).timed(timings));
     }
     let request = again().map_err(Failed::other)?;
-    match attempt(sender, request, url).await {
+    let (sent, timings) = attempt(sender, request, url).await;
+    match sent {
         Ok(Ok(response)) => checked(response),
-        Ok(Err(Unanswered::Pool(err))) => Err(Failed::sending(err, url)),
-        Ok(Err(Unanswered::Lost(record))) => Err(Failed::lost(&record, url)),
-        Err(waited) => Err(Failed::waiting(waited)),
+        Ok(Err(Unanswered::Pool(err))) => Err(Failed::sending(err, url).timed(timings)),
+        Ok(Err(Unanswered::Lost(record))) => Err(Failed::lost(&record, url).timed(timings)),
+        Err(waited) => Err(Failed::waiting(waited).timed(timings)),
     }
 }
 
-/// One send, under the pace rules for the head, watched for a request hyper loses.
+/// What one send through the pool came to: a response, no answer, or the pace rules'
+/// error; and when it failed, how far it got (with `timings(true)`).
+type Sent = (
+    Result<std::result::Result<http::Response<Incoming>, Unanswered>>,
+    Option<Timings>,
+);
+
+/// One send, under the pace rules for the head, watched for a request hyper loses; timed
+/// when the request is (see `marks.rs`).
 fn attempt<'a>(
     sender: Sender<'a>,
     mut request: http::Request<Body>,
     url: &'a Url,
-) -> impl Future<Output = Result<std::result::Result<http::Response<Incoming>, Unanswered>>> + 'a {
+) -> impl Future<Output = Sent> + 'a {
     let capture = capture_connection(&mut request);
+    let marking = sender.clock.map(|clock| {
+        let marking = marks::Marking::begin(clock, &mut request, &capture);
+        (marking, capture.clone())
+    });
     let response = lost::watched(sender.pool.request(request), capture, lost::LOST_AFTER);
-    timeouts::head(sender.pacing, url, response)
+    let sent = timeouts::head(sender.pacing, url, response);
+    match marking {
+        // Untimed, the send is the future itself: one branch.
+        None => Either::Left(sent.map(|sent| (sent, None))),
+        Some((marking, capture)) => Either::Right(async move {
+            let mut sent = sent.await;
+            match &mut sent {
+                Ok(Ok(response)) => marking.answered(response),
+                Ok(Err(_)) | Err(_) => return (sent, Some(marking.failed(&capture))),
+            }
+            (sent, None)
+        }),
+    }
 }

@@ -8,6 +8,8 @@ use http::header::{HeaderMap, ACCEPT_ENCODING, RANGE};
 use http::Uri;
 use hyper::body::Incoming;
 use tokio::time::Instant;
+use tracing::field::Empty;
+use tracing::Instrument;
 use url::Url;
 
 use super::ClientInner;
@@ -69,6 +71,7 @@ pub(super) async fn send(
         .for_url(&hop.url));
     }
     let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
+    let clock = client.timings.then(attempt::RequestClock::start);
     let own_pool = match &hop.tls {
         None => None,
         Some(options) => client
@@ -80,15 +83,52 @@ pub(super) async fn send(
         pool: own_pool.as_deref().unwrap_or(&client.pool),
         pacing: client.pacing.as_ref(),
         max_head: client.max_response_header_size,
+        clock: clock.as_ref(),
     };
-    let response = match &deadline {
-        None => follow(&client, sender, &mut hop, None).await?,
+    // OpenTelemetry's HTTP client fields; without a subscriber, a disabled span: none of
+    // the values is computed, and entering it is a branch.
+    let span = tracing::debug_span!(
+        "request",
+        http.request.method = %hop.method,
+        url.full = %crate::redact::url_full(&hop.url),
+        server.address = hop.url.host_str(),
+        server.port = hop.url.port_or_known_default(),
+        http.response.status_code = Empty,
+        error.type = Empty,
+    );
+    let followed = match &deadline {
+        None => {
+            follow(&client, sender, &mut hop, None)
+                .instrument(span.clone())
+                .await
+        }
         Some(deadline) => {
             let following = follow(&client, sender, &mut hop, Some(deadline.instant()));
+            let following = following.instrument(span.clone());
             match tokio::time::timeout_at(deadline.instant(), following).await {
-                Ok(result) => result?,
-                Err(_) => return Err(deadline.error().for_url(&hop.url)),
+                Ok(result) => result,
+                Err(_) => {
+                    let error = deadline.error().for_url(&hop.url);
+                    Err(match &clock {
+                        Some(clock) => error.with_timings(clock.timings()),
+                        None => error,
+                    })
+                }
             }
+        }
+    };
+    let response = match followed {
+        Ok(response) => {
+            let status = response.status();
+            span.record("http.response.status_code", status.as_u16());
+            if status.is_client_error() || status.is_server_error() {
+                span.record("error.type", status.as_str());
+            }
+            response
+        }
+        Err(error) => {
+            span.record("error.type", attempt::error_type(&error));
+            return Err(error);
         }
     };
     let (pacing, decoding) = (client.pacing.as_ref(), &client.decoding);
@@ -175,6 +215,11 @@ async fn follow(
             ))
             .for_url(&hop.url));
         }
+        tracing::debug!(
+            http.response.status_code = response.status().as_u16(),
+            url.full = %crate::redact::url_full(&next.url),
+            "following a redirect"
+        );
         // The redirect's own body is not read: dropping it closes that connection unless
         // it was already complete, which bounds what a hostile server can make us read.
         drop(response);
