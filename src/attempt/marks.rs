@@ -13,8 +13,9 @@ use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::CaptureConnection;
 
+use super::Unanswered;
 use crate::body::Body;
-use crate::error::BoxError;
+use crate::error::{BoxError, Error};
 use crate::timings::{RequestMarks, Timings, WriteMarks};
 
 /// A timed request's clock: when it began, and its latest attempt's marks, for an error
@@ -25,12 +26,13 @@ pub(crate) struct RequestClock {
 }
 
 impl RequestClock {
-    /// A request beginning now.
-    pub(crate) fn start() -> RequestClock {
-        RequestClock {
+    /// A request beginning now. Boxed: the request loop's future, which holds it, stays
+    /// one pointer bigger for a request that isn't timed.
+    pub(crate) fn start() -> Box<RequestClock> {
+        Box::new(RequestClock {
             started: Instant::now(),
             latest: Mutex::new(None),
-        }
+        })
     }
 
     /// How far the request got, now: its latest attempt's phases.
@@ -61,21 +63,23 @@ fn timings_on(marks: &RequestMarks, capture: &CaptureConnection) -> Timings {
     Timings::new(marks, connection, Instant::now())
 }
 
-/// The marks of one attempt in progress.
+/// The marks of one attempt in progress, and the capture naming its connection.
 pub(super) struct Marking {
     started: Instant,
     attempt_started: Instant,
     written: Arc<WriteMarks>,
+    capture: CaptureConnection,
 }
 
 impl Marking {
     /// Begins the marks of an attempt of `clock`'s request, sent on the connection that
-    /// `capture` will name: its body is wrapped to see the connection read it.
+    /// `capture` will name: its body is wrapped to see the connection read it. Boxed, so
+    /// an attempt's future that isn't timed stays one pointer bigger.
     pub(super) fn begin(
         clock: &RequestClock,
         request: &mut http::Request<Body>,
         capture: &CaptureConnection,
-    ) -> Marking {
+    ) -> Box<Marking> {
         let written = Arc::new(WriteMarks::default());
         let body = std::mem::take(request.body_mut());
         *request.body_mut() = Body::from_http_body(Marked {
@@ -91,9 +95,10 @@ impl Marking {
                 Some(_) => Instant::now(),
             },
             written,
+            capture: capture.clone(),
         };
         *latest = Some((marking.marks(None), capture.clone()));
-        marking
+        Box::new(marking)
     }
 
     fn marks(&self, first_byte: Option<Instant>) -> RequestMarks {
@@ -104,18 +109,25 @@ impl Marking {
             first_byte,
         }
     }
+}
 
-    /// The response's head arrived now: the marks go into its extensions, where
-    /// `Response::timings` finds them beside the connection's.
-    pub(super) fn answered(&self, response: &mut http::Response<Incoming>) {
-        let marks = self.marks(Some(Instant::now()));
+/// What one send through the pool came to: a response, no answer, or the pace rules' error.
+pub(super) type Sent = Result<Result<http::Response<Incoming>, Unanswered>, Error>;
+
+/// What an attempt `sent` came to, with its marks (none when untimed): a response gets
+/// them in its extensions, where `Response::timings` finds them beside the connection's;
+/// a failure, the timings it reached, for its error.
+pub(super) fn settle(mut sent: Sent, marking: Option<Box<Marking>>) -> (Sent, Option<Timings>) {
+    let Some(marking) = marking else {
+        return (sent, None);
+    };
+    if let Ok(Ok(response)) = &mut sent {
+        let marks = marking.marks(Some(Instant::now()));
         response.extensions_mut().insert(marks);
+        return (sent, None);
     }
-
-    /// The timings of the attempt that failed now, with its connection's if it got one.
-    pub(super) fn failed(&self, capture: &CaptureConnection) -> Timings {
-        timings_on(&self.marks(None), capture)
-    }
+    let timings = timings_on(&marking.marks(None), &marking.capture);
+    (sent, Some(timings))
 }
 
 /// A request body that notes when the connection took its head (hyper asks whether the

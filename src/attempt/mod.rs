@@ -18,8 +18,7 @@ mod trace;
 use std::future::Future;
 use std::sync::Arc;
 
-use futures_util::future::Either;
-use futures_util::FutureExt;
+use tracing::{Instrument, Span};
 
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::capture_connection;
@@ -48,6 +47,8 @@ pub(crate) struct Sender<'a> {
     pub(crate) max_head: usize,
     /// The request's clock, with `timings(true)`: each attempt then takes its marks.
     pub(crate) clock: Option<&'a RequestClock>,
+    /// The request's span, the parent of each attempt's (disabled without a subscriber).
+    pub(crate) span: &'a Span,
 }
 
 /// How far a failed send got, so a retry policy can tell whether the server may have seen
@@ -148,106 +149,92 @@ impl From<Failed> for Error {
 }
 
 /// Sends `request` through the pool, and once more with `again()` if it failed on a stale
-/// pooled connection and `replay` allows it; in a span of its own when a `tracing`
-/// subscriber listens (`trace.rs`), else for one branch.
+/// pooled connection and `replay` allows it; in a span of its own (a child of the
+/// request's) when a `tracing` subscriber listens (`trace.rs`).
 ///
 /// Every response leaves the pool through here, so this is where [`heads`] refuses the
 /// heads it refuses: before anything reads them, the retry policy (which drains the
 /// responses it retries) and the redirect loop included.
-pub(crate) fn send<'a>(
-    sender: Sender<'a>,
-    request: http::Request<Body>,
-    url: &'a Url,
-    replay: Replay,
-    again: impl FnOnce() -> Result<http::Request<Body>> + 'a,
-) -> impl Future<Output = std::result::Result<http::Response<Incoming>, Failed>> + 'a {
-    let span = trace::attempt_span(request.method(), url);
-    let sending = send_and_resend(sender, request, url, replay, again);
-    match span.is_disabled() {
-        true => Either::Left(sending),
-        false => Either::Right(trace::traced(span, sending)),
-    }
-}
-
-/// [`send`], untraced.
-async fn send_and_resend(
+pub(crate) async fn send(
     sender: Sender<'_>,
     request: http::Request<Body>,
     url: &Url,
     replay: Replay,
     again: impl FnOnce() -> Result<http::Request<Body>>,
 ) -> std::result::Result<http::Response<Incoming>, Failed> {
+    // Disabled without a subscriber: then each use below is a branch. Nothing here wraps
+    // a future (moving this one costs more than the rest of the tracing).
+    let span = trace::attempt_span(sender.span, request.method(), url);
+    let began = trace::began(&span);
     // `again()` makes a request with the same method.
     let method = request.method().clone();
     let checked = |response: http::Response<Incoming>| {
         heads::check(&response, &method, url, sender.max_head).map_err(Failed::other)?;
         Ok(response)
     };
-    let (sent, timings) = attempt(sender, request, url).await;
-    let err = match sent {
-        Ok(Ok(response)) => return checked(response),
-        Ok(Err(Unanswered::Pool(err))) => err,
-        Ok(Err(Unanswered::Lost(record))) => return Err(Failed::lost(&record, url).timed(timings)),
-        Err(waited) => return Err(Failed::waiting(waited).timed(timings)),
-    };
-    if failure::version_refused(&err) {
-        // On whatever connection, the version would be refused again.
-        return Err(Failed::sending(err, url).timed(timings));
-    }
-    if stale::unprocessed_h2(&err) {
-        if !replay.possible() {
-            return Err(Failed::sending(err, url).timed(timings));
+    let outcome = 'sent: {
+        let (sending, marking) = attempt(sender, request, url, &span);
+        let (sent, timings) = marks::settle(sending.await, marking);
+        let err = match sent {
+            Ok(Ok(response)) => break 'sent checked(response),
+            Ok(Err(Unanswered::Pool(err))) => err,
+            Ok(Err(Unanswered::Lost(record))) => {
+                break 'sent Err(Failed::lost(&record, url).timed(timings))
+            }
+            Err(waited) => break 'sent Err(Failed::waiting(waited).timed(timings)),
+        };
+        if failure::version_refused(&err) {
+            // On whatever connection, the version would be refused again.
+            break 'sent Err(Failed::sending(err, url).timed(timings));
         }
-        tracing::debug!(%url, "the server did not process the h2 stream ({err}); sending again");
-    } else if stale::seen(&err).is_some_and(|seen| stale::should_retry(replay, seen)) {
-        tracing::debug!(
-            %url,
-            "the pooled connection closed before answering ({err:?}); sending again on another"
-        );
-    } else {
-        return Err(Failed::sending(err, url).timed(timings));
-    }
-    let request = again().map_err(Failed::other)?;
-    let (sent, timings) = attempt(sender, request, url).await;
-    match sent {
-        Ok(Ok(response)) => checked(response),
-        Ok(Err(Unanswered::Pool(err))) => Err(Failed::sending(err, url).timed(timings)),
-        Ok(Err(Unanswered::Lost(record))) => Err(Failed::lost(&record, url).timed(timings)),
-        Err(waited) => Err(Failed::waiting(waited).timed(timings)),
-    }
+        if stale::unprocessed_h2(&err) {
+            if !replay.possible() {
+                break 'sent Err(Failed::sending(err, url).timed(timings));
+            }
+            tracing::debug!(parent: &span, %url, "the server did not process the h2 stream ({err}); sending again");
+        } else if stale::seen(&err).is_some_and(|seen| stale::should_retry(replay, seen)) {
+            tracing::debug!(
+                parent: &span,
+                %url,
+                "the pooled connection closed before answering ({err:?}); sending again on another"
+            );
+        } else {
+            break 'sent Err(Failed::sending(err, url).timed(timings));
+        }
+        let request = match again() {
+            Ok(request) => request,
+            Err(error) => break 'sent Err(Failed::other(error)),
+        };
+        let (sending, marking) = attempt(sender, request, url, &span);
+        let (sent, timings) = marks::settle(sending.await, marking);
+        match sent {
+            Ok(Ok(response)) => checked(response),
+            Ok(Err(Unanswered::Pool(err))) => Err(Failed::sending(err, url).timed(timings)),
+            Ok(Err(Unanswered::Lost(record))) => Err(Failed::lost(&record, url).timed(timings)),
+            Err(waited) => Err(Failed::waiting(waited).timed(timings)),
+        }
+    };
+    trace::ended(&span, began, &outcome);
+    outcome
 }
 
-/// What one send through the pool came to: a response, no answer, or the pace rules'
-/// error; and when it failed, how far it got (with `timings(true)`).
-type Sent = (
-    Result<std::result::Result<http::Response<Incoming>, Unanswered>>,
-    Option<Timings>,
-);
-
-/// One send, under the pace rules for the head, watched for a request hyper loses; timed
-/// when the request is (see `marks.rs`).
+/// One send, under the pace rules for the head, watched for a request hyper loses; and
+/// its marks, when the request is timed (see `marks.rs`). The pool's own future, boxed by
+/// hyper-util, is the one polled in `span`: wrapping it moves a pointer.
 fn attempt<'a>(
     sender: Sender<'a>,
     mut request: http::Request<Body>,
     url: &'a Url,
-) -> impl Future<Output = Sent> + 'a {
+    span: &Span,
+) -> (
+    impl Future<Output = marks::Sent> + 'a,
+    Option<Box<marks::Marking>>,
+) {
     let capture = capture_connection(&mut request);
-    let marking = sender.clock.map(|clock| {
-        let marking = marks::Marking::begin(clock, &mut request, &capture);
-        (marking, capture.clone())
-    });
-    let response = lost::watched(sender.pool.request(request), capture, lost::LOST_AFTER);
-    let sent = timeouts::head(sender.pacing, url, response);
-    match marking {
-        // Untimed, the send is the future itself: one branch.
-        None => Either::Left(sent.map(|sent| (sent, None))),
-        Some((marking, capture)) => Either::Right(async move {
-            let mut sent = sent.await;
-            match &mut sent {
-                Ok(Ok(response)) => marking.answered(response),
-                Ok(Err(_)) | Err(_) => return (sent, Some(marking.failed(&capture))),
-            }
-            (sent, None)
-        }),
-    }
+    let marking = sender
+        .clock
+        .map(|clock| marks::Marking::begin(clock, &mut request, &capture));
+    let response = sender.pool.request(request).instrument(span.clone());
+    let response = lost::watched(response, capture, lost::LOST_AFTER);
+    (timeouts::head(sender.pacing, url, response), marking)
 }

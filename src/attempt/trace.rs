@@ -1,23 +1,23 @@
 //! An attempt's `tracing` span, with OpenTelemetry's HTTP client fields, and its events
 //! about the connection it went over. Built only when a subscriber listens for it.
 
-use std::future::Future;
 use std::time::Instant;
 
 use http::Method;
 use hyper::body::Incoming;
 use tracing::field::Empty;
-use tracing::{Instrument, Span};
+use tracing::Span;
 use url::Url;
 
 use super::Failed;
 use crate::connect::conn::RecordExtra;
 use crate::error::{Error, ErrorKind};
 
-/// The span of one attempt (a hop of a redirect chain, or a retry): disabled, and nothing
-/// computed, without a subscriber listening at DEBUG.
-pub(super) fn attempt_span(method: &Method, url: &Url) -> Span {
+/// The span of one attempt (a hop of a redirect chain, or a retry), a child of the
+/// request's: disabled, and nothing computed, without a subscriber listening at DEBUG.
+pub(super) fn attempt_span(request: &Span, method: &Method, url: &Url) -> Span {
     tracing::debug_span!(
+        parent: request,
         "attempt",
         http.request.method = %method,
         url.full = %crate::redact::url_full(url),
@@ -31,15 +31,22 @@ pub(super) fn attempt_span(method: &Method, url: &Url) -> Span {
     )
 }
 
-/// `sending` in `span`, with the outcome in its fields, and an event saying whether the
-/// connection was new or reused.
-pub(super) async fn traced(
-    span: Span,
-    sending: impl Future<Output = Result<http::Response<Incoming>, Failed>>,
-) -> Result<http::Response<Incoming>, Failed> {
-    let began = Instant::now();
-    let sent = sending.instrument(span.clone()).await;
-    match &sent {
+/// When an attempt traced in `span` began; no clock is read for a disabled one.
+pub(super) fn began(span: &Span) -> Option<Instant> {
+    (!span.is_disabled()).then(Instant::now)
+}
+
+/// The attempt's `outcome` in its span's fields, and an event saying whether its
+/// connection was new or reused (open before the attempt `began`).
+pub(super) fn ended(
+    span: &Span,
+    began: Option<Instant>,
+    outcome: &Result<http::Response<Incoming>, Failed>,
+) {
+    let Some(began) = began else {
+        return;
+    };
+    match outcome {
         Ok(response) => {
             let status = response.status();
             span.record("http.response.status_code", status.as_u16());
@@ -65,7 +72,6 @@ pub(super) async fn traced(
             span.record("error.type", error_type(&failed.error));
         }
     }
-    sent
 }
 
 /// The kind of `error` as OpenTelemetry's `error.type` names it: low-cardinality, the

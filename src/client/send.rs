@@ -9,7 +9,6 @@ use http::Uri;
 use hyper::body::Incoming;
 use tokio::time::Instant;
 use tracing::field::Empty;
-use tracing::Instrument;
 use url::Url;
 
 use super::ClientInner;
@@ -79,14 +78,10 @@ pub(super) async fn send(
             .pool_for(options)
             .map_err(|e| e.for_url(&hop.url))?,
     };
-    let sender = Sender {
-        pool: own_pool.as_deref().unwrap_or(&client.pool),
-        pacing: client.pacing.as_ref(),
-        max_head: client.max_response_header_size,
-        clock: clock.as_ref(),
-    };
-    // OpenTelemetry's HTTP client fields; without a subscriber, a disabled span: none of
-    // the values is computed, and entering it is a branch.
+    // OpenTelemetry's HTTP client fields. Without a subscriber the span is disabled: none
+    // of the values is computed, and each use of it is a branch. It is the attempts'
+    // parent, passed down rather than entered: wrapping the loop's future in it would
+    // move that whole future once more.
     let span = tracing::debug_span!(
         "request",
         http.request.method = %hop.method,
@@ -96,15 +91,17 @@ pub(super) async fn send(
         http.response.status_code = Empty,
         error.type = Empty,
     );
+    let sender = Sender {
+        pool: own_pool.as_deref().unwrap_or(&client.pool),
+        pacing: client.pacing.as_ref(),
+        max_head: client.max_response_header_size,
+        clock: clock.as_deref(),
+        span: &span,
+    };
     let followed = match &deadline {
-        None => {
-            follow(&client, sender, &mut hop, None)
-                .instrument(span.clone())
-                .await
-        }
+        None => follow(&client, sender, &mut hop, None).await,
         Some(deadline) => {
             let following = follow(&client, sender, &mut hop, Some(deadline.instant()));
-            let following = following.instrument(span.clone());
             match tokio::time::timeout_at(deadline.instant(), following).await {
                 Ok(result) => result,
                 Err(_) => {
@@ -216,6 +213,7 @@ async fn follow(
             .for_url(&hop.url));
         }
         tracing::debug!(
+            parent: sender.span,
             http.response.status_code = response.status().as_u16(),
             url.full = %crate::redact::url_full(&next.url),
             "following a redirect"
