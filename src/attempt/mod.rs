@@ -18,7 +18,7 @@ mod trace;
 use std::future::Future;
 use std::sync::Arc;
 
-use tracing::{Instrument, Span};
+use tracing::Span;
 
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::capture_connection;
@@ -45,10 +45,42 @@ pub(crate) struct Sender<'a> {
     pub(crate) pacing: Option<&'a Pacing>,
     /// `max_response_header_size`, which [`heads`] checks exactly for HTTP/1.
     pub(crate) max_head: usize,
+    /// What watches the request, if anything does: one pointer either way.
+    pub(crate) observed: Option<&'a Observed>,
+}
+
+impl<'a> Sender<'a> {
     /// The request's clock, with `timings(true)`: each attempt then takes its marks.
-    pub(crate) clock: Option<&'a RequestClock>,
-    /// The request's span, the parent of each attempt's (disabled without a subscriber).
-    pub(crate) span: &'a Span,
+    pub(crate) fn clock(&self) -> Option<&'a RequestClock> {
+        self.observed?.clock.as_ref()
+    }
+
+    /// The request's span, when a subscriber listens: the parent of each attempt's.
+    pub(crate) fn span(&self) -> Option<&'a Span> {
+        self.observed?.span.as_ref()
+    }
+}
+
+/// What watches a request: its clock (`timings(true)`) and its `tracing` span (when a
+/// subscriber listens for it). The request loop boxes it only when there is either, so
+/// the futures that carry a [`Sender`] grow by one pointer, not by a span and a clock:
+/// every byte of them is copied as they move, which callgrind counts per request.
+pub(crate) struct Observed {
+    pub(crate) clock: Option<RequestClock>,
+    pub(crate) span: Option<Span>,
+}
+
+impl Observed {
+    /// `None` when the request is neither timed nor traced (`span` is disabled).
+    #[inline]
+    pub(crate) fn new(timed: bool, span: Span) -> Option<Box<Observed>> {
+        let span = (!span.is_disabled()).then_some(span);
+        if !timed && span.is_none() {
+            return None;
+        }
+        let clock = timed.then(RequestClock::start);
+        Some(Box::new(Observed { clock, span }))
+    }
 }
 
 /// How far a failed send got, so a retry policy can tell whether the server may have seen
@@ -164,8 +196,8 @@ pub(crate) async fn send(
 ) -> std::result::Result<http::Response<Incoming>, Failed> {
     // Disabled without a subscriber: then each use below is a branch. Nothing here wraps
     // a future (moving this one costs more than the rest of the tracing).
-    let span = trace::attempt_span(sender.span, request.method(), url);
-    let began = trace::began(&span);
+    let traced = trace::attempt(sender.span(), request.method(), url);
+    let span = traced.as_deref().map(|traced| &traced.span);
     // `again()` makes a request with the same method.
     let method = request.method().clone();
     let checked = |response: http::Response<Incoming>| {
@@ -173,8 +205,9 @@ pub(crate) async fn send(
         Ok(response)
     };
     let outcome = 'sent: {
-        let (sending, marking) = attempt(sender, request, url, &span);
-        let (sent, timings) = marks::settle(sending.await, marking);
+        let (sending, marking) = attempt(sender, request, url, span);
+        let mut sent = sending.await;
+        let timings = marks::settle(&mut sent, marking);
         let err = match sent {
             Ok(Ok(response)) => break 'sent checked(response),
             Ok(Err(Unanswered::Pool(err))) => err,
@@ -191,10 +224,10 @@ pub(crate) async fn send(
             if !replay.possible() {
                 break 'sent Err(Failed::sending(err, url).timed(timings));
             }
-            tracing::debug!(parent: &span, %url, "the server did not process the h2 stream ({err}); sending again");
+            tracing::debug!(parent: span.and_then(Span::id), %url, "the server did not process the h2 stream ({err}); sending again");
         } else if stale::seen(&err).is_some_and(|seen| stale::should_retry(replay, seen)) {
             tracing::debug!(
-                parent: &span,
+                parent: span.and_then(Span::id),
                 %url,
                 "the pooled connection closed before answering ({err:?}); sending again on another"
             );
@@ -205,8 +238,9 @@ pub(crate) async fn send(
             Ok(request) => request,
             Err(error) => break 'sent Err(Failed::other(error)),
         };
-        let (sending, marking) = attempt(sender, request, url, &span);
-        let (sent, timings) = marks::settle(sending.await, marking);
+        let (sending, marking) = attempt(sender, request, url, span);
+        let mut sent = sending.await;
+        let timings = marks::settle(&mut sent, marking);
         match sent {
             Ok(Ok(response)) => checked(response),
             Ok(Err(Unanswered::Pool(err))) => Err(Failed::sending(err, url).timed(timings)),
@@ -214,27 +248,29 @@ pub(crate) async fn send(
             Err(waited) => Err(Failed::waiting(waited).timed(timings)),
         }
     };
-    trace::ended(&span, began, &outcome);
+    if let Some(traced) = &traced {
+        traced.ended(&outcome);
+    }
     outcome
 }
 
 /// One send, under the pace rules for the head, watched for a request hyper loses; and
 /// its marks, when the request is timed (see `marks.rs`). The pool's own future, boxed by
-/// hyper-util, is the one polled in `span`: wrapping it moves a pointer.
+/// hyper-util, is the one polled in `span`: wrapping it adds a pointer.
 fn attempt<'a>(
     sender: Sender<'a>,
     mut request: http::Request<Body>,
     url: &'a Url,
-    span: &Span,
+    span: Option<&'a Span>,
 ) -> (
     impl Future<Output = marks::Sent> + 'a,
     Option<Box<marks::Marking>>,
 ) {
     let capture = capture_connection(&mut request);
     let marking = sender
-        .clock
+        .clock()
         .map(|clock| marks::Marking::begin(clock, &mut request, &capture));
-    let response = sender.pool.request(request).instrument(span.clone());
+    let response = trace::InSpan::new(sender.pool.request(request), span);
     let response = lost::watched(response, capture, lost::LOST_AFTER);
     (timeouts::head(sender.pacing, url, response), marking)
 }

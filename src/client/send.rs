@@ -70,7 +70,6 @@ pub(super) async fn send(
         .for_url(&hop.url));
     }
     let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
-    let clock = client.timings.then(attempt::RequestClock::start);
     let own_pool = match &hop.tls {
         None => None,
         Some(options) => client
@@ -79,9 +78,9 @@ pub(super) async fn send(
             .map_err(|e| e.for_url(&hop.url))?,
     };
     // OpenTelemetry's HTTP client fields. Without a subscriber the span is disabled: none
-    // of the values is computed, and each use of it is a branch. It is the attempts'
-    // parent, passed down rather than entered: wrapping the loop's future in it would
-    // move that whole future once more.
+    // of the values is computed, and it is dropped at once. It is the attempts' parent,
+    // passed down rather than entered: wrapping the loop's future in it would move that
+    // whole future once more.
     let span = tracing::debug_span!(
         "request",
         http.request.method = %hop.method,
@@ -91,12 +90,12 @@ pub(super) async fn send(
         http.response.status_code = Empty,
         error.type = Empty,
     );
+    let observed = attempt::Observed::new(client.timings, span);
     let sender = Sender {
         pool: own_pool.as_deref().unwrap_or(&client.pool),
         pacing: client.pacing.as_ref(),
         max_head: client.max_response_header_size,
-        clock: clock.as_deref(),
-        span: &span,
+        observed: observed.as_deref(),
     };
     let followed = match &deadline {
         None => follow(&client, sender, &mut hop, None).await,
@@ -106,7 +105,7 @@ pub(super) async fn send(
                 Ok(result) => result,
                 Err(_) => {
                     let error = deadline.error().for_url(&hop.url);
-                    Err(match &clock {
+                    Err(match sender.clock() {
                         Some(clock) => error.with_timings(clock.timings()),
                         None => error,
                     })
@@ -114,22 +113,28 @@ pub(super) async fn send(
             }
         }
     };
-    let response = match followed {
+    if let Some(span) = sender.span() {
+        record_outcome(span, &followed);
+    }
+    let response = followed?;
+    let (pacing, decoding) = (client.pacing.as_ref(), &client.decoding);
+    Ok(Response::new(response, hop.url, deadline, pacing, decoding))
+}
+
+/// The request's outcome in its span: the final status, or the error's kind.
+fn record_outcome(span: &tracing::Span, followed: &Result<http::Response<Incoming>>) {
+    match followed {
         Ok(response) => {
             let status = response.status();
             span.record("http.response.status_code", status.as_u16());
             if status.is_client_error() || status.is_server_error() {
                 span.record("error.type", status.as_str());
             }
-            response
         }
         Err(error) => {
-            span.record("error.type", attempt::error_type(&error));
-            return Err(error);
+            span.record("error.type", attempt::error_type(error));
         }
-    };
-    let (pacing, decoding) = (client.pacing.as_ref(), &client.decoding);
-    Ok(Response::new(response, hop.url, deadline, pacing, decoding))
+    }
 }
 
 /// Sends `hop` and follows redirects, updating `hop` to the request that got the final
@@ -213,7 +218,7 @@ async fn follow(
             .for_url(&hop.url));
         }
         tracing::debug!(
-            parent: sender.span,
+            parent: sender.span().and_then(tracing::Span::id),
             http.response.status_code = response.status().as_u16(),
             url.full = %crate::redact::url_full(&next.url),
             "following a redirect"
