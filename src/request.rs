@@ -216,7 +216,9 @@ impl TryFrom<Request> for http::Request<Body> {
 ///
 /// ```
 /// # fn run() -> wireline::Result<()> {
-/// let request = http::Request::post("https://example.com/items").body("{}")?;
+/// let request = http::Request::post("https://example.com/items")
+///     .body("{}")
+///     .expect("a valid request");
 /// let request = wireline::Request::try_from(request)?;
 /// assert_eq!(request.url().as_str(), "https://example.com/items");
 /// # Ok(()) }

@@ -69,15 +69,18 @@ pub(super) async fn send(
         .for_url(&hop.url));
     }
     let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
+    // The pool of the request's own TLS options, or the one that replaced the client's
+    // own after a reload; `None`: the client's first pool.
     let own_pool = match &hop.tls {
-        None => None,
-        Some(options) => client
-            .option_pools
-            .pool_for(options)
-            .map_err(|e| e.for_url(&hop.url))?,
+        None => client.pool.replacement(),
+        Some(options) => match client.option_pools.pool_for(options) {
+            Ok(None) => client.pool.replacement(),
+            Ok(options_pool) => options_pool,
+            Err(e) => return Err(e.for_url(&hop.url)),
+        },
     };
     let sender = Sender {
-        pool: own_pool.as_deref().unwrap_or(&client.pool),
+        pool: own_pool.as_deref().unwrap_or(client.pool.first()),
         pacing: client.pacing.as_ref(),
         max_head: client.max_response_header_size,
     };

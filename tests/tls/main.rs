@@ -27,6 +27,7 @@ mod platform_verifier;
 mod preconfigured;
 #[cfg(feature = "aws-lc-rs")]
 mod providers;
+mod reload;
 mod reqwest_names;
 mod revocation;
 mod settings;
