@@ -489,31 +489,38 @@
 
 // The rooms, in the order a request passes through them (docs/architecture.md): what a
 // user calls, one request's loop, one attempt through the pool, the pool, the connector,
-// TLS. Each room imports only from the rooms below it. (`blocking` is the top room, but
-// is declared after `client` so that the builders' docs show the async client's own
-// methods first, and links to `ClientBuilder::build` land on the async client's.)
+// TLS; `src/rooms.rs` checks that each imports only the rooms below it. (Blank lines
+// keep rustfmt from sorting them.)
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod client;
 
-mod attempt;
 mod body;
-mod connect;
 #[cfg(feature = "cookies")]
 pub mod cookie;
-mod error;
 mod into_url;
 #[cfg(feature = "multipart")]
 pub mod multipart;
-mod pool;
-mod proxy;
-mod redact;
 pub mod redirect;
 mod request;
 mod response;
 pub mod retry;
+
+mod attempt;
+
 mod timeouts;
+
+mod pool;
+
+mod connect;
+
+mod proxy;
+
 pub mod tls;
+
+mod error;
+mod progress;
+mod redact;
 
 /// Not for users: the fuzz targets' in-memory connections (see `fuzz/`).
 #[cfg(feature = "fuzzing")]
@@ -581,19 +588,7 @@ pub async fn get<U: IntoUrl>(url: U) -> Result<Response> {
     Client::new().get(url).send().await
 }
 
-/// Guides, also in `docs/` as Markdown; their examples compile as doctests.
-pub mod guide {
-    #[doc = include_str!("../docs/tls.md")]
-    pub mod tls {}
-
-    #[doc = include_str!("../docs/reliability.md")]
-    pub mod reliability {}
-
-    #[doc = include_str!("../docs/coming-from-requests.md")]
-    pub mod coming_from_requests {}
-    #[doc = include_str!("../docs/middleware.md")]
-    pub mod middleware {}
-}
+pub mod guide;
 
 #[cfg(test)]
 mod rooms;

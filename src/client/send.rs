@@ -131,10 +131,11 @@ async fn follow(
         let request = to_http(client, hop, default_credentials)?;
         // Captured by `&mut`, as `&Body` would make this future !Send (Body isn't Sync).
         let (method, url, version, body) = (&hop.method, &hop.url, hop.version, &mut body_again);
-        let headers = &headers_again;
+        let (headers, upload_progress) = (&headers_again, &hop.upload_progress);
         let again = move || {
             let mut again = Request::new(method.clone(), url.clone());
             again.version = version;
+            again.upload_progress = upload_progress.clone();
             to_http_again(client, again, headers, body, default_credentials)
         };
         let response = match &mut retries {
@@ -230,7 +231,11 @@ fn to_http(
         Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
             .for_url(&hop.url)
     })?;
-    let mut request = http::Request::new(hop.body.take().unwrap_or_default());
+    let mut body = hop.body.take().unwrap_or_default();
+    if let Some(progress) = &hop.upload_progress {
+        body = crate::progress::counting(body, progress);
+    }
+    let mut request = http::Request::new(body);
     *request.method_mut() = hop.method.clone();
     *request.uri_mut() = uri;
     *request.version_mut() = hop.version;
