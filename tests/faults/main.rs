@@ -21,6 +21,7 @@ mod support;
 mod framing;
 mod fuzz_regressions;
 mod h2;
+mod h2_control;
 mod h2_frames;
 mod headers;
 mod input;
