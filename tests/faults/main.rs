@@ -23,6 +23,7 @@ mod fuzz_regressions;
 mod h2;
 mod h2_control;
 mod h2_frames;
+mod h2_graceful;
 mod headers;
 mod input;
 mod pacing;
