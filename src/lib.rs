@@ -155,7 +155,7 @@
 //! [`is_request`](Error::is_request) error, unless a retry policy retries it (below).
 //! Over h2 the server tells which requests it never processed (a stream reset with
 //! `REFUSED_STREAM`, or above the last stream id of a `GOAWAY`); those are sent again
-//! once, whatever the method, if the body is bytes.
+//! once, whatever the method, if the body is bytes (twice if refused after a `GOAWAY`).
 //!
 //! ## Many requests at once
 //! A client's requests share its pool: over h2 they share one connection per server, and

@@ -79,7 +79,7 @@ impl Failed {
             Progress::Other
         } else if err.is_connect() {
             Progress::Connecting
-        } else if stale::unprocessed_h2(&err) {
+        } else if stale::unprocessed_h2(&err).is_some() {
             // The server says it never acted on it: as good as unsent.
             Progress::Unwritten
         } else {
@@ -130,7 +130,8 @@ impl From<Failed> for Error {
 }
 
 /// Sends `request` through the pool, and once more with `again()` if it failed on a stale
-/// pooled connection and `replay` allows it.
+/// pooled connection and `replay` allows it, or if an h2 server did not process it (a
+/// third time if the server said so once each way, see `stale.rs`).
 ///
 /// Every response leaves the pool through here, so this is where [`heads`] refuses the
 /// heads it refuses: before anything reads them, the retry policy (which drains the
@@ -140,7 +141,7 @@ pub(crate) async fn send(
     request: http::Request<Body>,
     url: &Url,
     replay: Replay,
-    again: impl FnOnce() -> Result<http::Request<Body>>,
+    mut again: impl FnMut() -> Result<http::Request<Body>>,
 ) -> std::result::Result<http::Response<Incoming>, Failed> {
     // `again()` makes a request with the same method.
     let method = request.method().clone();
@@ -158,7 +159,8 @@ pub(crate) async fn send(
         // On whatever connection, the version would be refused again.
         return Err(Failed::sending(err, url));
     }
-    if stale::unprocessed_h2(&err) {
+    let first_unprocessed = stale::unprocessed_h2(&err);
+    if first_unprocessed.is_some() {
         if !replay.possible() {
             return Err(Failed::sending(err, url));
         }
@@ -170,6 +172,19 @@ pub(crate) async fn send(
         );
     } else {
         return Err(Failed::sending(err, url));
+    }
+    let request = again().map_err(Failed::other)?;
+    let err = match attempt(sender, request, url).await {
+        Ok(Ok(response)) => return checked(response),
+        Ok(Err(Unanswered::Pool(err))) => err,
+        Ok(Err(Unanswered::Lost(record))) => return Err(Failed::lost(&record, url)),
+        Err(waited) => return Err(Failed::waiting(waited)),
+    };
+    match (first_unprocessed, stale::unprocessed_h2(&err)) {
+        (Some(first), Some(second)) if first != second => {
+            tracing::debug!(%url, "the server did not process the h2 stream again, another way ({err}); sending a last time");
+        }
+        _ => return Err(Failed::sending(err, url)),
     }
     let request = again().map_err(Failed::other)?;
     match attempt(sender, request, url).await {
