@@ -11,3 +11,6 @@ pub mod coming_from_requests {}
 
 #[doc = include_str!("../docs/middleware.md")]
 pub mod middleware {}
+
+#[doc = include_str!("../docs/pooling.md")]
+pub mod pooling {}
