@@ -520,6 +520,7 @@ pub mod tls;
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::connect::memory::MemoryIo;
+    pub use crate::proxy::fuzzing_route as proxy_route;
 }
 
 pub use body::Body;
