@@ -70,9 +70,9 @@ pub fn check(data: &[u8]) {
             let Some(header) = jar.cookies(&to) else {
                 continue;
             };
-            let header = header
-                .to_str()
-                .expect("the jar's Cookie header is ASCII or UTF-8");
+            // Values may be UTF-8 (servers send it, browsers keep it): not `to_str`.
+            let header = std::str::from_utf8(header.as_bytes())
+                .expect("the jar's Cookie header is UTF-8, as the Set-Cookie values were");
             for pair in header.split("; ") {
                 let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
                 let allowed = sets.iter().any(|set| {

@@ -173,7 +173,7 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
         *tally.entry((sent, outcome)).or_default() += 1;
         slowest = slowest.max(took);
         let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if finished % plan.restart_every == 0 && finished < plan.requests {
+        if finished.is_multiple_of(plan.restart_every) && finished < plan.requests {
             restart.write_all(b"restart\n").await?;
             restarts += 1;
         }
