@@ -149,12 +149,9 @@ fn no_proxy_matches(list: &str, host: &str) -> bool {
         if let Ok(net) = addr.parse::<IpAddr>() {
             let bits = match prefix {
                 None => Some(if net.is_ipv4() { 32 } else { 128 }),
-                // Digits alone, no leading zero (`/08` is no network: a name, matching
-                // nothing, as in ipnet, which hyper-util parses them with).
-                Some(p)
-                    if p.bytes().all(|b| b.is_ascii_digit())
-                        && (p == "0" || (!p.starts_with('0') && p.len() <= 3)) =>
-                {
+                // One to three digits (`/04` is a network, `/0000000` no network but a
+                // name, matching nothing, as ipnet parses them for hyper-util).
+                Some(p) if p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 3 => {
                     p.parse::<u8>().ok()
                 }
                 Some(_) => None,
