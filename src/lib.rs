@@ -527,6 +527,7 @@ mod redact;
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::connect::memory::MemoryIo;
+    pub use crate::proxy::fuzzing_route as proxy_route;
 }
 
 pub use body::Body;
