@@ -37,15 +37,18 @@ async fn main() -> Result<(), BoxError> {
     };
 
     let client = wireline::Client::new();
-    let mut resp = client.get(&url).send().await?.error_for_status()?;
+    let resp = client.get(&url).send().await?.error_for_status()?;
     let bar = progress_bar(resp.content_length());
+    // The client reports what it has read, at most every 100 ms: the bar needs no count
+    // of its own.
+    let ticker = bar.clone();
+    let mut resp = resp.on_download_progress(move |received, _total| ticker.set_position(received));
     let mut file = tokio::fs::File::create(&out).await?;
     let started = Instant::now();
     let mut written = 0u64;
     while let Some(chunk) = resp.chunk().await? {
         file.write_all(&chunk).await?;
         written += chunk.len() as u64;
-        bar.inc(chunk.len() as u64);
     }
     file.flush().await?;
     bar.finish_and_clear();

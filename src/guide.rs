@@ -8,7 +8,12 @@ pub mod reliability {}
 
 #[doc = include_str!("../docs/coming-from-requests.md")]
 pub mod coming_from_requests {}
+
 #[doc = include_str!("../docs/middleware.md")]
 pub mod middleware {}
+
+#[doc = include_str!("../docs/pooling.md")]
+pub mod pooling {}
+
 #[doc = include_str!("../docs/observability.md")]
 pub mod observability {}

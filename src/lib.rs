@@ -155,7 +155,7 @@
 //! [`is_request`](Error::is_request) error, unless a retry policy retries it (below).
 //! Over h2 the server tells which requests it never processed (a stream reset with
 //! `REFUSED_STREAM`, or above the last stream id of a `GOAWAY`); those are sent again
-//! once, whatever the method, if the body is bytes.
+//! once, whatever the method, if the body is bytes (twice if refused after a `GOAWAY`).
 //!
 //! ## Many requests at once
 //! A client's requests share its pool: over h2 they share one connection per server, and
@@ -489,38 +489,46 @@
 
 // The rooms, in the order a request passes through them (docs/architecture.md): what a
 // user calls, one request's loop, one attempt through the pool, the pool, the connector,
-// TLS. Each room imports only from the rooms below it. (`blocking` is the top room, but
-// is declared after `client` so that the builders' docs show the async client's own
-// methods first, and links to `ClientBuilder::build` land on the async client's.)
+// TLS; `src/rooms.rs` checks that each imports only the rooms below it. (Blank lines
+// keep rustfmt from sorting them.)
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod client;
 
-mod attempt;
 mod body;
-mod connect;
 #[cfg(feature = "cookies")]
 pub mod cookie;
-mod error;
 mod into_url;
 #[cfg(feature = "multipart")]
 pub mod multipart;
-mod pool;
-mod proxy;
-mod redact;
 pub mod redirect;
 mod request;
 mod response;
 pub mod retry;
+
+mod attempt;
+
 mod timeouts;
 mod timings;
+
+mod pool;
+
+mod connect;
+
+mod proxy;
+
 pub mod tls;
+
+mod error;
+mod progress;
+mod redact;
 
 /// Not for users: the fuzz targets' in-memory connections (see `fuzz/`).
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::connect::memory::MemoryIo;
+    pub use crate::proxy::fuzzing_route as proxy_route;
 }
 
 pub use body::Body;

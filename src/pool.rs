@@ -7,7 +7,8 @@
 //! own pooled client (connector, rustls `ClientConfig`, session cache): the client's own
 //! is built with it, and those of [`TlsOptions`] are built on first use and kept.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use hyper_util::client::legacy::{Builder, Client as PooledClient};
@@ -194,32 +195,111 @@ impl PoolShape {
     }
 }
 
+/// The client's own pool. `Client::reload_tls` replaces it with a pool under the new
+/// configuration: requests from then on use that one, so no connection made under the old
+/// configuration carries them, while the requests on the old pool finish there. Until a
+/// first reload, a request reads one flag.
+pub(crate) struct OwnPool {
+    first: Pool,
+    reloaded: AtomicBool,
+    /// The replacement, once there is one.
+    current: RwLock<Option<Arc<Pool>>>,
+}
+
+impl OwnPool {
+    pub(crate) fn new(first: Pool) -> OwnPool {
+        OwnPool {
+            first,
+            reloaded: AtomicBool::new(false),
+            current: RwLock::new(None),
+        }
+    }
+
+    /// The pool of the client's first configuration.
+    pub(crate) fn first(&self) -> &Pool {
+        &self.first
+    }
+
+    /// The pool that replaced it, if a reload did (requests use the first one otherwise).
+    #[inline]
+    pub(crate) fn replacement(&self) -> Option<Arc<Pool>> {
+        if !self.reloaded.load(Ordering::Acquire) {
+            return None;
+        }
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn replace(&self, pool: Pool) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(pool));
+        self.reloaded.store(true, Ordering::Release);
+    }
+}
+
+/// `Client::reload_tls`: reads the client's TLS files and the system's roots again, builds
+/// the configuration, and makes new requests use a pool under it (see [`OwnPool`]), the
+/// per-request configurations too. A failure keeps everything as it was.
+pub(crate) fn reload(own: &OwnPool, options: &OptionPools) -> Result<()> {
+    // One reload at a time, so two can't interleave their replacements.
+    let mut state = options.state.lock().unwrap_or_else(|e| e.into_inner());
+    let settings = state.base.reread()?;
+    if settings.preconfigured.is_some() {
+        // The user's own rustls configuration: nothing of it is read from files.
+        return Ok(());
+    }
+    let tls = match settings.rebuild()? {
+        TlsConfig::Unavailable(problem) => {
+            return Err(Error::new(
+                ErrorKind::Tls(TlsErrorKind::NoTrustedRoots),
+                format!(
+                    "reload_tls: {} (the previous configuration stays)",
+                    problem.message
+                ),
+            ))
+        }
+        ready => ready,
+    };
+    own.replace(options.shape.pool(tls, &settings));
+    state.base = settings;
+    state.kept.clear();
+    Ok(())
+}
+
 /// The pools of the TLS configurations requests asked for with `RequestBuilder::tls`.
 pub(crate) struct OptionPools {
+    shape: PoolShape,
+    state: Mutex<OptionState>,
+}
+
+struct OptionState {
     /// The client's own settings, which the options change.
     base: TlsSettings,
-    shape: PoolShape,
     /// Most recently used last. A linear scan: a handful of entries at most.
-    kept: Mutex<Vec<(TlsSettings, Arc<Pool>)>>,
+    kept: Vec<(TlsSettings, Arc<Pool>)>,
 }
 
 impl OptionPools {
     pub(crate) fn new(base: TlsSettings, shape: PoolShape) -> OptionPools {
         OptionPools {
-            base,
             shape,
-            kept: Mutex::new(Vec::new()),
+            state: Mutex::new(OptionState {
+                base,
+                kept: Vec::new(),
+            }),
         }
     }
 
     /// The pool for a request with these options; `None` when they change nothing, so
     /// the request uses the client's own pool.
     pub(crate) fn pool_for(&self, options: &TlsOptions) -> Result<Option<Arc<Pool>>> {
-        let settings = options.applied_to(&self.base)?;
-        if settings == self.base {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let settings = options.applied_to(&state.base)?;
+        if settings == state.base {
             return Ok(None);
         }
-        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let kept = &mut state.kept;
         if let Some(at) = kept.iter().position(|(s, _)| *s == settings) {
             let entry = kept.remove(at);
             let pool = entry.1.clone();

@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::body::Body;
 use crate::error::{Error, Result};
+use crate::progress;
 use crate::redact;
 use crate::tls::TlsOptions;
 
@@ -34,6 +35,8 @@ pub struct Request {
     /// This request's changes to the client's TLS settings; boxed, as most requests
     /// have none.
     pub(crate) tls: Option<Box<TlsOptions>>,
+    /// Told how much of the body was sent (`RequestBuilder::on_upload_progress`).
+    pub(crate) upload_progress: Option<progress::Callback>,
 }
 
 impl Request {
@@ -47,6 +50,7 @@ impl Request {
             timeout: None,
             version: Version::HTTP_11,
             tls: None,
+            upload_progress: None,
         }
     }
 
@@ -143,6 +147,7 @@ impl Request {
             timeout: self.timeout,
             version: self.version,
             tls: self.tls.clone(),
+            upload_progress: self.upload_progress.clone(),
         })
     }
 }
@@ -167,6 +172,7 @@ impl fmt::Debug for Request {
 pub(crate) struct RequestSettings {
     timeout: Option<Duration>,
     tls: Option<Box<TlsOptions>>,
+    upload_progress: Option<progress::Callback>,
 }
 
 /// The request as an `http::Request`, as reqwest converts it; the URL's fragment is
@@ -191,6 +197,7 @@ impl TryFrom<Request> for http::Request<Body> {
             timeout,
             version,
             tls,
+            upload_progress,
         } = request;
         let uri: http::Uri = url.as_str().parse().map_err(|e| {
             Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
@@ -201,10 +208,12 @@ impl TryFrom<Request> for http::Request<Body> {
         *converted.uri_mut() = uri;
         *converted.version_mut() = version;
         *converted.headers_mut() = headers;
-        if timeout.is_some() || tls.is_some() {
-            converted
-                .extensions_mut()
-                .insert(RequestSettings { timeout, tls });
+        if timeout.is_some() || tls.is_some() || upload_progress.is_some() {
+            converted.extensions_mut().insert(RequestSettings {
+                timeout,
+                tls,
+                upload_progress,
+            });
         }
         Ok(converted)
     }
@@ -216,7 +225,9 @@ impl TryFrom<Request> for http::Request<Body> {
 ///
 /// ```
 /// # fn run() -> wireline::Result<()> {
-/// let request = http::Request::post("https://example.com/items").body("{}")?;
+/// let request = http::Request::post("https://example.com/items")
+///     .body("{}")
+///     .expect("a valid request");
 /// let request = wireline::Request::try_from(request)?;
 /// assert_eq!(request.url().as_str(), "https://example.com/items");
 /// # Ok(()) }
@@ -234,7 +245,9 @@ impl<T: Into<Body>> TryFrom<http::Request<T>> for Request {
             ))
         })?;
         let settings = parts.extensions.remove::<RequestSettings>();
-        let (timeout, tls) = settings.map_or((None, None), |s| (s.timeout, s.tls));
+        let (timeout, tls, upload_progress) = settings.map_or((None, None, None), |s| {
+            (s.timeout, s.tls, s.upload_progress)
+        });
         Ok(Request {
             method: parts.method,
             url,
@@ -243,6 +256,7 @@ impl<T: Into<Body>> TryFrom<http::Request<T>> for Request {
             timeout,
             version: parts.version,
             tls,
+            upload_progress,
         })
     }
 }

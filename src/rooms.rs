@@ -4,8 +4,8 @@
 use std::path::Path;
 
 /// The rooms of `src/`, from the top of the data path to the bottom (as
-/// docs/architecture.md draws them); the six after `tls` are the vocabulary every room
-/// uses (`error` names `timings`), and `guide` is only text.
+/// docs/architecture.md draws them); the last seven are the vocabulary every room uses
+/// (`error` names `timings`).
 const ROOMS: [&str; 21] = [
     "lib",
     "blocking",
@@ -22,12 +22,12 @@ const ROOMS: [&str; 21] = [
     "proxy",
     "tls",
     "timeouts",
+    "progress",
     "body",
     "into_url",
     "error",
     "redact",
     "timings",
-    "guide",
 ];
 
 /// Every `crate::room` a room's code names (comments aside), with where.

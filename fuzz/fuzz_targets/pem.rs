@@ -1,42 +1,4 @@
-//! U5: the PEM and DER loaders for certificates, client identities and CRLs, on any
-//! bytes: an error or a value, never a panic. For `Identity::from_pem_parts` the input is
-//! split at the first field separator into the certificate and the key.
+//! libFuzzer's entry for `pem`: the property is `wireline_fuzz::pem::check`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use wireline::{Certificate, CertificateRevocationList, Identity};
-
-fuzz_target!(|data: &[u8]| {
-    // Debug reads the parsed certificates back (subjects, issuers): run it too.
-    if let Ok(cert) = Certificate::from_pem(data) {
-        let _ = format!("{cert:?}");
-        // rustls and webpki read the certificates again when the client is built.
-        let _ = wireline::Client::builder()
-            .add_root_certificate(cert)
-            .build();
-    }
-    let _ = Certificate::from_pem_bundle(data);
-    if let Ok(cert) = Certificate::from_der(data) {
-        let _ = format!("{cert:?}");
-    }
-    if let Ok(identity) = Identity::from_pem(data) {
-        let _ = format!("{identity:?}");
-    }
-    let parts = wireline_fuzz::fields(data);
-    let (cert, key) = match parts.as_slice() {
-        [cert, key, ..] => (*cert, *key),
-        _ => (data, data),
-    };
-    if let Ok(identity) = Identity::from_pem_parts(cert, key) {
-        // build() hands the key to rustls, which must refuse a bad one with an error.
-        let _ = wireline::Client::builder().identity(identity).build();
-    }
-    if let Ok(crl) = CertificateRevocationList::from_pem(data) {
-        let _ = format!("{crl:?}");
-        let _ = wireline::Client::builder().add_crl(crl).build();
-    }
-    let _ = CertificateRevocationList::from_pem_bundle(data);
-    if let Ok(crl) = CertificateRevocationList::from_der(data) {
-        let _ = format!("{crl:?}");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wireline_fuzz::pem::check(data));

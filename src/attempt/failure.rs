@@ -152,6 +152,9 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
             if let Some(meaning) = h2_detected(h2, fallback == ErrorKind::Body) {
                 return (fallback, format!("{}: {meaning}", describe_chain(err)));
             }
+            if let Some(meaning) = h2_reset_by_server(h2) {
+                return (fallback, format!("{}: {meaning}", describe_chain(err)));
+            }
         }
     }
     if let Some(tls) = chain(err).find_map(alert_in_text) {
@@ -216,7 +219,13 @@ fn h2_detected(h2: &h2::Error, in_body: bool) -> Option<&'static str> {
         }
         Reason::PROTOCOL_ERROR => {
             "the server broke the HTTP/2 protocol (for example a PUSH_PROMISE, which the \
-             client turns off, or DATA on a stream never opened); the connection was closed"
+             client turns off, DATA or RST_STREAM on a stream never opened, a malformed \
+             HPACK header block, or a SETTINGS or WINDOW_UPDATE frame out of range); the \
+             connection was closed"
+        }
+        Reason::FLOW_CONTROL_ERROR => {
+            "the server's WINDOW_UPDATE frames took a flow-control window past 2^31 - 1 \
+             bytes, the most HTTP/2 allows (RFC 9113 §6.9.1)"
         }
         Reason::FRAME_SIZE_ERROR => {
             "the server sent a frame larger than the client accepts (16 KiB unless \
@@ -240,6 +249,29 @@ fn h2_detected(h2: &h2::Error, in_body: bool) -> Option<&'static str> {
         _ => return None,
     };
     Some(meaning)
+}
+
+/// What it means when the server reset the request's stream (h2 says only "stream error
+/// received" and the code's description): the code, and whether the request was sent
+/// again. REFUSED_STREAM was sent again already (`stale.rs`); any other code may come after
+/// the server acted on the request, so it is not.
+fn h2_reset_by_server(h2: &h2::Error) -> Option<String> {
+    use h2::Reason;
+    if !(h2.is_remote() && h2.is_reset()) {
+        return None;
+    }
+    let reason = h2.reason()?;
+    Some(if reason == Reason::REFUSED_STREAM {
+        "the server refused the request's stream (RST_STREAM REFUSED_STREAM: it did not \
+         process it), again when it was sent again if its body allowed; it may be at its \
+         stream limit or shedding load"
+            .to_owned()
+    } else {
+        format!(
+            "the server reset the request's stream (RST_STREAM {reason:?}) before a complete \
+             response; not sent again, since the server may have acted on it"
+        )
+    })
 }
 
 /// The TLS error recorded on the connection a request failed on, if any.

@@ -122,7 +122,7 @@ impl Failed {
             Progress::Other
         } else if err.is_connect() {
             Progress::Connecting
-        } else if stale::unprocessed_h2(&err) {
+        } else if stale::unprocessed_h2(&err).is_some() {
             // The server says it never acted on it: as good as unsent.
             Progress::Unwritten
         } else {
@@ -181,8 +181,9 @@ impl From<Failed> for Error {
 }
 
 /// Sends `request` through the pool, and once more with `again()` if it failed on a stale
-/// pooled connection and `replay` allows it; in a span of its own (a child of the
-/// request's) when a `tracing` subscriber listens (`trace.rs`).
+/// pooled connection and `replay` allows it, or if an h2 server did not process it (a
+/// third time if the server said so once each way, see `stale.rs`); in a span of its own
+/// (a child of the request's) when a `tracing` subscriber listens (`trace.rs`).
 ///
 /// Every response leaves the pool through here, so this is where [`heads`] refuses the
 /// heads it refuses: before anything reads them, the retry policy (which drains the
@@ -192,7 +193,7 @@ pub(crate) async fn send(
     request: http::Request<Body>,
     url: &Url,
     replay: Replay,
-    again: impl FnOnce() -> Result<http::Request<Body>>,
+    mut again: impl FnMut() -> Result<http::Request<Body>>,
 ) -> std::result::Result<http::Response<Incoming>, Failed> {
     // Disabled without a subscriber: then each use below is a branch. Nothing here wraps
     // a future (moving this one costs more than the rest of the tracing).
@@ -220,7 +221,8 @@ pub(crate) async fn send(
             // On whatever connection, the version would be refused again.
             break 'sent Err(Failed::sending(err, url).timed(timings));
         }
-        if stale::unprocessed_h2(&err) {
+        let first_unprocessed = stale::unprocessed_h2(&err);
+        if first_unprocessed.is_some() {
             if !replay.possible() {
                 break 'sent Err(Failed::sending(err, url).timed(timings));
             }
@@ -233,6 +235,27 @@ pub(crate) async fn send(
             );
         } else {
             break 'sent Err(Failed::sending(err, url).timed(timings));
+        }
+        let request = match again() {
+            Ok(request) => request,
+            Err(error) => break 'sent Err(Failed::other(error)),
+        };
+        let (sending, marking) = attempt(sender, request, url, span);
+        let mut sent = sending.await;
+        let timings = marks::settle(&mut sent, marking);
+        let err = match sent {
+            Ok(Ok(response)) => break 'sent checked(response),
+            Ok(Err(Unanswered::Pool(err))) => err,
+            Ok(Err(Unanswered::Lost(record))) => {
+                break 'sent Err(Failed::lost(&record, url).timed(timings))
+            }
+            Err(waited) => break 'sent Err(Failed::waiting(waited).timed(timings)),
+        };
+        match (first_unprocessed, stale::unprocessed_h2(&err)) {
+            (Some(first), Some(second)) if first != second => {
+                tracing::debug!(parent: span.and_then(Span::id), %url, "the server did not process the h2 stream again, another way ({err}); sending a last time");
+            }
+            _ => break 'sent Err(Failed::sending(err, url).timed(timings)),
         }
         let request = match again() {
             Ok(request) => request,

@@ -13,7 +13,10 @@
 //!
 //! Over h2 the server says itself which requests it never processed (RFC 9113 §8.7): a
 //! stream it reset with REFUSED_STREAM, or one above the last stream id of a GOAWAY. Those
-//! are sent again once, whatever the method, if the body can be sent again. The h2 crate
+//! are sent again once, whatever the method, if the body can be sent again, and once more
+//! if the second send is turned away the other way: a request a GOAWAY sent to a new
+//! connection can meet that connection's stream limit before its SETTINGS arrive
+//! (REFUSED_STREAM), which says nothing of a loop. The h2 crate
 //! fails a stream with the remote GOAWAY error only when it was above that id (or never
 //! left); streams the server may have processed fail with the connection's end instead
 //! ("broken pipe"), and are not retried, whatever the GOAWAY's code.
@@ -60,17 +63,31 @@ pub(super) fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
     })
 }
 
-/// Whether an h2 stream failed because the server, by its own word, did not process it:
-/// reset with REFUSED_STREAM, or above the last stream id of a GOAWAY (h2 gives such a
-/// stream the remote GOAWAY error itself; see the module docs). Our own resets and
-/// GOAWAYs don't count.
-pub(super) fn unprocessed_h2(err: &hyper_util::client::legacy::Error) -> bool {
+/// How an h2 server said it did not process a stream (RFC 9113 §8.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Unprocessed {
+    /// The stream was above the last stream id of the connection's GOAWAY.
+    GoAway,
+    /// The server reset it with REFUSED_STREAM.
+    Refused,
+}
+
+/// Whether an h2 stream failed because the server, by its own word, did not process it,
+/// and how it said so: reset with REFUSED_STREAM, or above the last stream id of a GOAWAY
+/// (h2 gives such a stream the remote GOAWAY error itself; see the module docs). Our own
+/// resets and GOAWAYs don't count.
+pub(super) fn unprocessed_h2(err: &hyper_util::client::legacy::Error) -> Option<Unprocessed> {
     chain(err)
         .filter_map(|cause| cause.downcast_ref::<h2::Error>())
-        .any(|h2| {
-            h2.is_remote()
-                && (h2.is_go_away()
-                    || (h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM)))
+        .filter(|h2| h2.is_remote())
+        .find_map(|h2| {
+            if h2.is_go_away() {
+                Some(Unprocessed::GoAway)
+            } else if h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
+                Some(Unprocessed::Refused)
+            } else {
+                None
+            }
         })
 }
 

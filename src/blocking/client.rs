@@ -125,6 +125,20 @@ impl Client {
         self.clone().send(Ok(request))
     }
 
+    /// Reads the client's TLS files and the system's roots again, for the requests sent
+    /// from now on: the async client's [`reload_tls`](crate::Client::reload_tls).
+    ///
+    /// ```no_run
+    /// # fn run() -> wireline::Result<()> {
+    /// let client = wireline::blocking::Client::builder().ca_file("ca.pem").build()?;
+    /// client.reload_tls()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn reload_tls(&self) -> Result<()> {
+        let _current = self.runtime.enter();
+        self.client.reload_tls()
+    }
+
     /// Starts the runtime and builds the async client under it.
     fn build(builder: ClientBuilder, defer: DeferNoRoots) -> Result<Client> {
         let (builder, timeout) = builder.take_timeout();

@@ -78,6 +78,24 @@ impl Response {
         self.inner.url()
     }
 
+    /// Calls `progress(received, total)` as the body is read, as the async
+    /// [`Response::on_download_progress`](crate::Response::on_download_progress) does.
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut resp = wireline::blocking::get("https://example.com/big.tar")?
+    ///     .on_download_progress(|received, total| eprintln!("{received} of {total:?}"));
+    /// resp.copy_to(&mut std::fs::File::create("big.tar")?)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn on_download_progress<F>(mut self, progress: F) -> Response
+    where
+        F: FnMut(u64, Option<u64>) + Send + 'static,
+    {
+        self.inner = self.inner.on_download_progress(progress);
+        self
+    }
+
     /// The body's length when the server announced it (`Content-Length`), else `None`;
     /// also `None` for a body being decompressed.
     pub fn content_length(&self) -> Option<u64> {

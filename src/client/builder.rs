@@ -1369,8 +1369,9 @@ impl<C> ClientBuilder<C> {
 
     // Fuzzing ------------------------------------------------------------------------------
     /// Fuzzing only: every connection, `http` or `https`, is whatever `open` returns for
-    /// its destination, spoken to as plaintext HTTP/1.1 (no DNS, TCP or TLS). An error from
-    /// `open` is a connect error.
+    /// its destination, spoken to as plaintext HTTP/1.1, or h2 with
+    /// `http2_prior_knowledge` (no DNS, TCP or TLS). An error from `open` is a connect
+    /// error.
     #[cfg(feature = "fuzzing")]
     #[doc(hidden)]
     pub fn fuzzing_transport<F>(self, open: F) -> Self

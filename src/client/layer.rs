@@ -14,6 +14,8 @@ use url::Url;
 pub use crate::connect::conn::Conn;
 pub use crate::connect::layer::{ConnectorService, Destination};
 
+use crate::connect::layer::ConnectorLayer;
+
 use super::send::{self, Layers};
 use super::{ClientBuilder, ClientInner};
 use crate::body::Body;
@@ -35,23 +37,6 @@ pub type RequestService = BoxCloneSyncService<http::Request<Body>, http::Respons
 /// A request layer, boxed so a client can hold any number of them.
 pub(crate) type RequestLayer =
     BoxCloneSyncServiceLayer<RequestService, http::Request<Body>, http::Response<Body>, BoxError>;
-
-/// Boxes `layer`, its service's errors boxed too, so a layer may fail with any error type.
-pub(crate) fn boxed<L>(layer: L) -> RequestLayer
-where
-    L: Layer<RequestService> + Clone + Send + Sync + 'static,
-    L::Service: Service<http::Request<Body>, Response = http::Response<Body>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    <L::Service as Service<http::Request<Body>>>::Error: Into<BoxError>,
-    <L::Service as Service<http::Request<Body>>>::Future: Send + 'static,
-{
-    BoxCloneSyncServiceLayer::new(tower::layer::layer_fn(move |inner| {
-        tower::util::MapErr::new(layer.layer(inner), Into::into)
-    }))
-}
 
 /// The layers around the request loop of `client`, the last installed outermost. The
 /// loop holds the client weakly: the client holds the layers.
@@ -103,7 +88,10 @@ impl<C> ClientBuilder<C> {
         <L::Service as Service<http::Request<Body>>>::Error: Into<BoxError>,
         <L::Service as Service<http::Request<Body>>>::Future: Send + 'static,
     {
-        let layer = boxed(layer);
+        // Boxed, its service's errors boxed too, so a layer may fail with any error type.
+        let layer = RequestLayer::new(tower::layer::layer_fn(move |inner| {
+            tower::util::MapErr::new(layer.layer(inner), Into::into)
+        }));
         self.set(|s| s.layers.push(layer))
     }
 
@@ -137,7 +125,10 @@ impl<C> ClientBuilder<C> {
         <L::Service as Service<Destination>>::Error: Into<BoxError>,
         <L::Service as Service<Destination>>::Future: Send + 'static,
     {
-        let layer = crate::connect::layer::boxed(layer);
+        // As in `layer`; reqwest takes only layers whose error is `BoxError`.
+        let layer = ConnectorLayer::new(tower::layer::layer_fn(move |inner| {
+            tower::util::MapErr::new(layer.layer(inner), Into::into)
+        }));
         self.set(|s| s.connector_layers.push(layer))
     }
 }

@@ -32,7 +32,7 @@ use crate::connect::Dial;
 use crate::cookie::CookieStore;
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::into_url::IntoUrl;
-use crate::pool::{Http1Settings, Http2Settings, OptionPools, Pool, PoolShape};
+use crate::pool::{Http1Settings, Http2Settings, OptionPools, OwnPool, PoolShape};
 use crate::proxy::{Proxies, Proxy};
 use crate::redirect;
 use crate::request::Request;
@@ -58,8 +58,8 @@ pub struct Client {
 
 /// What a client's requests share: the pools and the settings, checked and built.
 struct ClientInner {
-    /// Connections under the client's own TLS settings.
-    pool: Pool,
+    /// Connections under the client's own TLS settings (as last reloaded).
+    pool: OwnPool,
     /// Connections under the TLS settings of requests that changed them.
     option_pools: OptionPools,
     default_headers: HeaderMap,
@@ -174,6 +174,34 @@ impl Client {
         request: Result<Request>,
     ) -> impl Future<Output = Result<Response>> + Send + 'static {
         send::send(self.inner, request, Layers::Apply)
+    }
+
+    /// Reads the client's TLS files again (the CA file, the client identity's files) and
+    /// the system's root certificates, and makes the requests sent from now on use the
+    /// new configuration, on new connections: a long-lived service picks up a rotated CA
+    /// bundle or a renewed client certificate without rebuilding its clients. Requests in
+    /// flight finish on their connections; no connection made under the old
+    /// configuration carries a request sent after the reload (the old idle ones close
+    /// at [`pool_idle_timeout`](ClientBuilder::pool_idle_timeout)). Clones of the client
+    /// share the reload.
+    ///
+    /// A reload that fails (a file missing or invalid, no usable root) returns the
+    /// explained error and leaves the client as it was. A client built with
+    /// [`use_preconfigured_tls`](ClientBuilder::use_preconfigured_tls) has nothing to read
+    /// again: its reload does nothing. The identity is read again only when it was read
+    /// from files ([`Identity::from_pem_file`](crate::Identity::from_pem_file),
+    /// [`from_pem_files`](crate::Identity::from_pem_files)).
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder().ca_file("/etc/my-app/ca.pem").build()?;
+    /// // ... the CA bundle is rotated on disk ...
+    /// client.reload_tls()?;
+    /// client.get("https://internal.example/").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn reload_tls(&self) -> Result<()> {
+        crate::pool::reload(&self.inner.pool, &self.inner.option_pools)
     }
 
     /// A builder for a request made elsewhere, to adjust it with the builder's methods.
@@ -485,7 +513,7 @@ impl Client {
         let layers = settings.layers;
         Ok(Client {
             inner: Arc::new_cyclic(|client| ClientInner {
-                pool,
+                pool: OwnPool::new(pool),
                 option_pools: OptionPools::new(settings.tls, shape),
                 default_headers: settings.default_headers,
                 accept_encoding_is_automatic,

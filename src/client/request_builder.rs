@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
@@ -259,6 +260,32 @@ impl<C> RequestBuilder<C> {
     pub fn timeout(self, timeout: Duration) -> Self {
         self.edit(|request| {
             request.timeout = Some(timeout);
+            Ok(())
+        })
+    }
+
+    /// Calls `progress(sent, total)` as the body goes out: the bytes sent so far, and the
+    /// body's size when it is known (bytes, a file, a sized reader). Called at most every
+    /// 100 ms, and once when the body is all sent; a body sent again (after a redirect
+    /// that keeps it, or a retry) is counted again from 0. Without it, a body costs
+    /// nothing extra.
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// let resp = wireline::Client::new()
+    ///     .put("https://example.com/upload")
+    ///     .body(vec![0u8; 1 << 20])
+    ///     .on_upload_progress(|sent, total| eprintln!("{sent} of {total:?} bytes sent"))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn on_upload_progress<F>(self, progress: F) -> Self
+    where
+        F: FnMut(u64, Option<u64>) + Send + 'static,
+    {
+        self.edit(|request| {
+            request.upload_progress = Some(Arc::new(Mutex::new(progress)));
             Ok(())
         })
     }

@@ -70,12 +70,15 @@ pub(super) async fn send(
         .for_url(&hop.url));
     }
     let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
+    // The pool of the request's own TLS options, or the one that replaced the client's
+    // own after a reload; `None`: the client's first pool.
     let own_pool = match &hop.tls {
-        None => None,
-        Some(options) => client
-            .option_pools
-            .pool_for(options)
-            .map_err(|e| e.for_url(&hop.url))?,
+        None => client.pool.replacement(),
+        Some(options) => match client.option_pools.pool_for(options) {
+            Ok(None) => client.pool.replacement(),
+            Ok(options_pool) => options_pool,
+            Err(e) => return Err(e.for_url(&hop.url)),
+        },
     };
     // OpenTelemetry's HTTP client fields. Without a subscriber the span is disabled: none
     // of the values is computed, and it is dropped at once. It is the attempts' parent,
@@ -92,7 +95,7 @@ pub(super) async fn send(
     );
     let observed = attempt::Observed::new(client.timings, span);
     let sender = Sender {
-        pool: own_pool.as_deref().unwrap_or(&client.pool),
+        pool: own_pool.as_deref().unwrap_or(client.pool.first()),
         pacing: client.pacing.as_ref(),
         max_head: client.max_response_header_size,
         observed: observed.as_deref(),
@@ -170,10 +173,11 @@ async fn follow(
         let request = to_http(client, hop, default_credentials)?;
         // Captured by `&mut`, as `&Body` would make this future !Send (Body isn't Sync).
         let (method, url, version, body) = (&hop.method, &hop.url, hop.version, &mut body_again);
-        let headers = &headers_again;
+        let (headers, upload_progress) = (&headers_again, &hop.upload_progress);
         let again = move || {
             let mut again = Request::new(method.clone(), url.clone());
             again.version = version;
+            again.upload_progress = upload_progress.clone();
             to_http_again(client, again, headers, body, default_credentials)
         };
         let response = match &mut retries {
@@ -275,7 +279,11 @@ fn to_http(
         Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
             .for_url(&hop.url)
     })?;
-    let mut request = http::Request::new(hop.body.take().unwrap_or_default());
+    let mut body = hop.body.take().unwrap_or_default();
+    if let Some(progress) = &hop.upload_progress {
+        body = crate::progress::counting(body, progress);
+    }
+    let mut request = http::Request::new(body);
     *request.method_mut() = hop.method.clone();
     *request.uri_mut() = uri;
     *request.version_mut() = hop.version;

@@ -259,20 +259,23 @@ impl Conn {
         }
     }
 
-    /// A plaintext HTTP/1 connection over the fuzz target's in-memory transport.
+    /// A plaintext connection over the fuzz target's in-memory transport: h2 under
+    /// `http2_prior_knowledge` (`h2`), else HTTP/1.
     #[cfg(feature = "fuzzing")]
     pub(crate) fn memory(
         io: Box<dyn crate::connect::memory::MemoryIo>,
+        h2: bool,
         dialing: Arc<Dialing>,
     ) -> Conn {
+        let proto = if h2 {
+            Proto::H2(TlsFailure::default())
+        } else {
+            Proto::Http1(Usage::default())
+        };
         Conn {
             stream: Stream::Memory(TokioIo::new(io)),
             tls_info: None,
-            record: Arc::new(Record::new(
-                Proto::Http1(Usage::default()),
-                dialing,
-                Noted::now().marks(false),
-            )),
+            record: Arc::new(Record::new(proto, dialing, Noted::now().marks(false))),
             forwarded: false,
         }
     }

@@ -64,20 +64,6 @@ pub type ConnectorService = BoxCloneSyncService<Destination, Conn, BoxError>;
 pub(crate) type ConnectorLayer =
     BoxCloneSyncServiceLayer<ConnectorService, Destination, Conn, BoxError>;
 
-/// Boxes `layer`, its service's errors boxed too (reqwest takes only layers whose error
-/// is `BoxError`; any error type is taken here).
-pub(crate) fn boxed<L>(layer: L) -> ConnectorLayer
-where
-    L: Layer<ConnectorService> + Clone + Send + Sync + 'static,
-    L::Service: Service<Destination, Response = Conn> + Clone + Send + Sync + 'static,
-    <L::Service as Service<Destination>>::Error: Into<BoxError>,
-    <L::Service as Service<Destination>>::Future: Send + 'static,
-{
-    BoxCloneSyncServiceLayer::new(tower::layer::layer_fn(move |inner| {
-        tower::util::MapErr::new(layer.layer(inner), Into::into)
-    }))
-}
-
 /// The dialer inside its layers, under the connect timeout.
 pub(crate) struct Layered {
     service: ConnectorService,

@@ -218,7 +218,8 @@ impl Dialer {
         if let Some(transport) = &self.transport {
             let opened = transport.open(&dst);
             let dialing = self.dialing.clone();
-            return Box::pin(async move { Ok(Conn::memory(opened?, dialing)) });
+            let h2 = self.h2_prior_knowledge;
+            return Box::pin(async move { Ok(Conn::memory(opened?, h2, dialing)) });
         }
         // Counted from here until the connection is handed over, or the open fails or is
         // dropped.

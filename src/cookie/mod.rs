@@ -14,6 +14,7 @@
 //!
 //! Available with the `cookies` Cargo feature (off by default).
 
+mod domain;
 mod secure;
 mod set_cookie;
 
@@ -87,10 +88,12 @@ pub trait CookieStore: Send + Sync {
 /// - **HttpOnly**: such cookies are sent with HTTP requests, which is all a client
 ///   makes; the flag only hides cookies from scripts.
 ///
-/// It does not consult the public suffix list, so a server can set a cookie for a whole
-/// registry domain it is under (`Domain=co.uk` from `shop.co.uk`); reqwest's jar has the
-/// same limit. Cookies the rules reject are ignored, as a browser ignores them, and logged
-/// with the reason at `tracing`'s debug level.
+/// It refuses a `Domain` of one label (`com`, `intranet`), as browsers do, unless it is the
+/// very host that set it (then the cookie is for that host alone). It does not consult the
+/// public suffix list, so a server can set a cookie for a longer registry domain it is
+/// under (`Domain=co.uk` from `shop.co.uk`); reqwest's jar has the same limit. Cookies
+/// the rules reject are ignored, as a browser ignores them, and logged with the reason at
+/// `tracing`'s debug level.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -145,7 +148,7 @@ impl Jar {
     fn store<'a>(&self, cookies: impl Iterator<Item = &'a str>, url: &Url) {
         let mut store = self.0.write().unwrap_or_else(PoisonError::into_inner);
         for text in cookies {
-            let cookie = match cookie_store::RawCookie::parse(text) {
+            let mut cookie = match cookie_store::RawCookie::parse(text) {
                 Ok(cookie) => cookie,
                 Err(e) => {
                     let url = crate::redact::url(url);
@@ -153,7 +156,9 @@ impl Jar {
                     continue;
                 }
             };
-            let refused = match secure::refusal(&store, &cookie, url) {
+            let refused = match domain::top_level(&mut cookie, url)
+                .or_else(|| secure::refusal(&store, &cookie, url))
+            {
                 Some(why) => Some(why.to_owned()),
                 None => store.insert_raw(&cookie, url).err().map(|e| e.to_string()),
             };

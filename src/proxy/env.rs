@@ -30,7 +30,7 @@ impl EnvProxies {
     /// same variable on Windows), as Go does; the other variables can't be set that way
     /// and still count (hyper-util's `from_env` drops them all); curl never reads
     /// `HTTP_PROXY` at all.
-    fn from_vars(var: impl Fn(&str) -> Option<String>) -> EnvProxies {
+    pub(super) fn from_vars(var: impl Fn(&str) -> Option<String>) -> EnvProxies {
         let first = |names: &[&str]| first_set(&var, names);
         let cgi = var("REQUEST_METHOD").is_some();
         let mut http = first(&["HTTP_PROXY", "http_proxy"]);
@@ -139,6 +139,20 @@ mod tests {
         assert_eq!(e.no.as_deref(), Some("x.test"));
         assert_eq!(env(&[]), EnvProxies::default());
         assert!(env(&[("NO_PROXY", "x")]).rule().is_none());
+    }
+
+    /// Found by the `proxy_rules` fuzz target: a bracketed IPv6 entry (as URLs and this
+    /// crate's own `NoProxy` docs write them) bypassed nothing.
+    #[test]
+    fn no_proxy_takes_ipv6_entries_in_brackets_alone_or_as_networks() {
+        let proxies = env_proxies(&[
+            ("HTTP_PROXY", "http://p:1"),
+            ("NO_PROXY", "[2001:db8::1], [fd00::]/8, [bad]"),
+        ]);
+        assert_eq!(routed(&proxies, "http://[2001:db8::1]/"), "direct");
+        assert_eq!(routed(&proxies, "http://[fd12::5]:8080/"), "direct");
+        assert_eq!(routed(&proxies, "http://[2001:db8::2]/"), "p:1");
+        assert_eq!(routed(&proxies, "http://example.com/"), "p:1");
     }
 
     #[test]

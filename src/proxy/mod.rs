@@ -327,10 +327,11 @@ impl NoProxy {
     /// assert!(no_proxy.is_some());
     /// ```
     pub fn from_string(list: &str) -> Option<NoProxy> {
-        let cleaned: Vec<&str> = list
+        let cleaned: Vec<std::borrow::Cow<'_, str>> = list
             .split(',')
             .map(str::trim)
             .filter(|entry| !entry.is_empty())
+            .map(unbracketed)
             .collect();
         (!cleaned.is_empty()).then(|| NoProxy {
             list: cleaned.join(","),
@@ -344,8 +345,46 @@ impl NoProxy {
     }
 }
 
+/// An IPv6 entry without its brackets (`[::1]` as `::1`, `[fd00::]/8` as `fd00::/8`):
+/// hyper-util's matcher reads a bracketed one as a host name, which no IP destination
+/// matches (the `proxy_rules` fuzz target found it; URLs write IPv6 hosts that way).
+fn unbracketed(entry: &str) -> std::borrow::Cow<'_, str> {
+    let inside = entry
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'));
+    match inside {
+        Some((addr, prefix))
+            if addr.parse::<std::net::Ipv6Addr>().is_ok()
+                && (prefix.is_empty() || prefix.starts_with('/')) =>
+        {
+            format!("{addr}{prefix}").into()
+        }
+        _ => entry.into(),
+    }
+}
+
 impl fmt::Debug for NoProxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("NoProxy").field(&self.list).finish()
     }
+}
+
+/// Fuzzing only (`fuzz/`'s `proxy_rules` target): the proxy, as `scheme://host:port`,
+/// that a client would send `dst` through, with the `explicit` proxies if any, else the
+/// environment's variables as `var` gives them (`build()` reads the process's own).
+#[cfg(feature = "fuzzing")]
+pub fn fuzzing_route(
+    explicit: &[Proxy],
+    var: impl Fn(&str) -> Option<String>,
+    dst: &http::Uri,
+) -> std::result::Result<Option<String>, String> {
+    let rules: Vec<rules::Rule> = if explicit.is_empty() {
+        env::EnvProxies::from_vars(var).rule().into_iter().collect()
+    } else {
+        explicit.iter().filter_map(Proxy::rule).collect()
+    };
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    Ok(Proxies::of(rules).route(dst)?.map(|route| route.shown()))
 }

@@ -175,7 +175,7 @@ fn with_socks_port(proxy: Uri) -> Uri {
 impl Proxy {
     /// The rule this proxy becomes in a client; `None` when its `NoProxy` list has `*`,
     /// so that the rule would take nothing.
-    fn rule(&self) -> Option<Rule> {
+    pub(super) fn rule(&self) -> Option<Rule> {
         if self.no_proxy.as_ref().is_some_and(NoProxy::is_wildcard) {
             return None;
         }

@@ -15,6 +15,7 @@ use super::decode::{Decoder, Decoding};
 use crate::attempt::body_error;
 use crate::body::Body;
 use crate::error::{BoxError, Error, ErrorKind, Result};
+use crate::progress::Progress;
 use crate::timeouts::{Deadline, Pace, Pacing};
 
 /// The body with the deadline that still applies to it, and the URL errors should name.
@@ -22,6 +23,8 @@ pub(super) struct ResponseBody {
     kind: BodyKind,
     deadline: Option<Deadline>,
     url: Url,
+    /// `Response::on_download_progress`; boxed, as most bodies have none.
+    progress: Option<Box<Progress>>,
 }
 
 /// The body as it came, or being decompressed.
@@ -71,6 +74,7 @@ impl ResponseBody {
             kind,
             deadline,
             url,
+            progress: None,
         }
     }
 
@@ -80,6 +84,7 @@ impl ResponseBody {
             kind: BodyKind::Layered(body),
             deadline: None,
             url,
+            progress: None,
         }
     }
 
@@ -96,8 +101,26 @@ impl ResponseBody {
         }
     }
 
+    /// Reports the body's progress to `progress` from now on.
+    pub(super) fn set_progress(&mut self, progress: Progress) {
+        self.progress = Some(Box::new(progress));
+    }
+
     /// The next data frame (trailers are skipped), or an error mapped with our URL.
+    #[inline]
     pub(super) fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
+        let polled = self.poll_next_data(cx);
+        if let Some(progress) = &mut self.progress {
+            match &polled {
+                Poll::Ready(Ok(Some(data))) => progress.advance(data.len() as u64),
+                Poll::Ready(Ok(None)) => progress.finish(),
+                _ => {}
+            }
+        }
+        polled
+    }
+
+    fn poll_next_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
         if let Some(deadline) = &mut self.deadline {
             if deadline.poll_expired(cx) {
                 return Poll::Ready(Err(deadline.error().for_url(&self.url)));

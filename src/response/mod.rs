@@ -109,6 +109,34 @@ impl Response {
         self.body.announced_len()
     }
 
+    /// Calls `progress(received, total)` as the body is read, by any of the reading
+    /// methods: the bytes handed over so far, and the total when it is known (the
+    /// server's `Content-Length`, for a body not being decompressed; a decompressed
+    /// body counts its decoded bytes, total unknown). Called at most every 100 ms, and
+    /// once at the end of the body.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let resp = wireline::get("https://example.com/big.iso")
+    ///     .await?
+    ///     .on_download_progress(|received, total| match total {
+    ///         Some(total) => eprintln!("{}%", received * 100 / total.max(1)),
+    ///         None => eprintln!("{received} bytes"),
+    ///     });
+    /// let body = resp.bytes().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn on_download_progress<F>(mut self, progress: F) -> Response
+    where
+        F: FnMut(u64, Option<u64>) + Send + 'static,
+    {
+        let total = self.content_length();
+        let callback = std::sync::Arc::new(std::sync::Mutex::new(progress));
+        self.body
+            .set_progress(crate::progress::Progress::new(callback, total));
+        self
+    }
+
     /// The address of the server this response came from: the proxy's, when the request
     /// went through one.
     pub fn remote_addr(&self) -> Option<SocketAddr> {

@@ -2,7 +2,7 @@
 //! the roots, the verifier (explaining, pinned, or the platform's), client certificates,
 //! versions, ALPN and the rest, with the crypto provider the Cargo features chose.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
@@ -15,19 +15,49 @@ use super::{
 };
 use crate::error::{Error, Result};
 
+/// The default settings' configuration, built once per process (and again by a reload).
+static DEFAULT: Mutex<Option<Result<TlsConfig>>> = Mutex::new(None);
+
 impl TlsSettings {
     /// Builds the rustls configuration. The default settings' configuration is built once
     /// per process and shared, so `Client::new()` costs an `Arc` clone and every default
     /// client shares one TLS session cache.
     pub(crate) fn build(&self) -> Result<TlsConfig> {
         if self.is_default() {
-            static DEFAULT: OnceLock<Result<TlsConfig>> = OnceLock::new();
-            return match DEFAULT.get_or_init(|| self.build_uncached()) {
+            let mut cached = DEFAULT.lock().unwrap_or_else(|e| e.into_inner());
+            return match cached.get_or_insert_with(|| self.build_uncached()) {
                 Ok(config) => Ok(config.clone()),
                 Err(e) => Err(Error::builder(e.to_string())),
             };
         }
         self.build_uncached()
+    }
+
+    /// The same settings with the client identity read again from its files, if it was
+    /// read from files (the CA file is read by each build).
+    pub(crate) fn reread(&self) -> Result<TlsSettings> {
+        let mut settings = self.clone();
+        if let Some(identity) = &self.identity {
+            settings.identity = Some(identity.reread()?);
+        }
+        Ok(settings)
+    }
+
+    /// Builds the configuration again from the files and the system store as they are
+    /// now (`Client::reload_tls`): the CA file and the system's roots are read again, and
+    /// the default settings' shared configuration is replaced for clients built later.
+    pub(crate) fn rebuild(&self) -> Result<TlsConfig> {
+        if self.roots == RootSource::System {
+            roots::reload_system();
+            // Built from the roots just replaced: clients built from now on rebuild it.
+            *DEFAULT.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        let config = self.build_uncached()?;
+        if self.is_default() {
+            let mut cached = DEFAULT.lock().unwrap_or_else(|e| e.into_inner());
+            *cached = Some(Ok(config.clone()));
+        }
+        Ok(config)
     }
 
     fn build_uncached(&self) -> Result<TlsConfig> {

@@ -1,6 +1,8 @@
 //! `Identity`: the client certificate chain and private key shown to servers that ask (mTLS).
 
 use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -25,6 +27,16 @@ use crate::tls::cert::parse_pem_bundle;
 pub struct Identity {
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
+    /// The files it was read from, read again by `Client::reload_tls`; `None` for one
+    /// made from bytes.
+    files: Option<Arc<PemFiles>>,
+}
+
+/// Where an identity read from files is: one PEM file with the chain and the key, or two.
+#[derive(Debug)]
+struct PemFiles {
+    chain: PathBuf,
+    key: Option<PathBuf>,
 }
 
 impl Identity {
@@ -40,6 +52,49 @@ impl Identity {
     /// ```
     pub fn from_pem(cert_chain_and_key_pem: &[u8]) -> Result<Identity> {
         Identity::from_pem_parts(cert_chain_and_key_pem, cert_chain_and_key_pem)
+    }
+
+    /// Reads the client certificate chain and the private key from one PEM file, as
+    /// [`from_pem`](Self::from_pem) parses them. [`Client::reload_tls`](crate::Client::reload_tls)
+    /// reads the file again, so a renewed certificate is picked up by a live client.
+    ///
+    /// Fails with a builder error naming the file when it can't be read or parsed.
+    ///
+    /// ```
+    /// let missing = wireline::Identity::from_pem_file("/no/such/client.pem");
+    /// assert!(missing.unwrap_err().to_string().contains("/no/such/client.pem"));
+    /// ```
+    pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Identity> {
+        let files = PemFiles {
+            chain: path.as_ref().to_owned(),
+            key: None,
+        };
+        PemFiles::read(Arc::new(files))
+    }
+
+    /// Reads the certificate chain and the private key from two PEM files (curl's
+    /// `--cert` and `--key`), as [`from_pem_parts`](Self::from_pem_parts) parses them;
+    /// read again by [`Client::reload_tls`](crate::Client::reload_tls).
+    ///
+    /// ```no_run
+    /// # fn run() -> wireline::Result<()> {
+    /// let identity = wireline::Identity::from_pem_files("client.crt", "client.key")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_pem_files(chain: impl AsRef<Path>, key: impl AsRef<Path>) -> Result<Identity> {
+        let files = PemFiles {
+            chain: chain.as_ref().to_owned(),
+            key: Some(key.as_ref().to_owned()),
+        };
+        PemFiles::read(Arc::new(files))
+    }
+
+    /// The same identity read again from its files, if it came from files.
+    pub(crate) fn reread(&self) -> Result<Identity> {
+        match &self.files {
+            Some(files) => PemFiles::read(files.clone()),
+            None => Ok(self.clone()),
+        }
     }
 
     /// Parses the certificate chain and the private key from separate PEM buffers, as
@@ -71,7 +126,11 @@ impl Identity {
                 other => format!("client identity: the private key is not valid PEM: {other}"),
             })
         })?;
-        Ok(Identity { chain, key })
+        Ok(Identity {
+            chain,
+            key,
+            files: None,
+        })
     }
 
     /// reqwest's name for [`from_pem_parts`](Self::from_pem_parts): the certificate chain
@@ -114,7 +173,11 @@ impl Identity {
         let archive = p12_keystore::Pkcs12Archive::from_pkcs12(der, password)
             .map_err(|e| pkcs12_unreadable(e, der))?;
         let (chain, key) = pkcs12_identity(archive)?;
-        Ok(Identity { chain, key })
+        Ok(Identity {
+            chain,
+            key,
+            files: None,
+        })
     }
 
     /// The same certificates and key: the same identity to show a server.
@@ -260,11 +323,40 @@ pub(crate) fn unusable(err: rustls::Error) -> Error {
     Error::builder(format!("client identity: {why}")).with_source(err)
 }
 
+impl PemFiles {
+    fn read(files: Arc<PemFiles>) -> Result<Identity> {
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|e| {
+                Error::builder(format!(
+                    "client identity file {}: cannot read it: {e}",
+                    path.display()
+                ))
+                .with_source(e)
+            })
+        };
+        let chain = read(&files.chain)?;
+        let parsed = match &files.key {
+            None => Identity::from_pem(&chain),
+            Some(key) => Identity::from_pem_parts(&chain, &read(key)?),
+        };
+        let mut identity = parsed.map_err(|e| {
+            let shown = match &files.key {
+                None => files.chain.display().to_string(),
+                Some(key) => format!("{} and {}", files.chain.display(), key.display()),
+            };
+            Error::builder(format!("client identity file {shown}: {e}"))
+        })?;
+        identity.files = Some(files);
+        Ok(identity)
+    }
+}
+
 impl Clone for Identity {
     fn clone(&self) -> Self {
         Identity {
             chain: self.chain.clone(),
             key: self.key.clone_key(),
+            files: self.files.clone(),
         }
     }
 }

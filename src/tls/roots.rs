@@ -1,7 +1,7 @@
 //! Where trust comes from: the system store (loaded once per process) or a CA file.
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use rustls::RootCertStore;
 use rustls_pki_types::CertificateDer;
@@ -10,12 +10,25 @@ use crate::error::{Error, Result, TlsErrorKind};
 use crate::tls::cert::parse_pem_bundle;
 use crate::tls::explain::TlsProblem;
 
+/// The system's roots as last loaded, or why there were none.
+type SystemRoots = std::result::Result<Arc<RootCertStore>, Arc<TlsProblem>>;
+
+/// The process's copy of the system's roots: loaded at the first use, loaded again by
+/// `Client::reload_tls`.
+static SYSTEM: Mutex<Option<SystemRoots>> = Mutex::new(None);
+
 /// The system's roots, or why there are none. Parsing the system bundle costs about a
 /// millisecond and a few hundred kilobytes, so every client of the process shares one copy.
-pub(crate) fn system() -> std::result::Result<Arc<RootCertStore>, Arc<TlsProblem>> {
-    static SYSTEM: OnceLock<std::result::Result<Arc<RootCertStore>, Arc<TlsProblem>>> =
-        OnceLock::new();
-    SYSTEM.get_or_init(load_system).clone()
+pub(crate) fn system() -> SystemRoots {
+    let mut loaded = SYSTEM.lock().unwrap_or_else(|e| e.into_inner());
+    loaded.get_or_insert_with(load_system).clone()
+}
+
+/// The system's roots read again (a CA bundle updated by the package manager), for
+/// every client of the process built from now on and the one reloading.
+pub(crate) fn reload_system() {
+    let fresh = load_system();
+    *SYSTEM.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh);
 }
 
 fn load_system() -> std::result::Result<Arc<RootCertStore>, Arc<TlsProblem>> {

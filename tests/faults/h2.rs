@@ -161,3 +161,34 @@ async fn x03_a_window_that_never_opens_times_out_without_spinning() {
     );
     assert_eq!(server.streams(), 1);
 }
+
+#[tokio::test]
+async fn x01_a_goaway_then_a_refusal_on_the_new_connection_is_sent_a_third_time_never_a_fourth() {
+    // Sent again after a GOAWAY, a request can meet the new connection's stream limit
+    // before its SETTINGS arrive: refused, it is sent once more (a graceful shutdown of a
+    // server with a low stream limit, `h2_graceful`).
+    let server = H2FaultServer::start(|i| match i {
+        0 => H2Fault::GoAwayFirst(Reason::NO_ERROR),
+        _ => H2Fault::RefuseFirstStream,
+    })
+    .await;
+    let (version, text) = get_text(&client(), &server.url("/")).await.unwrap();
+    assert_eq!((version, text.as_str()), (Version::HTTP_2, "ok"));
+    assert_eq!(server.accepts(), 2);
+    assert_eq!(
+        server.streams(),
+        2,
+        "refused once on the second connection, then served"
+    );
+
+    // Refused again: the third send was the last.
+    let server = H2FaultServer::start(|i| match i {
+        0 => H2Fault::GoAwayFirst(Reason::NO_ERROR),
+        _ => H2Fault::RefuseEveryStream,
+    })
+    .await;
+    let err = get_text(&client(), &server.url("/")).await.unwrap_err();
+    assert!(err.is_request(), "{err:?}");
+    assert_eq!(server.accepts(), 2);
+    assert_eq!(server.streams(), 2, "three sends, no fourth");
+}

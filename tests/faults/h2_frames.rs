@@ -20,23 +20,23 @@ const PROMPT: Duration = Duration::from_secs(3);
 /// The CPU a refused response may cost (client and server share the test's thread).
 const CPU_BOUND: Duration = Duration::from_secs(2);
 
-const PROTOCOL_ERROR: u32 = 0x1;
+pub(super) const PROTOCOL_ERROR: u32 = 0x1;
 const FRAME_SIZE_ERROR: u32 = 0x6;
 const ENHANCE_YOUR_CALM: u32 = 0xb;
 
-fn h2_client() -> Client {
+pub(super) fn h2_client() -> Client {
     trusting_test_ca().build().unwrap()
 }
 
 /// `:status: 200`, END_HEADERS, then DATA "ok" with END_STREAM.
-fn ok_response() -> Vec<H2Step> {
+pub(super) fn ok_response() -> Vec<H2Step> {
     let mut steps = response_head(1, &[hpack::STATUS_200], false);
     steps.push(H2Step::Send(Frame::data(1, "ok", true)));
     steps
 }
 
 /// The error of a result that must be one, without printing a (possibly huge) success.
-fn error_of<T>(result: wireline::Result<T>) -> wireline::Error {
+pub(super) fn error_of<T>(result: wireline::Result<T>) -> wireline::Error {
     match result {
         Ok(_) => panic!("expected an error, got a response"),
         Err(e) => e,
@@ -44,20 +44,20 @@ fn error_of<T>(result: wireline::Result<T>) -> wireline::Error {
 }
 
 /// Time and thread CPU spent since `start`, checked against the bounds and printed.
-struct Cost {
+pub(super) struct Cost {
     started: Instant,
     cpu: Duration,
 }
 
 impl Cost {
-    fn start() -> Cost {
+    pub(super) fn start() -> Cost {
         Cost {
             started: Instant::now(),
             cpu: thread_cpu(),
         }
     }
 
-    fn check(&self, what: &str) -> Duration {
+    pub(super) fn check(&self, what: &str) -> Duration {
         let took = self.started.elapsed();
         let cpu = thread_cpu().saturating_sub(self.cpu);
         println!("{what}: {took:?}, {cpu:?} CPU");
@@ -69,7 +69,7 @@ impl Cost {
 
 /// What every connection error must show: the client told the server why (GOAWAY with
 /// `code` and, from h2, `debug`), closed the connection, did not retry, and left no socket.
-async fn assert_connection_error(server: &H2RawServer, code: u32, debug: &str) {
+pub(super) async fn assert_connection_error(server: &H2RawServer, code: u32, debug: &str) {
     assert_eq!(server.closed_within(1).await, 1, "the client closed it");
     let (got, got_debug) = server.client_goaway().expect("the client sent GOAWAY");
     assert_eq!((got, got_debug.as_str()), (code, debug));

@@ -480,3 +480,21 @@ async fn r10_the_chain_cap_follows_max_response_header_size() {
     assert_eq!(response.status(), 200);
     assert_eq!(server.requests().len(), 11);
 }
+
+#[tokio::test]
+async fn r10_ten_hops_of_60_kib_heads_stop_at_the_cap_before_the_redirect_limit() {
+    // The shape, with a default client (10 redirects): the heads' cap, not the
+    // redirect limit, ends the chain, after 5 of its 11 responses.
+    let server = redirecting_with_big_heads(60, 10).await;
+    let err = bounded(Client::new().get(server.url("/0")).send())
+        .await
+        .unwrap_err();
+    assert!(err.is_redirect(), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("over 4 × max_response_header_size (262144)")
+            && message.contains("raise max_response_header_size if you trust it"),
+        "{message}"
+    );
+    assert_eq!(server.requests().len(), 5, "no request after the cap");
+}

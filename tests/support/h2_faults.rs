@@ -31,6 +31,8 @@ pub enum H2Fault {
     RefuseFirstStream,
     /// Reset every stream with REFUSED_STREAM.
     RefuseEveryStream,
+    /// Reset every stream with this reason.
+    ResetEveryStream(Reason),
     /// Take the first stream, read one DATA frame of its body, then GOAWAY(PROTOCOL_ERROR)
     /// naming it as processed, and close.
     GoAwayProtocolErrorMidBody,
@@ -148,6 +150,7 @@ async fn serve(tcp: TcpStream, acceptor: TlsAcceptor, fault: H2Fault, stats: Arc
                     }
                     H2Fault::RefuseFirstStream => ok(respond),
                     H2Fault::RefuseEveryStream => respond.send_reset(Reason::REFUSED_STREAM),
+                    H2Fault::ResetEveryStream(reason) => respond.send_reset(reason),
                     H2Fault::GoAwayProtocolErrorMidBody => {
                         let go_away = go_away.clone();
                         tokio::spawn(async move {

@@ -6,8 +6,9 @@
 //! `client_cert` and `support_selftest` kept their names, the others were `tls_<module>.rs`.
 //!
 //! Not here, each in a binary of its own because it needs the whole process:
-//! `tests/tls_keylog.rs` and `tests/system_roots.rs`, `tests/no_system_roots.rs` set
-//! environment variables (and the system roots are read once per process), and
+//! `tests/tls_keylog.rs` and `tests/system_roots.rs`, `tests/system_roots_dir.rs`,
+//! `tests/root_sources.rs`, `tests/no_system_roots.rs` set environment variables (and the
+//! system roots are read once per process), and
 //! `tests/tls_warnings.rs` captures `tracing` output that the lax clients built here would
 //! make vanish (tracing caches per call site, for the whole process, whether a line is
 //! wanted).
@@ -27,6 +28,7 @@ mod platform_verifier;
 mod preconfigured;
 #[cfg(feature = "aws-lc-rs")]
 mod providers;
+mod reload;
 mod reqwest_names;
 mod revocation;
 mod settings;

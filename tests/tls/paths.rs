@@ -347,3 +347,43 @@ async fn an_unknown_critical_extension_is_explained() {
     );
     assert!(message.contains("extension marked critical"), "{message}");
 }
+
+#[tokio::test]
+async fn an_unknown_issuer_is_described_by_the_chain_the_server_sent() {
+    // The server's chain ends at a CA the client does not trust, with its root sent or not:
+    // the leaf's issuer is the intermediate, and the CA not trusted is the one at the top.
+    let trusted = root("Trusted Root", &[], &[]);
+    let top = root("Untrusted Top CA", &[], &[]);
+    let middle = intermediate(&top, "Sent Intermediate", |_| {});
+    let issued_by_middle = "certificate for localhost (CN=localhost) is issued by \
+                            CN=Sent Intermediate (sent by the server), which is issued by \
+                            CN=Untrusted Top CA";
+
+    let with_root = chain_refused(
+        &trusted,
+        &[&middle, &top],
+        CertificateErrorKind::UnknownIssuer,
+    )
+    .await;
+    assert!(
+        with_root.contains(&format!(
+            "{issued_by_middle} (sent by the server, self-signed); CN=Untrusted Top CA, at \
+             the top of this chain, is not among the trusted roots (CA file "
+        )),
+        "{with_root}"
+    );
+    assert!(
+        with_root.ends_with("or add_root_certificate()."),
+        "{with_root}"
+    );
+
+    let without_root =
+        chain_refused(&trusted, &[&middle], CertificateErrorKind::UnknownIssuer).await;
+    assert!(
+        without_root.contains(&format!(
+            "{issued_by_middle}; CN=Untrusted Top CA, at the top of this chain, is not \
+             among the trusted roots (CA file "
+        )),
+        "{without_root}"
+    );
+}

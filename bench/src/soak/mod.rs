@@ -1,8 +1,14 @@
 //! The soak run: a million requests over loopback with one in a hundred faulty, checking
 //! that every request ends with the outcome its fault calls for, within its bound, and that
 //! file descriptors, memory and tasks stay flat from the middle of the run to its end.
+//! One request in four that needs no HTTP/1.1 fault goes over h2 instead, one in ten of
+//! the fault-free ones is a POST, the server closes HTTP/1.1 connections idle for 20 ms,
+//! and it restarts gracefully every `--restart-every` requests (at least once a run): no
+//! GET may fail for it, since GETs are resent; a POST may fail with a request error, and
+//! those are counted.
 //!
-//! `cargo run -p bench --release --bin soak -- [--requests N] [--concurrency C] [--every K]`
+//! `cargo run -p bench --release --bin soak -- [--requests N] [--concurrency C] [--every K]
+//! [--restart-every R]`
 
 mod fault;
 mod server;
@@ -15,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 pub use fault::{Fault, Outcome, FAULTS};
@@ -33,6 +39,39 @@ struct Plan {
     concurrency: usize,
     /// One request in `every` is faulty.
     every: u64,
+    /// A graceful server restart every this many requests (made smaller for a short run,
+    /// so that it has one).
+    restart_every: u64,
+}
+
+/// What one request was: its protocol, method and fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Sent {
+    h2: bool,
+    post: bool,
+    fault: Fault,
+}
+
+impl Sent {
+    /// Request `n`: faulty as `Fault::of` says; one in four of those the h2 server can
+    /// play (none and a 500) over h2; one in ten fault-free ones a POST.
+    fn of(n: u64, every: u64) -> Sent {
+        let fault = Fault::of(n, every);
+        Sent {
+            h2: matches!(fault, Fault::None | Fault::ServerError) && n % 4 == 1,
+            post: fault == Fault::None && n % 10 == 3,
+            fault,
+        }
+    }
+
+    /// A POST is never resent, so a restart or an idle close that catches it written but
+    /// unanswered fails it with a request error; anything else must end as its fault says.
+    fn expected(self) -> &'static [Outcome] {
+        match self.post {
+            true => &[Outcome::Ok, Outcome::Request],
+            false => self.fault.expected(),
+        }
+    }
 }
 
 /// The `soak` binary: the client, or with `--serve` the server it starts.
@@ -62,6 +101,7 @@ fn parse(args: &[String]) -> Result<Plan, BoxError> {
         requests: 1_000_000,
         concurrency: 32,
         every: 100,
+        restart_every: 100_000,
     };
     let mut words = args.iter();
     while let Some(flag) = words.next() {
@@ -72,26 +112,37 @@ fn parse(args: &[String]) -> Result<Plan, BoxError> {
             "--requests" => plan.requests = value.parse()?,
             "--concurrency" => plan.concurrency = value.parse()?,
             "--every" => plan.every = value.parse()?,
+            "--restart-every" => plan.restart_every = value.parse()?,
             other => return Err(format!("unknown option {other}").into()),
         }
     }
+    plan.restart_every = plan.restart_every.min(plan.requests / 2).max(1);
     Ok(plan)
 }
 
 async fn run(plan: Plan) -> Result<bool, BoxError> {
     let mut server = Command::new(std::env::current_exe()?)
         .arg("--serve")
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
-    let port = {
+    let mut restart = server.stdin.take().ok_or("no server stdin")?;
+    let (h1_port, h2_port) = {
         let stdout = server.stdout.take().ok_or("no server stdout")?;
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).await?;
-        line.trim().parse::<u16>()?
+        let (h1, h2) = line.trim().split_once(' ').ok_or("no ports")?;
+        (h1.parse::<u16>()?, h2.parse::<u16>()?)
     };
-    let base = format!("http://127.0.0.1:{port}");
+    let h1_base = format!("http://127.0.0.1:{h1_port}");
+    let h2_base = format!("http://127.0.0.1:{h2_port}");
     let client = wireline::Client::builder()
+        .read_timeout(READ_TIMEOUT)
+        .timeout(REQUEST_BOUND)
+        .build()?;
+    let h2_client = wireline::Client::builder()
+        .http2_prior_knowledge()
         .read_timeout(READ_TIMEOUT)
         .timeout(REQUEST_BOUND)
         .build()?;
@@ -99,25 +150,33 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
     let start = Vitals::now();
     let done = Arc::new(AtomicU64::new(0));
     let mut middle = None;
-    let mut tally: BTreeMap<(Fault, Outcome), u64> = BTreeMap::new();
+    let mut tally: BTreeMap<(Sent, Outcome), u64> = BTreeMap::new();
+    let mut restarts = 0;
     let mut slowest = Duration::ZERO;
     let began = Instant::now();
     let mut results = stream::iter(0..plan.requests)
         .map(|n| {
-            let fault = Fault::of(n, plan.every);
-            let url = format!("{base}{}", fault.path());
-            let client = client.clone();
+            let sent = Sent::of(n, plan.every);
+            let (base, client) = match sent.h2 {
+                true => (&h2_base, h2_client.clone()),
+                false => (&h1_base, client.clone()),
+            };
+            let url = format!("{base}{}", sent.fault.path());
             async move {
                 let started = Instant::now();
-                let outcome = one(&client, &url).await;
-                (fault, outcome, started.elapsed())
+                let outcome = one(&client, &url, sent.post).await;
+                (sent, outcome, started.elapsed())
             }
         })
         .buffer_unordered(plan.concurrency);
-    while let Some((fault, outcome, took)) = results.next().await {
-        *tally.entry((fault, outcome)).or_default() += 1;
+    while let Some((sent, outcome, took)) = results.next().await {
+        *tally.entry((sent, outcome)).or_default() += 1;
         slowest = slowest.max(took);
         let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if finished.is_multiple_of(plan.restart_every) && finished < plan.requests {
+            restart.write_all(b"restart\n").await?;
+            restarts += 1;
+        }
         if finished == plan.requests / 2 {
             middle = Some(Vitals::now());
         }
@@ -130,19 +189,21 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
     let end = Vitals::now();
     let middle = middle.unwrap_or(end);
     // With the client gone, its pooled connections and their tasks must go too.
-    drop(client);
+    drop((client, h2_client));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let dropped = Vitals::now();
     drop(server);
 
     println!(
-        "{} requests in {:.1} s ({:.0}/s), concurrency {}, one in {} faulty; slowest {:.0} ms",
+        "{} requests in {:.1} s ({:.0}/s), concurrency {}, one in {} faulty; slowest {:.0} ms; \
+         {restarts} graceful server restarts, HTTP/1.1 connections closed after {} ms idle",
         plan.requests,
         elapsed.as_secs_f64(),
         plan.requests as f64 / elapsed.as_secs_f64(),
         plan.concurrency,
         plan.every,
-        slowest.as_secs_f64() * 1e3
+        slowest.as_secs_f64() * 1e3,
+        server::IDLE_CLOSE.as_millis()
     );
     println!(
         "\n| point | open fds | of them sockets | RSS KiB | tokio tasks |\n|---|--:|--:|--:|--:|"
@@ -158,13 +219,18 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
             v.fds, v.sockets, v.rss_kib, v.tasks
         );
     }
-    println!("\n| fault | outcome | count | expected |\n|---|---|--:|---|");
+    println!(
+        "\n| protocol | method | fault | outcome | count | expected |\n|---|---|---|---|--:|---|"
+    );
     let mut passed = true;
-    for ((fault, outcome), count) in &tally {
-        let expected = fault.expected().contains(outcome);
+    for ((sent, outcome), count) in &tally {
+        let expected = sent.expected().contains(outcome);
         passed &= expected;
         println!(
-            "| {fault:?} | {outcome:?} | {count} | {} |",
+            "| {} | {} | {:?} | {outcome:?} | {count} | {} |",
+            if sent.h2 { "h2" } else { "HTTP/1.1" },
+            if sent.post { "POST" } else { "GET" },
+            sent.fault,
             if expected { "yes" } else { "**no**" }
         );
     }
@@ -190,10 +256,10 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
             ),
         ),
         (
-            end.tasks <= end.sockets.saturating_sub(start.sockets) + 2,
+            end.tasks <= end.sockets.saturating_sub(start.sockets) + 3,
             format!(
-                "tokio tasks at the end {} ≤ sockets opened since the start {} + 2 \
-                 (one task per connection, and the pool's idle reaper)",
+                "tokio tasks at the end {} ≤ sockets opened since the start {} + 3 \
+                 (one task per connection, and the two clients' idle reapers)",
                 end.tasks,
                 end.sockets.saturating_sub(start.sockets)
             ),
@@ -218,8 +284,8 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
     Ok(passed)
 }
 
-/// One request, its body read, classified.
-async fn one(client: &wireline::Client, url: &str) -> Outcome {
+/// One request (a GET, or a small POST), its body read, classified.
+async fn one(client: &wireline::Client, url: &str, post: bool) -> Outcome {
     let classify = |e: wireline::Error| {
         if e.is_timeout() {
             Outcome::Timeout
@@ -234,7 +300,11 @@ async fn one(client: &wireline::Client, url: &str) -> Outcome {
             Outcome::Unexpected
         }
     };
-    let resp = match client.get(url).send().await {
+    let request = match post {
+        true => client.post(url).body("posted"),
+        false => client.get(url),
+    };
+    let resp = match request.send().await {
         Ok(resp) => resp,
         Err(e) => return classify(e),
     };

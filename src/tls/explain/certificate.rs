@@ -28,7 +28,6 @@ pub(crate) fn certificate(
     let now_text = format_time(now.as_secs());
     let (kind, message) = match cause {
         CertificateError::UnknownIssuer => {
-            let top = intermediates.last().and_then(facts);
             let self_signed =
                 intermediates.is_empty() && leaf.as_ref().is_some_and(|f| f.self_issued);
             if self_signed {
@@ -40,10 +39,16 @@ pub(crate) fn certificate(
                          or give the server a certificate from a trusted CA"
                     ),
                 )
+            } else if let (Some(leaf), false) = (leaf.as_ref(), intermediates.is_empty()) {
+                // The chain as sent: naming the top's issuer as the leaf's would send the
+                // reader looking for the wrong CA.
+                (
+                    CertificateErrorKind::UnknownIssuer,
+                    super::chain::unknown_issuer(&who, leaf, intermediates, roots_label),
+                )
             } else {
-                let issuer = top
+                let issuer = leaf
                     .as_ref()
-                    .or(leaf.as_ref())
                     .map(|f| f.issuer.clone())
                     .unwrap_or_else(|| "an unknown issuer".to_owned());
                 let chain_note = if intermediates.is_empty() {

@@ -5,6 +5,7 @@
 
 mod algorithm;
 mod certificate;
+mod chain;
 mod facts;
 
 use std::error::Error as StdError;
