@@ -1,5 +1,5 @@
-//! `Error`: what failed, for which URL, and of which kind. A leaf: the transport errors are
-//! mapped onto these kinds in `attempt/failure.rs`, which knows their types.
+//! `Error`: what failed, for which URL, and of which kind. A leaf but for the `Timings` it
+//! carries: `attempt/failure.rs`, which knows the transport errors, maps them to kinds.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 use url::Url;
+
+use crate::timings::Timings;
 
 /// A `Result` alias where the error is [`wireline::Error`](Error).
 pub type Result<T> = std::result::Result<T, Error>;
@@ -43,6 +45,8 @@ struct Inner {
     /// Set when the proxy could not be reached or refused the tunnel.
     proxy: bool,
     source: Option<BoxError>,
+    /// How far the request got, with `timings(true)`.
+    timings: Option<Box<Timings>>,
 }
 
 /// The class of an [`Error`], from [`Error::kind`].
@@ -167,6 +171,7 @@ impl Error {
                 during_connect: false,
                 proxy: false,
                 source: None,
+                timings: None,
             }),
         }
     }
@@ -179,6 +184,12 @@ impl Error {
     /// The URL this error is about, shown without its password.
     pub(crate) fn for_url(mut self, url: &Url) -> Error {
         self.inner.url = Some(redact(url));
+        self
+    }
+
+    /// How far the request got: the failed attempt's, or the request loop's if none set it.
+    pub(crate) fn with_timings(mut self, timings: Timings) -> Error {
+        self.inner.timings.get_or_insert_with(|| Box::new(timings));
         self
     }
 
@@ -267,6 +278,21 @@ impl Error {
     /// The URL the failing request was for, with any password removed.
     pub fn url(&self) -> Option<&Url> {
         self.inner.url.as_ref()
+    }
+
+    /// How far the request got before it failed (the phases it reached, the total until
+    /// the failure), with [`timings(true)`](crate::ClientBuilder::timings); `None` without,
+    /// and for an error made before anything was sent.
+    ///
+    /// ```no_run
+    /// # async fn run(client: wireline::Client) {
+    /// if let Err(e) = client.get("https://example.com/").send().await {
+    ///     eprintln!("{e} after {:?}", e.timings().map(|t| t.total()));
+    /// }
+    /// # }
+    /// ```
+    pub fn timings(&self) -> Option<Timings> {
+        self.inner.timings.as_deref().copied()
     }
 
     /// Returns the error without its URL, e.g. to print it without the path.

@@ -14,3 +14,6 @@ pub mod middleware {}
 
 #[doc = include_str!("../docs/pooling.md")]
 pub mod pooling {}
+
+#[doc = include_str!("../docs/observability.md")]
+pub mod observability {}

@@ -509,6 +509,7 @@ pub mod retry;
 mod attempt;
 
 mod timeouts;
+mod timings;
 
 mod pool;
 
@@ -566,6 +567,7 @@ pub use into_url::IntoUrl;
 pub use proxy::{IntoProxy, NoProxy, Proxy};
 pub use request::Request;
 pub use response::{Response, ResponseBuilderExt, Upgraded};
+pub use timings::Timings;
 pub use tls::{
     Certificate, CertificateRevocationList, Identity, PeerCertificate, TlsInfo, TlsOptions,
     TlsVersion,

@@ -73,9 +73,58 @@ pub(crate) fn url(url: &Url) -> String {
     shown.to_string()
 }
 
+/// Query parameters whose values are signatures or keys, hidden in [`url_full`] as
+/// OpenTelemetry's `url.full` asks (presigned S3, Azure SAS and Google Cloud URLs).
+const SECRET_QUERY_PARAMS: [&str; 4] = ["AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"];
+
+/// The URL as a trace shows it (OpenTelemetry's `url.full`): a user and password become
+/// `REDACTED`, and so do the values of the query parameters that carry signatures.
+pub(crate) fn url_full(url: &Url) -> String {
+    let secret_query = url
+        .query_pairs()
+        .any(|(name, _)| SECRET_QUERY_PARAMS.contains(&&*name));
+    if url.username().is_empty() && url.password().is_none() && !secret_query {
+        return url.as_str().to_owned();
+    }
+    let mut shown = url.clone();
+    if !url.username().is_empty() {
+        let _ = shown.set_username("REDACTED");
+    }
+    if url.password().is_some() {
+        let _ = shown.set_password(Some("REDACTED"));
+    }
+    if secret_query {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(
+                |(name, value)| match SECRET_QUERY_PARAMS.contains(&&*name) {
+                    true => (name.into_owned(), "REDACTED".to_owned()),
+                    false => (name.into_owned(), value.into_owned()),
+                },
+            )
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    shown.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_full_hides_credentials_and_signatures_and_keeps_the_rest() {
+        let url = |s: &str| url_full(&Url::parse(s).unwrap());
+        assert_eq!(url("https://a.test/p?q=1"), "https://a.test/p?q=1");
+        assert_eq!(
+            url("https://u:pw@a.test/p"),
+            "https://REDACTED:REDACTED@a.test/p"
+        );
+        assert_eq!(
+            url("https://a.test/o?X-Goog-Signature=abc&x=2"),
+            "https://a.test/o?X-Goog-Signature=REDACTED&x=2"
+        );
+    }
 
     #[test]
     fn credentials_and_set_cookie_are_hidden_whatever_their_spelling() {

@@ -27,6 +27,14 @@ Options:
       --compressed         ask for a compressed response and decode it (wireline's
                            default: accepted for curl compatibility)
   -s, --silent             no progress bar
+  -w, --write-out FORMAT   write FORMAT to stdout after the transfer, with curl's
+                           variables: %{http_code} %{size_download} %{url_effective}
+                           %{remote_ip} %{remote_port} %{num_connects}
+                           %{ssl_verify_result} and the times in seconds from the
+                           start, %{time_namelookup} %{time_connect}
+                           %{time_appconnect} %{time_pretransfer}
+                           %{time_posttransfer} %{time_starttransfer}
+                           %{time_redirect} %{time_total}; %% and \n \r \t
   -i, --include            write the response head before the body
   -I, --head               send HEAD and write the response head only
       --max-redirects N    follow up to N redirects (default 10; 0 = don't follow)
@@ -102,6 +110,8 @@ pub(crate) struct Args {
     pub(crate) fail: bool,
     pub(crate) verbose: bool,
     pub(crate) silent: bool,
+    /// `-w`: the format written after the transfer.
+    pub(crate) write_out: Option<String>,
     /// `-F` fields in command-line order: (name, value or file).
     pub(crate) form: Vec<FormField>,
     /// `-b`: the `Cookie` header value.
@@ -220,7 +230,7 @@ fn split_short(word: &str) -> Vec<(String, Option<String>)> {
     let mut options = Vec::new();
     for (at, letter) in word.char_indices().skip(1) {
         let name = format!("-{letter}");
-        if matches!(letter, 'X' | 'H' | 'd' | 'o' | 'E' | 'x' | 'F' | 'b') {
+        if matches!(letter, 'X' | 'H' | 'd' | 'o' | 'E' | 'x' | 'F' | 'b' | 'w') {
             let rest = &word[at + letter.len_utf8()..];
             options.push((name, (!rest.is_empty()).then(|| rest.to_owned())));
             break;
@@ -285,6 +295,7 @@ fn apply(
             args.cookie = Some(text);
         }
         "-s" | "--silent" => args.silent = true,
+        "-w" | "--write-out" => args.write_out = Some(value()?),
         // Decompression is on by default; curl needs the flag to ask for it.
         "--compressed" => {}
         _ => return Err(format!("unknown option {name}")),

@@ -13,6 +13,7 @@ mod args;
 mod exit;
 mod proxy;
 mod show;
+mod write_out;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
@@ -68,15 +69,49 @@ async fn run(args: Args) -> Result<(), Failure> {
     if args.verbose {
         show::request_trace(&request);
     }
-    let mut resp = client.execute(request).await?;
+    let mut transfer = write_out::Transfer {
+        response: None,
+        timings: None,
+        size_download: 0,
+        url: &args.url,
+        insecure: args.insecure,
+    };
+    let mut resp = match client.execute(request).await {
+        Ok(resp) => resp,
+        Err(err) => {
+            // curl writes -w after a failed transfer too (http_code 000).
+            if let Some(format) = &args.write_out {
+                transfer.timings = err.timings();
+                write_out::write(format, &transfer);
+            }
+            return Err(err.into());
+        }
+    };
+    let done = respond(&mut resp, &args, &mut transfer.size_download).await;
+    if let Some(format) = &args.write_out {
+        // Taken after the body: `time_total` covers the whole transfer.
+        transfer.timings = resp.timings();
+        transfer.response = Some(&resp);
+        write_out::write(format, &transfer);
+    }
+    done
+}
+
+/// What follows the response's head: -v's trace, -f's check, the body written out (its
+/// size counted in `size_download`).
+async fn respond(
+    resp: &mut wireline::Response,
+    args: &Args,
+    size_download: &mut u64,
+) -> Result<(), Failure> {
     if args.verbose {
-        show::response_trace(&resp);
+        show::response_trace(resp);
     }
     if args.fail {
         resp.error_for_status_ref()?;
     }
-    let mut out = output(&args)?;
-    write_response(&mut *out, &mut resp, &args).await?;
+    let mut out = output(args)?;
+    write_response(&mut *out, resp, args, size_download).await?;
     out.flush().map_err(write_failure)
 }
 
@@ -85,6 +120,7 @@ fn client(args: &Args) -> Result<Client, Failure> {
         .danger_accept_invalid_certs(args.insecure)
         // -v shows the TLS version, cipher suite and certificates.
         .tls_info(args.verbose)
+        .timings(args.write_out.is_some())
         .redirect(match args.max_redirects {
             0 => Policy::none(),
             n => Policy::limited(n),
@@ -304,6 +340,7 @@ async fn write_response(
     out: &mut dyn Write,
     resp: &mut wireline::Response,
     args: &Args,
+    written: &mut u64,
 ) -> Result<(), Failure> {
     if args.include || args.head {
         show::response_head(out, resp).map_err(write_failure)?;
@@ -311,6 +348,7 @@ async fn write_response(
     let progress = progress_bar(args, resp.content_length());
     while let Some(chunk) = resp.chunk().await? {
         out.write_all(&chunk).map_err(write_failure)?;
+        *written += chunk.len() as u64;
         if let Some(bar) = &progress {
             bar.inc(chunk.len() as u64);
         }

@@ -10,24 +10,31 @@
 mod failure;
 pub(crate) mod heads;
 mod lost;
+mod marks;
 mod replay;
 mod stale;
+mod trace;
 
 use std::future::Future;
 use std::sync::Arc;
+
+use tracing::Span;
 
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::capture_connection;
 use url::Url;
 
 pub(crate) use failure::body_error;
+pub(crate) use marks::RequestClock;
 pub(crate) use replay::{has_idempotency_key, Replay};
+pub(crate) use trace::error_type;
 
 use crate::body::Body;
 use crate::connect::conn::Record;
 use crate::error::{Error, Result};
 use crate::pool::Pool;
 use crate::timeouts::{self, Pacing};
+use crate::timings::Timings;
 
 /// What every attempt of a request goes through: the pool, and the rules its response
 /// head must meet. Made by the request loop for each request; small enough to copy.
@@ -38,6 +45,42 @@ pub(crate) struct Sender<'a> {
     pub(crate) pacing: Option<&'a Pacing>,
     /// `max_response_header_size`, which [`heads`] checks exactly for HTTP/1.
     pub(crate) max_head: usize,
+    /// What watches the request, if anything does: one pointer either way.
+    pub(crate) observed: Option<&'a Observed>,
+}
+
+impl<'a> Sender<'a> {
+    /// The request's clock, with `timings(true)`: each attempt then takes its marks.
+    pub(crate) fn clock(&self) -> Option<&'a RequestClock> {
+        self.observed?.clock.as_ref()
+    }
+
+    /// The request's span, when a subscriber listens: the parent of each attempt's.
+    pub(crate) fn span(&self) -> Option<&'a Span> {
+        self.observed?.span.as_ref()
+    }
+}
+
+/// What watches a request: its clock (`timings(true)`) and its `tracing` span (when a
+/// subscriber listens for it). The request loop boxes it only when there is either, so
+/// the futures that carry a [`Sender`] grow by one pointer, not by a span and a clock:
+/// every byte of them is copied as they move, which callgrind counts per request.
+pub(crate) struct Observed {
+    pub(crate) clock: Option<RequestClock>,
+    pub(crate) span: Option<Span>,
+}
+
+impl Observed {
+    /// `None` when the request is neither timed nor traced (`span` is disabled).
+    #[inline]
+    pub(crate) fn new(timed: bool, span: Span) -> Option<Box<Observed>> {
+        let span = (!span.is_disabled()).then_some(span);
+        if !timed && span.is_none() {
+            return None;
+        }
+        let clock = timed.then(RequestClock::start);
+        Some(Box::new(Observed { clock, span }))
+    }
 }
 
 /// How far a failed send got, so a retry policy can tell whether the server may have seen
@@ -121,6 +164,14 @@ impl Failed {
             progress: Progress::Other,
         }
     }
+
+    /// With how far the attempt got, when it was timed.
+    fn timed(mut self, timings: Option<Timings>) -> Failed {
+        if let Some(timings) = timings {
+            self.error = self.error.with_timings(timings);
+        }
+        self
+    }
 }
 
 impl From<Failed> for Error {
@@ -131,7 +182,8 @@ impl From<Failed> for Error {
 
 /// Sends `request` through the pool, and once more with `again()` if it failed on a stale
 /// pooled connection and `replay` allows it, or if an h2 server did not process it (a
-/// third time if the server said so once each way, see `stale.rs`).
+/// third time if the server said so once each way, see `stale.rs`); in a span of its own
+/// (a child of the request's) when a `tracing` subscriber listens (`trace.rs`).
 ///
 /// Every response leaves the pool through here, so this is where [`heads`] refuses the
 /// heads it refuses: before anything reads them, the retry policy (which drains the
@@ -143,65 +195,105 @@ pub(crate) async fn send(
     replay: Replay,
     mut again: impl FnMut() -> Result<http::Request<Body>>,
 ) -> std::result::Result<http::Response<Incoming>, Failed> {
+    // Disabled without a subscriber: then each use below is a branch. Nothing here wraps
+    // a future (moving this one costs more than the rest of the tracing).
+    let traced = trace::attempt(sender.span(), request.method(), url);
+    let span = traced.as_deref().map(|traced| &traced.span);
     // `again()` makes a request with the same method.
     let method = request.method().clone();
     let checked = |response: http::Response<Incoming>| {
         heads::check(&response, &method, url, sender.max_head).map_err(Failed::other)?;
         Ok(response)
     };
-    let err = match attempt(sender, request, url).await {
-        Ok(Ok(response)) => return checked(response),
-        Ok(Err(Unanswered::Pool(err))) => err,
-        Ok(Err(Unanswered::Lost(record))) => return Err(Failed::lost(&record, url)),
-        Err(waited) => return Err(Failed::waiting(waited)),
-    };
-    if failure::version_refused(&err) {
-        // On whatever connection, the version would be refused again.
-        return Err(Failed::sending(err, url));
-    }
-    let first_unprocessed = stale::unprocessed_h2(&err);
-    if first_unprocessed.is_some() {
-        if !replay.possible() {
-            return Err(Failed::sending(err, url));
+    let outcome = 'sent: {
+        let (sending, marking) = attempt(sender, request, url, span);
+        let mut sent = sending.await;
+        let timings = marks::settle(&mut sent, marking);
+        let err = match sent {
+            Ok(Ok(response)) => break 'sent checked(response),
+            Ok(Err(Unanswered::Pool(err))) => err,
+            Ok(Err(Unanswered::Lost(record))) => {
+                break 'sent Err(Failed::lost(&record, url).timed(timings))
+            }
+            Err(waited) => break 'sent Err(Failed::waiting(waited).timed(timings)),
+        };
+        if failure::version_refused(&err) {
+            // On whatever connection, the version would be refused again.
+            break 'sent Err(Failed::sending(err, url).timed(timings));
         }
-        tracing::debug!(%url, "the server did not process the h2 stream ({err}); sending again");
-    } else if stale::seen(&err).is_some_and(|seen| stale::should_retry(replay, seen)) {
-        tracing::debug!(
-            %url,
-            "the pooled connection closed before answering ({err:?}); sending again on another"
-        );
-    } else {
-        return Err(Failed::sending(err, url));
-    }
-    let request = again().map_err(Failed::other)?;
-    let err = match attempt(sender, request, url).await {
-        Ok(Ok(response)) => return checked(response),
-        Ok(Err(Unanswered::Pool(err))) => err,
-        Ok(Err(Unanswered::Lost(record))) => return Err(Failed::lost(&record, url)),
-        Err(waited) => return Err(Failed::waiting(waited)),
-    };
-    match (first_unprocessed, stale::unprocessed_h2(&err)) {
-        (Some(first), Some(second)) if first != second => {
-            tracing::debug!(%url, "the server did not process the h2 stream again, another way ({err}); sending a last time");
+        let first_unprocessed = stale::unprocessed_h2(&err);
+        if first_unprocessed.is_some() {
+            if !replay.possible() {
+                break 'sent Err(Failed::sending(err, url).timed(timings));
+            }
+            tracing::debug!(parent: span.and_then(Span::id), %url, "the server did not process the h2 stream ({err}); sending again");
+        } else if stale::seen(&err).is_some_and(|seen| stale::should_retry(replay, seen)) {
+            tracing::debug!(
+                parent: span.and_then(Span::id),
+                %url,
+                "the pooled connection closed before answering ({err:?}); sending again on another"
+            );
+        } else {
+            break 'sent Err(Failed::sending(err, url).timed(timings));
         }
-        _ => return Err(Failed::sending(err, url)),
+        let request = match again() {
+            Ok(request) => request,
+            Err(error) => break 'sent Err(Failed::other(error)),
+        };
+        let (sending, marking) = attempt(sender, request, url, span);
+        let mut sent = sending.await;
+        let timings = marks::settle(&mut sent, marking);
+        let err = match sent {
+            Ok(Ok(response)) => break 'sent checked(response),
+            Ok(Err(Unanswered::Pool(err))) => err,
+            Ok(Err(Unanswered::Lost(record))) => {
+                break 'sent Err(Failed::lost(&record, url).timed(timings))
+            }
+            Err(waited) => break 'sent Err(Failed::waiting(waited).timed(timings)),
+        };
+        match (first_unprocessed, stale::unprocessed_h2(&err)) {
+            (Some(first), Some(second)) if first != second => {
+                tracing::debug!(parent: span.and_then(Span::id), %url, "the server did not process the h2 stream again, another way ({err}); sending a last time");
+            }
+            _ => break 'sent Err(Failed::sending(err, url).timed(timings)),
+        }
+        let request = match again() {
+            Ok(request) => request,
+            Err(error) => break 'sent Err(Failed::other(error)),
+        };
+        let (sending, marking) = attempt(sender, request, url, span);
+        let mut sent = sending.await;
+        let timings = marks::settle(&mut sent, marking);
+        match sent {
+            Ok(Ok(response)) => checked(response),
+            Ok(Err(Unanswered::Pool(err))) => Err(Failed::sending(err, url).timed(timings)),
+            Ok(Err(Unanswered::Lost(record))) => Err(Failed::lost(&record, url).timed(timings)),
+            Err(waited) => Err(Failed::waiting(waited).timed(timings)),
+        }
+    };
+    if let Some(traced) = &traced {
+        traced.ended(&outcome);
     }
-    let request = again().map_err(Failed::other)?;
-    match attempt(sender, request, url).await {
-        Ok(Ok(response)) => checked(response),
-        Ok(Err(Unanswered::Pool(err))) => Err(Failed::sending(err, url)),
-        Ok(Err(Unanswered::Lost(record))) => Err(Failed::lost(&record, url)),
-        Err(waited) => Err(Failed::waiting(waited)),
-    }
+    outcome
 }
 
-/// One send, under the pace rules for the head, watched for a request hyper loses.
+/// One send, under the pace rules for the head, watched for a request hyper loses; and
+/// its marks, when the request is timed (see `marks.rs`). The pool's own future, boxed by
+/// hyper-util, is the one polled in `span`: wrapping it adds a pointer.
 fn attempt<'a>(
     sender: Sender<'a>,
     mut request: http::Request<Body>,
     url: &'a Url,
-) -> impl Future<Output = Result<std::result::Result<http::Response<Incoming>, Unanswered>>> + 'a {
+    span: Option<&'a Span>,
+) -> (
+    impl Future<Output = marks::Sent> + 'a,
+    Option<Box<marks::Marking>>,
+) {
     let capture = capture_connection(&mut request);
-    let response = lost::watched(sender.pool.request(request), capture, lost::LOST_AFTER);
-    timeouts::head(sender.pacing, url, response)
+    let marking = sender
+        .clock()
+        .map(|clock| marks::Marking::begin(clock, &mut request, &capture));
+    let response = trace::InSpan::new(sender.pool.request(request), span);
+    let response = lost::watched(response, capture, lost::LOST_AFTER);
+    (timeouts::head(sender.pacing, url, response), marking)
 }

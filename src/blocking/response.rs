@@ -131,6 +131,18 @@ impl Response {
         self.inner.tls_info()
     }
 
+    /// How long each phase of the request took, with [`timings(true)`](crate::ClientBuilder::timings)
+    /// (see the async [`Response::timings`](crate::Response::timings)).
+    pub fn timings(&self) -> Option<crate::Timings> {
+        self.inner.timings()
+    }
+
+    /// The number of the connection the response came over (see the async
+    /// [`Response::connection_id`](crate::Response::connection_id)).
+    pub fn connection_id(&self) -> Option<u64> {
+        self.inner.connection_id()
+    }
+
     /// An [`is_status`](Error::is_status) error for 4xx and 5xx statuses, else the response.
     ///
     /// ```no_run

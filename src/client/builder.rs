@@ -1275,6 +1275,20 @@ impl<C> ClientBuilder<C> {
         self.set(|s| s.tls_info = enable)
     }
 
+    /// Times each request's phases (DNS, TCP, TLS, the wait for a connection, sending,
+    /// the first byte) for [`Response::timings`](crate::Response::timings) and
+    /// [`Error::timings`](crate::Error::timings) (default `false`). The connection's phases
+    /// are measured once per connection either way; a request's own marks (a clock read at
+    /// each phase, one allocation) only when this is on. See the
+    /// [observability guide](crate::guide::observability).
+    ///
+    /// ```
+    /// let client = wireline::Client::builder().timings(true).build();
+    /// ```
+    pub fn timings(self, enable: bool) -> Self {
+        self.set(|s| s.timings = enable)
+    }
+
     /// Uses this rustls configuration for the client's connections, as given: wireline's
     /// escape hatch for what its settings don't offer (a custom verifier, other cipher
     /// suites or key exchange groups, a certificate resolver…). `tls` must be a

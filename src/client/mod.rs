@@ -71,6 +71,8 @@ struct ClientInner {
     referer: bool,
     /// Refuse `http://` URLs, redirects included.
     https_only: bool,
+    /// Time each request's phases (`timings`).
+    timings: bool,
     /// The largest response head accepted, checked exactly for HTTP/1 by each attempt.
     max_response_header_size: usize,
     timeout: Option<Duration>,
@@ -329,6 +331,7 @@ struct Settings {
     http2: Http2Settings,
     https_only: bool,
     tls_info: bool,
+    timings: bool,
     redirect: redirect::Policy,
     referer: bool,
     default_headers: HeaderMap,
@@ -384,6 +387,7 @@ impl Default for Settings {
             http2: Http2Settings::default(),
             https_only: false,
             tls_info: false,
+            timings: false,
             redirect: redirect::Policy::default(),
             referer: true,
             default_headers,
@@ -420,6 +424,7 @@ impl fmt::Debug for Settings {
             .field("crls", &self.tls.crls.len())
             .field("preconfigured_tls", &self.tls.preconfigured)
             .field("tls_info", &self.tls_info)
+            .field("timings", &self.timings)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_response_header_size", &self.max_response_header_size)
@@ -515,6 +520,7 @@ impl Client {
                 redirect: settings.redirect,
                 referer: settings.referer,
                 https_only: settings.https_only,
+                timings: settings.timings,
                 max_response_header_size: settings.max_response_header_size,
                 timeout: settings.timeout,
                 decoding: settings.decoding,

@@ -8,6 +8,7 @@ use http::header::{HeaderMap, ACCEPT_ENCODING, RANGE};
 use http::Uri;
 use hyper::body::Incoming;
 use tokio::time::Instant;
+use tracing::field::Empty;
 use url::Url;
 
 use super::ClientInner;
@@ -79,23 +80,64 @@ pub(super) async fn send(
             Err(e) => return Err(e.for_url(&hop.url)),
         },
     };
+    // OpenTelemetry's HTTP client fields. Without a subscriber the span is disabled: none
+    // of the values is computed, and it is dropped at once. It is the attempts' parent,
+    // passed down rather than entered: wrapping the loop's future in it would move that
+    // whole future once more.
+    let span = tracing::debug_span!(
+        "request",
+        http.request.method = %hop.method,
+        url.full = %crate::redact::url_full(&hop.url),
+        server.address = hop.url.host_str(),
+        server.port = hop.url.port_or_known_default(),
+        http.response.status_code = Empty,
+        error.type = Empty,
+    );
+    let observed = attempt::Observed::new(client.timings, span);
     let sender = Sender {
         pool: own_pool.as_deref().unwrap_or(client.pool.first()),
         pacing: client.pacing.as_ref(),
         max_head: client.max_response_header_size,
+        observed: observed.as_deref(),
     };
-    let response = match &deadline {
-        None => follow(&client, sender, &mut hop, None).await?,
+    let followed = match &deadline {
+        None => follow(&client, sender, &mut hop, None).await,
         Some(deadline) => {
             let following = follow(&client, sender, &mut hop, Some(deadline.instant()));
             match tokio::time::timeout_at(deadline.instant(), following).await {
-                Ok(result) => result?,
-                Err(_) => return Err(deadline.error().for_url(&hop.url)),
+                Ok(result) => result,
+                Err(_) => {
+                    let error = deadline.error().for_url(&hop.url);
+                    Err(match sender.clock() {
+                        Some(clock) => error.with_timings(clock.timings()),
+                        None => error,
+                    })
+                }
             }
         }
     };
+    if let Some(span) = sender.span() {
+        record_outcome(span, &followed);
+    }
+    let response = followed?;
     let (pacing, decoding) = (client.pacing.as_ref(), &client.decoding);
     Ok(Response::new(response, hop.url, deadline, pacing, decoding))
+}
+
+/// The request's outcome in its span: the final status, or the error's kind.
+fn record_outcome(span: &tracing::Span, followed: &Result<http::Response<Incoming>>) {
+    match followed {
+        Ok(response) => {
+            let status = response.status();
+            span.record("http.response.status_code", status.as_u16());
+            if status.is_client_error() || status.is_server_error() {
+                span.record("error.type", status.as_str());
+            }
+        }
+        Err(error) => {
+            span.record("error.type", attempt::error_type(error));
+        }
+    }
 }
 
 /// Sends `hop` and follows redirects, updating `hop` to the request that got the final
@@ -179,6 +221,12 @@ async fn follow(
             ))
             .for_url(&hop.url));
         }
+        tracing::debug!(
+            parent: sender.span().and_then(tracing::Span::id),
+            http.response.status_code = response.status().as_u16(),
+            url.full = %crate::redact::url_full(&next.url),
+            "following a redirect"
+        );
         // The redirect's own body is not read: dropping it closes that connection unless
         // it was already complete, which bounds what a hostile server can make us read.
         drop(response);

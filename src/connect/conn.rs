@@ -13,6 +13,8 @@ use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use crate::connect::clock::Noted;
+use crate::timings::ConnectionMarks;
 use crate::tls::info::TlsInfo;
 
 /// A connection the pool opened: plain or TLS, with its `TlsInfo` if the client was built
@@ -44,6 +46,8 @@ pub(crate) struct Record {
     /// The connections its pool is opening now, this one's own open included until the
     /// connector hands it over.
     dialing: Arc<Dialing>,
+    /// When it was opened, and its number, for `Timings`.
+    pub(crate) marks: ConnectionMarks,
 }
 
 /// What a connection records, by protocol.
@@ -82,18 +86,21 @@ impl Drop for DialGuard {
 }
 
 impl Record {
-    fn new(proto: Proto, dialing: Arc<Dialing>) -> Record {
+    fn new(proto: Proto, dialing: Arc<Dialing>, marks: ConnectionMarks) -> Record {
         Record {
             proto,
             closed: AtomicBool::new(false),
             dialing,
+            marks,
         }
     }
 
     /// A record for tests, of an HTTP/1 connection in a pool counting with `dialing`.
     #[cfg(test)]
     pub(crate) fn for_test(dialing: Arc<Dialing>) -> Record {
-        Record::new(Proto::Http1(Usage::default()), dialing)
+        let now = std::time::Instant::now();
+        let marks = ConnectionMarks::new(now, None, None, false);
+        Record::new(Proto::Http1(Usage::default()), dialing, marks)
     }
 
     /// Whether the connection was dropped.
@@ -226,12 +233,14 @@ impl TlsFailure {
 impl Conn {
     /// `forwarded`: the stream goes to a proxy that takes requests in absolute form.
     /// `h2_prior_knowledge`: hyper-util speaks h2 on it whatever ALPN said.
-    /// `dialing`: the count of its pool's connector (see [`Dialing`]).
+    /// `dialing`: the count of its pool's connector (see [`Dialing`]). `noted`: when its
+    /// phases ended.
     pub(crate) fn new(
         stream: Stream,
         forwarded: bool,
         h2_prior_knowledge: bool,
         dialing: Arc<Dialing>,
+        noted: Noted,
     ) -> Conn {
         let h2 =
             h2_prior_knowledge || stream.tls().and_then(|tls| tls.alpn_protocol()) == Some(b"h2");
@@ -240,10 +249,12 @@ impl Conn {
         } else {
             Proto::Http1(Usage::default())
         };
+        let marks = noted.marks(stream.tls().is_some());
+        crate::connect::clock::trace_opened(&marks, stream.tls());
         Conn {
             stream,
             tls_info: None,
-            record: Arc::new(Record::new(proto, dialing)),
+            record: Arc::new(Record::new(proto, dialing, marks)),
             forwarded,
         }
     }
@@ -264,7 +275,7 @@ impl Conn {
         Conn {
             stream: Stream::Memory(TokioIo::new(io)),
             tls_info: None,
-            record: Arc::new(Record::new(proto, dialing)),
+            record: Arc::new(Record::new(proto, dialing, Noted::now().marks(false))),
             forwarded: false,
         }
     }

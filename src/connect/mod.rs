@@ -1,6 +1,7 @@
 //! The connector: TCP (hyper-util) or a Unix socket, through a proxy if the client has one
 //! (HTTP or SOCKS), then TLS (hyper-rustls), under one connect timeout.
 
+pub(crate) mod clock;
 pub(crate) mod conn;
 pub mod dns;
 pub(crate) mod layer;
@@ -16,7 +17,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::header::HeaderValue;
 use http::Uri;
@@ -97,7 +98,7 @@ pub(crate) struct Dialer {
 /// TCP then TLS, and the TLS configuration alone for handshakes through a proxy's tunnel.
 #[derive(Clone)]
 struct Https {
-    connector: HttpsConnector<HttpConnector<Resolver>>,
+    connector: HttpsConnector<TimedTcp>,
     config: Arc<rustls::ClientConfig>,
 }
 
@@ -145,7 +146,7 @@ impl Connector {
             TlsConfig::Ready(config) => {
                 let mut handshaking = http.clone();
                 handshaking.set_nodelay(true);
-                let connector = HttpsConnector::from((handshaking, config.clone()));
+                let connector = HttpsConnector::from((TimedTcp(handshaking), config.clone()));
                 (Some(Https { connector, config }), None)
             }
             TlsConfig::Unavailable(problem) => (None, Some(problem)),
@@ -223,11 +224,12 @@ impl Dialer {
         // Counted from here until the connection is handed over, or the open fails or is
         // dropped.
         let dial = self.dialing.start();
+        let started = Instant::now();
         let host = dst.host().unwrap_or("").trim_matches(['[', ']']).to_owned();
         #[cfg(unix)]
         if let Some(path) = &self.unix_socket {
             let connecting = self.unix(path.clone(), dst);
-            return self.finish(connecting, host, false, dial, timeout);
+            return self.finish(connecting, host, false, (dial, started), timeout);
         }
         let is_https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
         let route = match self.proxies.as_deref().map(|p| p.route(&dst)) {
@@ -249,7 +251,11 @@ impl Dialer {
             }
             (false, Some(route), _) => {
                 let tcp = self.through(route, &dst);
-                Box::pin(async move { Ok(MaybeHttpsStream::Http(tcp.await?)) })
+                Box::pin(async move {
+                    let tcp = tcp.await?;
+                    clock::tcp_open();
+                    Ok(MaybeHttpsStream::Http(tcp))
+                })
             }
             (true, None, Some(https)) if self.nodelay_after_handshake => {
                 let handshake = https.connector.clone().call(dst);
@@ -267,6 +273,7 @@ impl Dialer {
                 let tunnel = self.through(route, &dst);
                 Box::pin(async move {
                     let tcp = tunnel.await?;
+                    clock::tcp_open();
                     HttpsConnector::from((Handoff(Some(tcp)), config))
                         .call(dst)
                         .await
@@ -277,7 +284,7 @@ impl Dialer {
                 return Box::pin(async move { Err(unavailable) });
             }
         };
-        self.finish(connecting, host, forwarded, dial, timeout)
+        self.finish(connecting, host, forwarded, (dial, started), timeout)
     }
 
     /// A TCP connection for `dst` through the proxy of `route`: to an HTTP proxy for an
@@ -301,13 +308,13 @@ impl Dialer {
 
     /// The connection `connecting` opens, within `timeout`, with its TLS errors explained
     /// for `host`. `forwarded`: it goes to a proxy that takes `http://` requests in
-    /// absolute form.
+    /// absolute form. `dial`: its count in the pool's opens, and when it began.
     fn finish<S>(
         &self,
         connecting: Pin<Box<dyn Future<Output = Result<S, BoxError>> + Send>>,
         host: String,
         forwarded: bool,
-        dial: DialGuard,
+        (dial, started): (DialGuard, Instant),
         timeout: Option<Duration>,
     ) -> ConnFuture
     where
@@ -320,14 +327,15 @@ impl Dialer {
         let binding = self.binding.clone();
         Box::pin(async move {
             let _dial = dial;
-            let stream = connect_within(timeout, connecting).await.map_err(|e| {
+            let (stream, noted) = clock::timed(started, connect_within(timeout, connecting)).await;
+            let stream = stream.map_err(|e| {
                 let e = explain_handshake(e, &host, versions);
                 match &binding {
                     Some(binding) => binding.explain(e),
                     None => e,
                 }
             })?;
-            let conn = Conn::new(stream.into(), forwarded, h2_prior_knowledge, dialing);
+            let conn = Conn::new(stream.into(), forwarded, h2_prior_knowledge, dialing, noted);
             Ok(if tls_info { conn.with_tls_info() } else { conn })
         })
     }
@@ -377,7 +385,10 @@ impl UnixSocket {
         let path = self.0.clone();
         async move {
             match tokio::net::UnixStream::connect(&path).await {
-                Ok(stream) => Ok(TokioIo::new(stream)),
+                Ok(stream) => {
+                    clock::tcp_open();
+                    Ok(TokioIo::new(stream))
+                }
                 // The path is what the user needs to see: io errors don't carry it.
                 Err(e) => Err(io::Error::new(
                     e.kind(),
@@ -403,6 +414,30 @@ impl Service<Uri> for UnixSocket {
 
     fn call(&mut self, _dst: Uri) -> Self::Future {
         Box::pin(self.open())
+    }
+}
+
+/// hyper-util's TCP connector, noting when its connection is open in the dial's clock
+/// (hyper-rustls then runs the TLS handshake on it).
+#[derive(Clone)]
+struct TimedTcp(HttpConnector<Resolver>);
+
+impl Service<Uri> for TimedTcp {
+    type Response = TokioIo<TcpStream>;
+    type Error = <HttpConnector<Resolver> as Service<Uri>>::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let connecting = self.0.call(dst);
+        Box::pin(async move {
+            let tcp = connecting.await?;
+            clock::tcp_open();
+            Ok(tcp)
+        })
     }
 }
 

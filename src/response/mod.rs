@@ -7,6 +7,7 @@ mod upgrade;
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
@@ -23,8 +24,10 @@ use decode::Decoding;
 pub use upgrade::Upgraded;
 
 use crate::body::Body;
+use crate::connect::conn::RecordExtra;
 use crate::error::{Error, ErrorKind, Result};
 use crate::timeouts::{Deadline, Pacing};
+use crate::timings::{RequestMarks, Timings};
 use crate::tls::TlsInfo;
 
 /// The most `bytes()` reserves up front for a body of announced length.
@@ -138,6 +141,51 @@ impl Response {
     /// went through one.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.extensions.get::<HttpInfo>().map(HttpInfo::remote_addr)
+    }
+
+    /// How long each phase of the request took (DNS, TCP, TLS, the wait for a connection,
+    /// sending, the first byte) and the total so far, with the connection it went over;
+    /// `None` unless the client was built with
+    /// [`timings(true)`](crate::ClientBuilder::timings). See [`Timings`] for what each
+    /// phase covers, and its curl `-w` names.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder().timings(true).build()?;
+    /// let resp = client.get("https://example.com/").send().await?;
+    /// let ttfb = resp.timings().and_then(|t| t.starttransfer());
+    /// # Ok(()) }
+    /// ```
+    pub fn timings(&self) -> Option<Timings> {
+        let request = self.extensions.get::<RequestMarks>()?;
+        let connection = self.extensions.get::<RecordExtra>();
+        let connection = connection.map(|extra| &extra.0.marks);
+        Some(Timings::new(request, connection, Instant::now()))
+    }
+
+    /// Whether the response came over a connection that was already open when the
+    /// request's final attempt began (see [`Timings::connection_reused`]); `None` unless
+    /// the client was built with [`timings(true)`](crate::ClientBuilder::timings).
+    pub fn connection_reused(&self) -> Option<bool> {
+        self.timings().map(|t| t.connection_reused())
+    }
+
+    /// The number of the connection the response came over, unique in the process: two
+    /// responses with the same one shared a connection (an HTTP/1 connection one after
+    /// the other, an h2 one also at once). Always there for a response from the network,
+    /// whatever the settings; `None` for one made from an `http::Response`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::new();
+    /// let a = client.get("https://example.com/a").send().await?;
+    /// let b = client.get("https://example.com/b").send().await?;
+    /// println!("same connection: {}", a.connection_id() == b.connection_id());
+    /// # Ok(()) }
+    /// ```
+    pub fn connection_id(&self) -> Option<u64> {
+        let record = self.extensions.get::<RecordExtra>()?;
+        Some(record.0.marks.id)
     }
 
     /// The response's extensions: what hyper and wireline attach to it, such as its

@@ -120,18 +120,18 @@ impl<'a> Retries<'a> {
                 backoff::backoff(self.done, base, max, &mut fastrand::Rng::new())
             });
             if let Err(why) = self.take_retry(wait) {
-                tracing::debug!(%url, attempts, ?why, "not retrying");
+                tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, attempts, ?why, "not retrying");
                 return last.map_err(|error| noted(error, attempts, Some(why)));
             }
             self.done += 1;
             attempts += 1;
             match last {
                 Ok(response) => {
-                    tracing::debug!(%url, status = %response.status(), ?wait, "retrying");
+                    tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, status = %response.status(), ?wait, "retrying");
                     pause_draining(response.into_body(), wait).await;
                 }
                 Err(error) => {
-                    tracing::debug!(%url, %error, ?wait, "retrying");
+                    tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, %error, ?wait, "retrying");
                     tokio::time::sleep(wait).await;
                 }
             }

@@ -11,6 +11,7 @@
 mod support;
 
 mod fixtures;
+mod write_out;
 
 use std::time::{Duration, Instant};
 

@@ -47,6 +47,7 @@ mod retry_policy;
 mod sockets;
 #[cfg(feature = "socks")]
 mod socks;
+mod timings;
 mod upgrade;
 mod upload;
 mod versions;

@@ -153,6 +153,17 @@ impl Service<HyperName> for Resolver {
     }
 
     fn call(&mut self, name: HyperName) -> Lookup {
+        let lookup = self.lookup(name);
+        match crate::connect::clock::opening() {
+            true => Box::pin(crate::connect::clock::lookup(lookup)),
+            false => lookup,
+        }
+    }
+}
+
+impl Resolver {
+    /// The addresses of `name`: the builder's overrides, else the resolver's.
+    fn lookup(&mut self, name: HyperName) -> Lookup {
         if let Some(addrs) = self.overrides.as_ref().and_then(|o| o.get(name.as_str())) {
             let found = match addrs.is_empty() {
                 false => Ok(addrs.clone().into_iter()),
