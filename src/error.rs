@@ -100,10 +100,9 @@ pub enum ErrorKind {
     /// `101 Switching Protocols` on a connection that can be taken over, or the connection
     /// ended before it could be.
     Upgrade,
-    /// A layer of the client ([`ClientBuilder::layer`](crate::ClientBuilder::layer))
-    /// failed with an error of its own (a rate limiter's refusal, a cache's): the error's
-    /// [`source`](std::error::Error::source) is the layer's error. wireline's own errors
-    /// keep their kinds through layers, and tower's timeout is a [`Timeout`](Self::Timeout).
+    /// A layer of [`ClientBuilder::layer`](crate::ClientBuilder::layer) failed with an
+    /// error of its own, which is the [`source`](std::error::Error::source) (wireline's
+    /// errors keep their kinds through layers; tower's timeout is a `Timeout`).
     Middleware,
 }
 
@@ -435,15 +434,13 @@ impl Error {
         self.inner.kind == ErrorKind::Upgrade
     }
 
-    /// True when a layer installed with
-    /// [`ClientBuilder::layer`](crate::ClientBuilder::layer) failed with an error of its
-    /// own; [`source`](std::error::Error::source) gives it, to downcast.
+    /// True when a layer of [`ClientBuilder::layer`](crate::ClientBuilder::layer) failed
+    /// with an error of its own; [`source`](std::error::Error::source) gives it.
     ///
     /// ```
     /// # async fn run(client: wireline::Client) {
-    /// match client.get("https://example.com/").send().await {
-    ///     Err(e) if e.is_middleware() => eprintln!("refused by a layer: {e}"),
-    ///     _ => {}
+    /// if let Err(e) = client.get("https://example.com/").send().await {
+    ///     if e.is_middleware() { eprintln!("refused by a layer: {e}") }
     /// }
     /// # }
     /// ```
