@@ -879,18 +879,7 @@ impl<C> ClientBuilder<C> {
     /// ```
     /// let client = wireline::Client::builder().interface("lo").build();
     /// ```
-    #[cfg(any(
-        target_os = "android",
-        target_os = "fuchsia",
-        target_os = "illumos",
-        target_os = "ios",
-        target_os = "linux",
-        target_os = "macos",
-        target_os = "solaris",
-        target_os = "tvos",
-        target_os = "visionos",
-        target_os = "watchos",
-    ))]
+    #[cfg(bind_interface)]
     pub fn interface(self, interface: &str) -> Self {
         let interface = interface.to_owned();
         self.set(|s| s.sockets.interface = Some(interface))

@@ -30,18 +30,7 @@ pub(crate) struct SocketOptions {
     /// The local address connections are bound to.
     pub(crate) local_address: Option<IpAddr>,
     /// The network interface connections are bound to.
-    #[cfg(any(
-        target_os = "android",
-        target_os = "fuchsia",
-        target_os = "illumos",
-        target_os = "ios",
-        target_os = "linux",
-        target_os = "macos",
-        target_os = "solaris",
-        target_os = "tvos",
-        target_os = "visionos",
-        target_os = "watchos",
-    ))]
+    #[cfg(bind_interface)]
     pub(crate) interface: Option<String>,
     /// Every connection goes to this socket instead (no DNS, no TCP, no proxy).
     #[cfg(unix)]
@@ -58,18 +47,7 @@ impl Default for SocketOptions {
             #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
             user_timeout: Some(Duration::from_secs(30)),
             local_address: None,
-            #[cfg(any(
-                target_os = "android",
-                target_os = "fuchsia",
-                target_os = "illumos",
-                target_os = "ios",
-                target_os = "linux",
-                target_os = "macos",
-                target_os = "solaris",
-                target_os = "tvos",
-                target_os = "visionos",
-                target_os = "watchos",
-            ))]
+            #[cfg(bind_interface)]
             interface: None,
             #[cfg(unix)]
             unix_socket: None,
@@ -95,18 +73,7 @@ impl SocketOptions {
         #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
         http.set_tcp_user_timeout(self.user_timeout);
         http.set_local_address(self.local_address);
-        #[cfg(any(
-            target_os = "android",
-            target_os = "fuchsia",
-            target_os = "illumos",
-            target_os = "ios",
-            target_os = "linux",
-            target_os = "macos",
-            target_os = "solaris",
-            target_os = "tvos",
-            target_os = "visionos",
-            target_os = "watchos",
-        ))]
+        #[cfg(bind_interface)]
         if let Some(interface) = &self.interface {
             http.set_interface(interface.clone());
         }
@@ -116,31 +83,9 @@ impl SocketOptions {
     /// What a connection is bound to, for the errors of a failed bind; `None` when
     /// neither `local_address` nor `interface` is set.
     pub(crate) fn binding(&self) -> Option<Arc<Binding>> {
-        #[cfg(any(
-            target_os = "android",
-            target_os = "fuchsia",
-            target_os = "illumos",
-            target_os = "ios",
-            target_os = "linux",
-            target_os = "macos",
-            target_os = "solaris",
-            target_os = "tvos",
-            target_os = "visionos",
-            target_os = "watchos",
-        ))]
+        #[cfg(bind_interface)]
         let interface = self.interface.clone();
-        #[cfg(not(any(
-            target_os = "android",
-            target_os = "fuchsia",
-            target_os = "illumos",
-            target_os = "ios",
-            target_os = "linux",
-            target_os = "macos",
-            target_os = "solaris",
-            target_os = "tvos",
-            target_os = "visionos",
-            target_os = "watchos",
-        )))]
+        #[cfg(not(bind_interface))]
         let interface = None;
         if self.local_address.is_none() && interface.is_none() {
             return None;
