@@ -207,15 +207,9 @@ pub(crate) async fn send(
     };
     let outcome = 'sent: {
         let (sending, marking) = attempt(sender, request, url, span);
-        let mut sent = sending.await;
-        let timings = marks::settle(&mut sent, marking);
-        let err = match sent {
-            Ok(Ok(response)) => break 'sent checked(response),
-            Ok(Err(Unanswered::Pool(err))) => err,
-            Ok(Err(Unanswered::Lost(record))) => {
-                break 'sent Err(Failed::lost(&record, url).timed(timings))
-            }
-            Err(waited) => break 'sent Err(Failed::waiting(waited).timed(timings)),
+        let (err, timings) = match settled(sending.await, marking, url) {
+            Settled::Answer(answer) => break 'sent answer.and_then(&checked),
+            Settled::Refused(err, timings) => (err, timings),
         };
         if failure::version_refused(&err) {
             // On whatever connection, the version would be refused again.
@@ -241,15 +235,9 @@ pub(crate) async fn send(
             Err(error) => break 'sent Err(Failed::other(error)),
         };
         let (sending, marking) = attempt(sender, request, url, span);
-        let mut sent = sending.await;
-        let timings = marks::settle(&mut sent, marking);
-        let err = match sent {
-            Ok(Ok(response)) => break 'sent checked(response),
-            Ok(Err(Unanswered::Pool(err))) => err,
-            Ok(Err(Unanswered::Lost(record))) => {
-                break 'sent Err(Failed::lost(&record, url).timed(timings))
-            }
-            Err(waited) => break 'sent Err(Failed::waiting(waited).timed(timings)),
+        let (err, timings) = match settled(sending.await, marking, url) {
+            Settled::Answer(answer) => break 'sent answer.and_then(&checked),
+            Settled::Refused(err, timings) => (err, timings),
         };
         match (first_unprocessed, stale::unprocessed_h2(&err)) {
             (Some(first), Some(second)) if first != second => {
@@ -262,19 +250,34 @@ pub(crate) async fn send(
             Err(error) => break 'sent Err(Failed::other(error)),
         };
         let (sending, marking) = attempt(sender, request, url, span);
-        let mut sent = sending.await;
-        let timings = marks::settle(&mut sent, marking);
-        match sent {
-            Ok(Ok(response)) => checked(response),
-            Ok(Err(Unanswered::Pool(err))) => Err(Failed::sending(err, url).timed(timings)),
-            Ok(Err(Unanswered::Lost(record))) => Err(Failed::lost(&record, url).timed(timings)),
-            Err(waited) => Err(Failed::waiting(waited).timed(timings)),
+        match settled(sending.await, marking, url) {
+            Settled::Answer(answer) => answer.and_then(&checked),
+            Settled::Refused(err, timings) => Err(Failed::sending(err, url).timed(timings)),
         }
     };
     if let Some(traced) = &traced {
         traced.ended(&outcome);
     }
     outcome
+}
+
+/// What a finished send leads to: its answer (the response, or a failure no resend can
+/// mend), or hyper-util's error, with the send's timings, for the resend rules to judge.
+enum Settled {
+    Answer(std::result::Result<http::Response<Incoming>, Failed>),
+    Refused(hyper_util::client::legacy::Error, Option<Timings>),
+}
+
+fn settled(mut sent: marks::Sent, marking: Option<Box<marks::Marking>>, url: &Url) -> Settled {
+    let timings = marks::settle(&mut sent, marking);
+    match sent {
+        Ok(Ok(response)) => Settled::Answer(Ok(response)),
+        Ok(Err(Unanswered::Pool(err))) => Settled::Refused(err, timings),
+        Ok(Err(Unanswered::Lost(record))) => {
+            Settled::Answer(Err(Failed::lost(&record, url).timed(timings)))
+        }
+        Err(waited) => Settled::Answer(Err(Failed::waiting(waited).timed(timings))),
+    }
 }
 
 /// One send, under the pace rules for the head, watched for a request hyper loses; and
