@@ -168,8 +168,10 @@ impl fmt::Debug for Request {
 
 /// What a `Request` holds beyond an `http::Request`'s parts, carried in its extensions
 /// while it passes through the layers of `ClientBuilder::layer` and back.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub(crate) struct RequestSettings {
+    /// The parsed URL, taken back instead of parsing the URI again while it is unchanged.
+    url: Option<Url>,
     timeout: Option<Duration>,
     tls: Option<Box<TlsOptions>>,
     upload_progress: Option<progress::Callback>,
@@ -208,13 +210,12 @@ impl TryFrom<Request> for http::Request<Body> {
         *converted.uri_mut() = uri;
         *converted.version_mut() = version;
         *converted.headers_mut() = headers;
-        if timeout.is_some() || tls.is_some() || upload_progress.is_some() {
-            converted.extensions_mut().insert(RequestSettings {
-                timeout,
-                tls,
-                upload_progress,
-            });
-        }
+        converted.extensions_mut().insert(RequestSettings {
+            url: Some(url),
+            timeout,
+            tls,
+            upload_progress,
+        });
         Ok(converted)
     }
 }
@@ -237,17 +238,27 @@ impl<T: Into<Body>> TryFrom<http::Request<T>> for Request {
 
     fn try_from(request: http::Request<T>) -> Result<Request> {
         let (mut parts, body) = request.into_parts();
-        let url = Url::parse(&parts.uri.to_string()).map_err(|e| {
-            Error::invalid_url(format!(
-                "the http::Request's URI {} is not an absolute URL ({e}): it needs a \
-                 scheme and a host, as in https://example.com/path",
-                crate::into_url::shorten(&parts.uri.to_string())
-            ))
-        })?;
-        let settings = parts.extensions.remove::<RequestSettings>();
-        let (timeout, tls, upload_progress) = settings.map_or((None, None, None), |s| {
-            (s.timeout, s.tls, s.upload_progress)
-        });
+        let settings = parts
+            .extensions
+            .remove::<RequestSettings>()
+            .unwrap_or_default();
+        let url = match settings.url {
+            // Converted from a `Request`, its URI unchanged (by a layer, say).
+            Some(url) if parts.uri == *url.as_str() => url,
+            _ => Url::parse(&parts.uri.to_string()).map_err(|e| {
+                Error::invalid_url(format!(
+                    "the http::Request's URI {} is not an absolute URL ({e}): it needs a \
+                     scheme and a host, as in https://example.com/path",
+                    crate::into_url::shorten(&parts.uri.to_string())
+                ))
+            })?,
+        };
+        let RequestSettings {
+            timeout,
+            tls,
+            upload_progress,
+            ..
+        } = settings;
         Ok(Request {
             method: parts.method,
             url,

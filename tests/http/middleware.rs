@@ -304,3 +304,22 @@ async fn a_request_in_a_layer_outlives_its_dropped_client() {
     let resp = bounded(sending).await.unwrap();
     assert_eq!(bounded(resp.text()).await.unwrap(), "hello");
 }
+
+#[tokio::test]
+async fn a_layer_that_changes_the_uri_sends_the_request_there() {
+    let server = http_server(echo_router()).await;
+    let rewriting = tower::util::MapRequestLayer::new(|mut req: Req| {
+        let moved = req.uri().to_string().replace("/old", "/json");
+        *req.uri_mut() = moved.parse().unwrap();
+        req
+    });
+    let client = wireline::Client::builder()
+        .layer(rewriting)
+        .build()
+        .unwrap();
+    let resp = bounded(client.get(server.url("/old")).send())
+        .await
+        .unwrap();
+    assert_eq!(resp.url().as_str(), server.url("/json"));
+    assert_eq!(server.requests()[0].uri.path(), "/json");
+}
