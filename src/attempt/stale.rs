@@ -6,7 +6,8 @@
 //! tell is the other half of the race: the request was written into a connection the server
 //! was closing, and the connection ended before any byte of the response. This adds that
 //! half, with Go's rule (`shouldRetryRequest` in net/http): only on a **reused** HTTP/1
-//! connection, only when **no byte** of the response arrived, only with a body we can send
+//! connection (one that carried a request before, or waited in the pool before its first:
+//! Go counts every connection that was idle in the pool), only when **no byte** of the response arrived, only with a body we can send
 //! again, and, when some of the request was written, only for a request that is safe to
 //! repeat (GET, HEAD, OPTIONS, TRACE, or one carrying an `Idempotency-Key`). Once, on
 //! another connection.
@@ -57,7 +58,7 @@ pub(super) fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
         return None;
     };
     Some(Seen {
-        reused: usage.reused(),
+        reused: usage.reused(record.marks.ready),
         request_written: usage.request_written(),
         response_started: usage.response_started(),
     })

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
 
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::MaybeHttpsStream;
@@ -160,13 +161,25 @@ pub(crate) struct Usage {
     /// `crate::attempt::heads`): from then on the connection reads as closed and takes no write,
     /// so hyper closes it instead of handing it to the next request.
     retired: AtomicBool,
+    /// When its first request began to be written: once per connection, so a connection
+    /// that sat in the pool before carrying anything can count as reused.
+    first_write: OnceLock<Instant>,
 }
+
+/// A connection whose first request came this long after it was ready had been waiting in
+/// the pool (hyper-util dials ahead, and keeps a connection a request gave up on), where a
+/// server may close it as idle: far above the time from a dial to its own request, far
+/// below any server's idle timeout.
+const IDLE_BEFORE_FIRST_REQUEST: Duration = Duration::from_millis(100);
 
 impl Usage {
     /// Called before each write: the first write of an exchange starts it.
     #[inline]
     fn writing(&self) {
         if self.read.load(Relaxed) || self.exchanges.load(Relaxed) == 0 {
+            if self.exchanges.load(Relaxed) == 0 {
+                let _ = self.first_write.set(Instant::now());
+            }
             self.exchanges.fetch_add(1, Relaxed);
             self.read.store(false, Relaxed);
             self.written.store(false, Relaxed);
@@ -187,9 +200,14 @@ impl Usage {
         }
     }
 
-    /// The current exchange is not the connection's first.
-    pub(crate) fn reused(&self) -> bool {
+    /// The current exchange is not the connection's first, or the connection, `ready` at
+    /// that instant, waited in the pool before its first (Go's rule counts every connection
+    /// that was ever idle in the pool as reused).
+    pub(crate) fn reused(&self, ready: Instant) -> bool {
         self.exchanges.load(Relaxed) >= 2
+            || self.first_write.get().is_some_and(|first| {
+                first.saturating_duration_since(ready) >= IDLE_BEFORE_FIRST_REQUEST
+            })
     }
 
     /// Some of the current request reached the socket.

@@ -223,3 +223,93 @@ async fn a_post_with_an_idempotency_key_is_sent_again() {
     assert_eq!(count(&server, "POST"), 2);
     assert_eq!(server.accepts(), 2);
 }
+
+/// Answers `first` for the first lookup at once, and every later one after `later`.
+struct SecondLookupSlow {
+    addr: std::net::SocketAddr,
+    lookups: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    later: Duration,
+}
+
+impl wireline::dns::Resolve for SecondLookupSlow {
+    fn resolve(&self, _name: wireline::dns::Name) -> wireline::dns::Resolving {
+        let n = self
+            .lookups
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let (addr, delay) = (self.addr, if n == 0 { Duration::ZERO } else { self.later });
+        Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            let addrs: wireline::dns::Addrs = Box::new(std::iter::once(addr));
+            Ok(addrs)
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_connection_dialled_ahead_and_closed_while_idle_is_treated_as_reused() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    // The second connection the server accepts closes when its first request arrives: a
+    // server's idle close meeting that request. The first answers everything, `/slow`
+    // after 150 ms.
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let on_second = Arc::new(AtomicUsize::new(0));
+    let (accepted_in, on_second_in) = (accepted.clone(), on_second.clone());
+    let server = raw_server(move |mut conn: RawConn| {
+        let nth = accepted_in.fetch_add(1, SeqCst);
+        let on_second = on_second_in.clone();
+        async move {
+            while let Some(request) = conn.read_request().await {
+                if nth == 1 {
+                    on_second.fetch_add(1, SeqCst);
+                    conn.close().await;
+                    return;
+                }
+                if request.starts_with(b"GET /slow ") {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                conn.write(&hello()).await;
+            }
+        }
+    })
+    .await;
+    // The second dial takes 300 ms (its name lookup), so hyper-util finishes it in the
+    // background after the request that started it took the first connection back.
+    let resolver = SecondLookupSlow {
+        addr: server.addr,
+        lookups: Arc::new(AtomicUsize::new(0)),
+        later: Duration::from_millis(300),
+    };
+    let client = Client::builder().dns_resolver(resolver).build().unwrap();
+    let url = format!("http://stale.test:{}/", server.addr.port());
+    let text = |path: &'static str| {
+        let (client, url) = (client.clone(), format!("{url}{}", &path[1..]));
+        async move { client.get(url).send().await?.text().await }
+    };
+    bounded(async {
+        let slow = tokio::spawn(text("/slow"));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(text("/").await?, "hello", "the second request");
+        assert_eq!(slow.await.unwrap()?, "hello", "the slow request");
+        while accepted.load(SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The second connection now waits in the pool, never used, long enough to count
+        // as idle; the pool hands out its most recent connection first.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            text("/").await?,
+            "hello",
+            "the request that met the idle close"
+        );
+        Ok::<_, wireline::Error>(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        on_second.load(SeqCst),
+        1,
+        "no request met the idle connection"
+    );
+    assert_eq!(count(&server, "GET"), 4);
+}
