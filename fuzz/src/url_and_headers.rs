@@ -48,6 +48,18 @@ pub fn check(data: &[u8]) {
         }
     };
 
+    // The memo of recent origins (src/into_url/recent.rs) parses exactly as a whole parse,
+    // cold and warm (the thread's memo also carries the origins of earlier inputs).
+    if let Ok(mut reference) = url::Url::parse(&url) {
+        let _ = reference.set_username("");
+        let _ = reference.set_password(None);
+        for _ in 0..2 {
+            if let Ok(built) = client.get(url.as_str()).build() {
+                assert_eq!(built.url(), &reference, "{url:?}");
+            }
+        }
+    }
+
     let mut builder = client.request(method.clone(), url.as_str());
     for (name, value) in &pairs {
         let text = String::from_utf8_lossy(value);

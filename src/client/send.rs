@@ -275,10 +275,13 @@ fn to_http(
     hop: &mut Request,
     credentials: Credentials,
 ) -> Result<http::Request<Body>> {
-    let uri: Uri = hop.url.as_str().parse().map_err(|e| {
-        Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
-            .for_url(&hop.url)
-    })?;
+    let uri: Uri = match crate::into_url::request_target(&hop.url) {
+        Some(uri) => uri,
+        None => hop.url.as_str().parse().map_err(|e| {
+            Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
+                .for_url(&hop.url)
+        })?,
+    };
     let mut body = hop.body.take().unwrap_or_default();
     if let Some(progress) = &hop.upload_progress {
         body = crate::progress::counting(body, progress);

@@ -8,6 +8,9 @@ use url::Url;
 
 use crate::error::{Error, Result};
 
+mod recent;
+pub(crate) use recent::request_target;
+
 pub(crate) mod sealed {
     /// Only the crate's types are `IntoUrl` (and so `IntoProxy`).
     pub trait Sealed {
@@ -80,11 +83,21 @@ impl IntoUrl for &Url {
     }
 }
 
-/// Parses a URL for a request; see [`check_url`].
+/// Parses a URL for a request; see [`check_url`]. An origin this thread parsed lately is
+/// not parsed again (see `recent.rs`).
 pub(crate) fn parse_url(input: &str) -> Result<(Url, Option<HeaderValue>)> {
-    let url = Url::parse(input)
-        .map_err(|e| Error::invalid_url(format!("{:?} is not a valid URL: {e}", shorten(input))))?;
-    check_url(url)
+    let invalid = |e: url::ParseError| {
+        Error::invalid_url(format!("{:?} is not a valid URL: {e}", shorten(input)))
+    };
+    if let Some(parsed) = recent::parse(input) {
+        // The origin passed `check_url` when it was remembered, and has no credentials.
+        return Ok((parsed.map_err(invalid)?, None));
+    }
+    let (url, auth) = check_url(Url::parse(input).map_err(invalid)?)?;
+    if auth.is_none() {
+        recent::remember(input, &url);
+    }
+    Ok((url, auth))
 }
 
 /// Checks a URL for a request: http or https with a host. Credentials in it become a

@@ -1,0 +1,223 @@
+//! The origins this thread parsed last, so that a request URL on one of them is parsed from
+//! its path on: a whole WHATWG parse costs about 3,000 instructions for a host name and
+//! 6,000 for an IP address (IDNA runs first), most of a small request's URL work, while
+//! the path alone costs about 1,600.
+//!
+//! Only URLs whose split can't change what they parse to are taken: `http://` or `https://`
+//! as written, an authority of plain host and port characters (no `@`, `%`, `\`, space or
+//! control), then a path that starts with one `/` (a second `/` or `\`, or a tab or
+//! newline the parser would remove, could make the rest an authority), so the memo's
+//! `join` gives exactly `Url::parse` of the whole (tested against it, and fuzzed).
+
+use std::cell::RefCell;
+
+use http::uri::{Authority, PathAndQuery, Scheme};
+use url::{Position, Url};
+
+/// How many origins a thread keeps: a client talks to a few at a time.
+const KEPT: usize = 4;
+
+/// An origin, as written before its path, and what it parsed to.
+struct Origin {
+    written: Box<str>,
+    /// The origin alone, path `/`: what the rest of a URL is joined to.
+    base: Url,
+    /// Its authority as `http::Uri` takes it, for [`request_target`].
+    authority: Option<Authority>,
+}
+
+#[derive(Default)]
+struct Recent {
+    origins: [Option<Origin>; KEPT],
+    /// Where the next new origin goes (oldest first out).
+    next: usize,
+}
+
+thread_local! {
+    static RECENT: RefCell<Recent> = RefCell::default();
+}
+
+impl Recent {
+    fn find(&self, written: &str) -> Option<&Origin> {
+        self.origins
+            .iter()
+            .flatten()
+            .find(|origin| &*origin.written == written)
+    }
+
+    fn keep(&mut self, origin: Origin) {
+        self.origins[self.next] = Some(origin);
+        self.next = (self.next + 1) % KEPT;
+    }
+}
+
+/// `input` cut where its path begins, when the cut is safe (see the module docs).
+fn split(input: &str) -> Option<(&str, &str)> {
+    let after_scheme = if input.starts_with("https://") {
+        8
+    } else if input.starts_with("http://") {
+        7
+    } else {
+        return None;
+    };
+    let authority_len = input[after_scheme..].find('/')?;
+    let (written, path) = input.split_at(after_scheme + authority_len);
+    let authority = &written[after_scheme..];
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-._~:[]".contains(&b);
+    if authority.is_empty() || !authority.bytes().all(plain) {
+        return None;
+    }
+    let path_bytes = path.as_bytes();
+    if matches!(path_bytes.get(1), Some(b'/' | b'\\'))
+        || path_bytes
+            .iter()
+            .any(|&b| matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return None;
+    }
+    Some((written, path))
+}
+
+/// `input` parsed, by its remembered origin when this thread has it: `None` when `input`
+/// can't be split safely or its origin isn't remembered (see [`remember`]).
+pub(super) fn parse(input: &str) -> Option<Result<Url, url::ParseError>> {
+    let (written, path) = split(input)?;
+    RECENT.with(|recent| {
+        let recent = recent.try_borrow().ok()?;
+        Some(recent.find(written)?.base.join(path))
+    })
+}
+
+/// Remembers the origin of `url`, which `input` parsed to and passed the request checks,
+/// when `input` splits safely.
+pub(super) fn remember(input: &str, url: &Url) {
+    let Some((written, _)) = split(input) else {
+        return;
+    };
+    let mut base = url.clone();
+    base.set_path("/");
+    base.set_query(None);
+    base.set_fragment(None);
+    let authority = url[Position::BeforeHost..Position::BeforePath].parse().ok();
+    let origin = Origin {
+        written: written.into(),
+        base,
+        authority,
+    };
+    RECENT.with(|recent| {
+        if let Ok(mut recent) = recent.try_borrow_mut() {
+            if recent.find(written).is_none() {
+                recent.keep(origin);
+            }
+        }
+    });
+}
+
+/// The request target of `url` as an `http::Uri`, built from parts when this thread
+/// remembers its origin (parsing the authority again costs more than the rest): `None`
+/// otherwise, or when the parts don't make a `Uri` (the caller's parse then says why).
+pub(crate) fn request_target(url: &Url) -> Option<http::Uri> {
+    let scheme = match url.scheme() {
+        "https" => Scheme::HTTPS,
+        "http" => Scheme::HTTP,
+        _ => return None,
+    };
+    let origin = &url[..Position::BeforePath];
+    let authority = RECENT.with(|recent| {
+        let recent = recent.try_borrow().ok()?;
+        let found = recent
+            .origins
+            .iter()
+            .flatten()
+            .find(|kept| &kept.base[..Position::BeforePath] == origin)?;
+        found.authority.clone()
+    })?;
+    let path = url[Position::BeforePath..Position::AfterQuery].as_bytes();
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(scheme);
+    parts.authority = Some(authority);
+    parts.path_and_query =
+        Some(PathAndQuery::from_maybe_shared(bytes::Bytes::copy_from_slice(path)).ok()?);
+    http::Uri::from_parts(parts).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each input parses alike cold, warm (its origin remembered), and by `Url::parse`.
+    #[test]
+    fn a_remembered_origin_parses_exactly_as_the_whole_url() {
+        let inputs = [
+            "https://127.0.0.1:8443/small",
+            "https://127.0.0.1:8443/a/../b/./c?x=1&y=%41#frag",
+            "https://127.0.0.1:8443/%2e%2e/etc",
+            "https://127.0.0.1:8443/\\\\evil.test/",
+            "https://127.0.0.1:8443//evil.test/",
+            "https://127.0.0.1:8443/\t/evil.test/",
+            "https://127.0.0.1:8443/ünïcode path/ ?q=ü ",
+            "https://127.0.0.1:8443/ ",
+            "https://Example.COM:443/x",
+            "http://example.com:80/x",
+            "http://example.com:/x",
+            "http://[::1]:8080/x?y",
+            "http://[0:0::1]/x",
+            "https://0x7f.1/x",
+            "https://example.com./x",
+            "http://example.com/",
+            "https://xn--nxasmq6b.test/x",
+        ];
+        for input in inputs {
+            let whole = Url::parse(input).unwrap();
+            let cold = crate::into_url::parse_url(input).unwrap().0;
+            let warm = crate::into_url::parse_url(input).unwrap().0;
+            assert_eq!(cold, whole, "{input}");
+            assert_eq!(warm, whole, "{input}");
+            if let Some(uri) = request_target(&warm) {
+                assert_eq!(uri, input_uri(&whole), "{input}");
+            }
+        }
+    }
+
+    fn input_uri(url: &Url) -> http::Uri {
+        url.as_str().parse().unwrap()
+    }
+
+    #[test]
+    fn only_a_safe_cut_is_taken() {
+        assert_eq!(
+            split("https://a.test:1/x?y"),
+            Some(("https://a.test:1", "/x?y"))
+        );
+        for unsafe_cut in [
+            "https://a.test//x",
+            "https://a.test/\\x",
+            "https://a.test/\t/x",
+            "https://user@a.test/x",
+            "https://a%2e.test/x",
+            "https://a.test?x",
+            "https://a.test",
+            "HTTPS://a.test/x",
+            "ftp://a.test/x",
+            "https:///x",
+            "https://ü.test/x",
+        ] {
+            assert_eq!(split(unsafe_cut), None, "{unsafe_cut}");
+        }
+    }
+
+    #[test]
+    fn the_memo_is_used_once_an_origin_was_parsed() {
+        let input = "https://memo.test:9/first";
+        let (written, _) = split(input).unwrap();
+        let remembered = || RECENT.with(|recent| recent.borrow().find(written).is_some());
+        assert!(!remembered());
+        crate::into_url::parse_url(input).unwrap();
+        assert!(remembered());
+        assert!(parse("https://memo.test:9/second").is_some());
+        assert!(parse("https://other.test:9/second").is_none());
+        // Credentials are never remembered.
+        crate::into_url::parse_url("https://u:p@cred.test/x").unwrap();
+        assert!(parse("https://cred.test/x").is_none());
+    }
+}
