@@ -63,7 +63,7 @@ fn split(input: &str) -> Option<(&str, &str)> {
     let authority_len = input[after_scheme..].find('/')?;
     let (written, path) = input.split_at(after_scheme + authority_len);
     let authority = &written[after_scheme..];
-    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-._~:[]".contains(&b);
+    let plain = |b: u8| matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']');
     if authority.is_empty() || !authority.bytes().all(plain) {
         return None;
     }
