@@ -8,6 +8,10 @@
 //! control), then a path that starts with one `/` (a second `/` or `\`, or a tab or
 //! newline the parser would remove, could make the rest an authority), so the memo's
 //! `join` gives exactly `Url::parse` of the whole (tested against it, and fuzzed).
+//!
+//! A URL given twice in a row is also kept whole, with its request target: an endpoint
+//! called again and again (an RPC or GraphQL endpoint, a poll) then costs a clone of its
+//! `Url` and `Uri`. Remembering the last input costs a copy into a reused buffer.
 
 use std::cell::RefCell;
 
@@ -26,11 +30,22 @@ struct Origin {
     authority: Option<Authority>,
 }
 
+/// A URL given twice in a row, kept whole.
+struct Whole {
+    input: Box<str>,
+    url: Url,
+    target: Option<http::Uri>,
+}
+
 #[derive(Default)]
 struct Recent {
     origins: [Option<Origin>; KEPT],
     /// Where the next new origin goes (oldest first out).
     next: usize,
+    wholes: [Option<Whole>; KEPT],
+    next_whole: usize,
+    /// The input of the last parse that used an origin (the buffer is reused).
+    last_input: String,
 }
 
 thread_local! {
@@ -48,6 +63,33 @@ impl Recent {
     fn keep(&mut self, origin: Origin) {
         self.origins[self.next] = Some(origin);
         self.next = (self.next + 1) % KEPT;
+    }
+
+    fn whole(&self, input: &str) -> Option<&Whole> {
+        self.wholes
+            .iter()
+            .flatten()
+            .find(|whole| &*whole.input == input)
+    }
+
+    /// `url`, which `input` parsed to by `origin`: kept whole when `input` was also the
+    /// last input, else remembered as the last.
+    fn parsed(&mut self, input: &str, url: &Url, origin: usize) {
+        if self.last_input != input {
+            self.last_input.clear();
+            self.last_input.push_str(input);
+            return;
+        }
+        let authority = self.origins[origin]
+            .as_ref()
+            .and_then(|o| o.authority.clone());
+        let whole = Whole {
+            input: input.into(),
+            url: url.clone(),
+            target: authority.and_then(|authority| target_of(url, authority)),
+        };
+        self.wholes[self.next_whole] = Some(whole);
+        self.next_whole = (self.next_whole + 1) % KEPT;
     }
 }
 
@@ -78,13 +120,26 @@ fn split(input: &str) -> Option<(&str, &str)> {
     Some((written, path))
 }
 
-/// `input` parsed, by its remembered origin when this thread has it: `None` when `input`
-/// can't be split safely or its origin isn't remembered (see [`remember`]).
+/// `input` parsed, from this thread's memo: whole when it was given twice in a row
+/// lately, else by its remembered origin; `None` when `input` can't be split safely or
+/// its origin isn't remembered (see [`remember`]).
 pub(super) fn parse(input: &str) -> Option<Result<Url, url::ParseError>> {
     let (written, path) = split(input)?;
     RECENT.with(|recent| {
-        let recent = recent.try_borrow().ok()?;
-        Some(recent.find(written)?.base.join(path))
+        let mut recent = recent.try_borrow_mut().ok()?;
+        if let Some(whole) = recent.whole(input) {
+            return Some(Ok(whole.url.clone()));
+        }
+        let origin = recent
+            .origins
+            .iter()
+            .position(|o| o.as_ref().is_some_and(|o| &*o.written == written))?;
+        let base = &recent.origins[origin].as_ref()?.base;
+        let url = base.join(path);
+        if let Ok(url) = &url {
+            recent.parsed(input, url, origin);
+        }
+        Some(url)
     })
 }
 
@@ -113,25 +168,33 @@ pub(super) fn remember(input: &str, url: &Url) {
     });
 }
 
-/// The request target of `url` as an `http::Uri`, built from parts when this thread
-/// remembers its origin (parsing the authority again costs more than the rest): `None`
-/// otherwise, or when the parts don't make a `Uri` (the caller's parse then says why).
+/// The request target of `url` as an `http::Uri`, from this thread's memo: kept whole,
+/// or built from parts when its origin is remembered (parsing the authority again costs
+/// more than the rest); `None` otherwise, or when the parts don't make a `Uri` (the
+/// caller's parse then says why).
 pub(crate) fn request_target(url: &Url) -> Option<http::Uri> {
+    let origin = &url[..Position::BeforePath];
+    RECENT.with(|recent| {
+        let recent = recent.try_borrow().ok()?;
+        if let Some(whole) = recent.wholes.iter().flatten().find(|w| w.url == *url) {
+            return whole.target.clone();
+        }
+        let kept = recent
+            .origins
+            .iter()
+            .flatten()
+            .find(|kept| &kept.base[..Position::BeforePath] == origin)?;
+        target_of(url, kept.authority.clone()?)
+    })
+}
+
+/// `url`'s request target, with its authority already parsed.
+fn target_of(url: &Url, authority: Authority) -> Option<http::Uri> {
     let scheme = match url.scheme() {
         "https" => Scheme::HTTPS,
         "http" => Scheme::HTTP,
         _ => return None,
     };
-    let origin = &url[..Position::BeforePath];
-    let authority = RECENT.with(|recent| {
-        let recent = recent.try_borrow().ok()?;
-        let found = recent
-            .origins
-            .iter()
-            .flatten()
-            .find(|kept| &kept.base[..Position::BeforePath] == origin)?;
-        found.authority.clone()
-    })?;
     let path = url[Position::BeforePath..Position::AfterQuery].as_bytes();
     let mut parts = http::uri::Parts::default();
     parts.scheme = Some(scheme);
@@ -169,12 +232,13 @@ mod tests {
         ];
         for input in inputs {
             let whole = Url::parse(input).unwrap();
-            let cold = crate::into_url::parse_url(input).unwrap().0;
-            let warm = crate::into_url::parse_url(input).unwrap().0;
-            assert_eq!(cold, whole, "{input}");
-            assert_eq!(warm, whole, "{input}");
-            if let Some(uri) = request_target(&warm) {
-                assert_eq!(uri, input_uri(&whole), "{input}");
+            // Cold, by the origin, by the origin again (now the last input), kept whole.
+            for round in 0..4 {
+                let parsed = crate::into_url::parse_url(input).unwrap().0;
+                assert_eq!(parsed, whole, "{input}, round {round}");
+                if let Some(uri) = request_target(&parsed) {
+                    assert_eq!(uri, input_uri(&whole), "{input}, round {round}");
+                }
             }
         }
     }
@@ -219,5 +283,20 @@ mod tests {
         // Credentials are never remembered.
         crate::into_url::parse_url("https://u:p@cred.test/x").unwrap();
         assert!(parse("https://cred.test/x").is_none());
+    }
+
+    #[test]
+    fn a_url_is_kept_whole_once_given_twice_in_a_row() {
+        let kept = |input: &str| RECENT.with(|recent| recent.borrow().whole(input).is_some());
+        let (a, b) = ("https://whole.test/a?x=1", "https://whole.test/b");
+        for input in [a, b, a, b, a] {
+            crate::into_url::parse_url(input).unwrap();
+        }
+        assert!(!kept(a) && !kept(b), "never twice in a row");
+        crate::into_url::parse_url(a).unwrap();
+        assert!(kept(a) && !kept(b));
+        let url = parse(a).unwrap().unwrap();
+        assert_eq!(url.as_str(), a);
+        assert_eq!(request_target(&url).unwrap(), input_uri(&url));
     }
 }
