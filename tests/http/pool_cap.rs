@@ -13,8 +13,8 @@ use wireline::layer::{ConnectorService, Destination};
 use wireline::Client;
 
 use crate::support::{
-    bounded, echo_router, handler, http_server, https_server, response, trusting_test_ca, Alpn,
-    ServerOptions,
+    bounded, echo_router, h1_response, handler, http_server, https_server, raw_server, response,
+    trusting_test_ca, Alpn, RawConn, ServerOptions,
 };
 
 /// Sends `n` GETs to `url` at once, each in a task of its own (as a server's handlers
@@ -296,4 +296,30 @@ async fn an_http11_origin_is_dialled_in_parallel_once_known() {
         "the new dials overlapped from the start: {}",
         dials.started_when_one_was_through.load(Ordering::SeqCst)
     );
+}
+
+#[tokio::test]
+async fn a_request_sent_again_after_a_stale_connection_gets_the_slot_that_connection_held() {
+    // Answers the first request on each connection, then closes at the next without a
+    // byte of answer: every request after the first meets a stale pooled connection and
+    // is sent again on a new one, which under a cap of 1 needs the stale one's slot.
+    let server = raw_server(|mut conn: RawConn| async move {
+        if conn.read_request().await.is_none() {
+            return;
+        }
+        conn.write(&h1_response("200 OK", &[], b"hello")).await;
+        conn.read_request().await;
+        conn.close().await;
+    })
+    .await;
+    let client = Client::builder()
+        .pool_max_connections_per_host(1)
+        .build()
+        .unwrap();
+    let url = format!("http://{}/", server.addr);
+    for _ in 0..20 {
+        let response = bounded(client.get(&url).send()).await.unwrap();
+        assert_eq!(bounded(response.text()).await.unwrap(), "hello");
+    }
+    assert_eq!(server.accepts(), 20);
 }
