@@ -11,6 +11,9 @@ use url::Url;
 
 use crate::timings::Timings;
 
+mod tls_kinds;
+pub use tls_kinds::{CertificateErrorKind, TlsErrorKind};
+
 /// A `Result` alias where the error is [`wireline::Error`](Error).
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -81,6 +84,11 @@ pub enum ErrorKind {
     /// A timeout ran out: `connect_timeout` while connecting, `timeout` at any point,
     /// `read_timeout` or `low_speed_limit` while waiting for the response.
     Timeout,
+    /// No connection to the host became free within `pool_acquire_timeout`: all that
+    /// `pool_max_connections_per_host` allows were busy (or the first one, opened alone,
+    /// was not ready). Nothing was sent. Not `is_timeout()` nor `is_connect()`: the server
+    /// was not asked.
+    PoolTimeout,
     /// Too many redirects, or a redirect to a location that can't be followed.
     Redirect,
     /// The server answered with this error status (from `error_for_status`).
@@ -104,60 +112,6 @@ pub enum ErrorKind {
     /// error of its own, which is the [`source`](std::error::Error::source) (wireline's
     /// errors keep their kinds through layers; tower's timeout is a `Timeout`).
     Middleware,
-}
-
-/// Why a TLS handshake failed, when the certificate was not the problem.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsErrorKind {
-    /// The server does not speak a TLS version we allow (see `min_tls_version`).
-    ProtocolVersion,
-    /// No cipher suite, key exchange group or signature scheme in common.
-    NoSharedCipherSuite,
-    /// The server asked for a client certificate and we had none it accepted.
-    ClientCertificateRequired,
-    /// The server ended the handshake with another TLS alert.
-    AlertReceived,
-    /// No trusted root certificates could be loaded (the system store is empty or unreadable).
-    NoTrustedRoots,
-    /// The peer is not speaking TLS, or broke the protocol.
-    Protocol,
-    /// Anything else rustls reported.
-    Other,
-}
-
-/// Which certificate check failed.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CertificateErrorKind {
-    /// The chain does not lead to a trusted root.
-    UnknownIssuer,
-    /// The certificate signed itself and is not trusted.
-    SelfSigned,
-    /// The current time is after a certificate's notAfter date.
-    Expired,
-    /// The current time is before a certificate's notBefore date.
-    NotYetValid,
-    /// The certificate is not valid for the host name or IP address in the URL.
-    NameMismatch,
-    /// A certificate of the chain is listed as revoked by a certificate revocation list
-    /// given with [`ClientBuilder::add_crl`](crate::ClientBuilder::add_crl).
-    Revoked,
-    /// A signature in the chain is invalid or uses an unsupported algorithm.
-    BadSignature,
-    /// The certificate may not be used to authenticate a server.
-    InvalidPurpose,
-    /// A CA of the chain may not vouch for the certificate's names: its name constraints
-    /// (the names it is permitted or excluded from certifying) leave them out. Checked even
-    /// with `danger_accept_invalid_hostnames(true)`, since the constraints are part of the
-    /// chain.
-    NameConstraint,
-    /// The certificate's public key matches none of the pins set for the host with
-    /// [`ClientBuilder::pin_sha256`](crate::ClientBuilder::pin_sha256). Checked after every
-    /// other check has passed, and even with `danger_accept_invalid_certs(true)`.
-    PinMismatch,
-    /// Another verification failure.
-    Other,
 }
 
 impl Error {
@@ -388,6 +342,21 @@ impl Error {
         self.inner.kind == ErrorKind::Timeout
     }
 
+    /// True when `pool_acquire_timeout` ran out while the request waited for a connection
+    /// to its host ([`ErrorKind::PoolTimeout`]); nothing was sent. The message names the
+    /// host, the cap, and how many requests were waiting.
+    ///
+    /// ```
+    /// # async fn run(client: wireline::Client) {
+    /// if let Err(e) = client.get("https://example.com/").send().await {
+    ///     if e.is_pool_timeout() { eprintln!("too many requests to one host at once: {e}") }
+    /// }
+    /// # }
+    /// ```
+    pub fn is_pool_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::PoolTimeout
+    }
+
     /// True for any TLS failure, certificate problems included.
     pub fn is_tls(&self) -> bool {
         matches!(
@@ -459,6 +428,7 @@ impl Error {
             ErrorKind::Tls(_) => "TLS handshake failed",
             ErrorKind::Certificate(_) => "server certificate rejected",
             ErrorKind::Timeout => "timed out",
+            ErrorKind::PoolTimeout => "no connection free in the pool",
             ErrorKind::Redirect => "redirect not followed",
             ErrorKind::Status(_) => "HTTP status error",
             ErrorKind::Request => "request failed",

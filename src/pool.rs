@@ -15,9 +15,10 @@ use hyper_util::client::legacy::{Builder, Client as PooledClient};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::Body;
+use crate::connect::origins::Origins;
 use crate::connect::{Connector, Dial};
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
-use crate::tls::{TlsConfig, TlsOptions, TlsSettings};
+use crate::tls::{Alpn, TlsConfig, TlsOptions, TlsSettings};
 
 /// A pooled hyper client over our connector.
 pub(crate) type Pool = PooledClient<Connector, Body>;
@@ -33,6 +34,9 @@ pub(crate) struct PoolShape {
     pub(crate) dial: Dial,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) max_idle_per_host: usize,
+    /// The client's connections per origin (`connect/origins.rs`), shared by all its
+    /// pools, so the cap counts them all and outlives `reload_tls`'s swap.
+    pub(crate) origins: Arc<Origins>,
     /// The largest response head accepted, in bytes (`max_response_header_size`).
     pub(crate) max_header_size: usize,
     pub(crate) http1: Http1Settings,
@@ -115,7 +119,13 @@ impl Http2Settings {
 impl PoolShape {
     /// A pool whose connections use `tls`.
     pub(crate) fn pool(&self, tls: TlsConfig, settings: &TlsSettings) -> Pool {
-        let connector = Connector::new(tls, settings.versions_to_name(), &self.dial);
+        // One dial at a time while an origin's protocol is unknown: only where ALPN may
+        // choose either (with prior knowledge hyper-util dials one h2 connection itself),
+        // and only in a pool that keeps connections, where a request can wait for another's.
+        let dial_rule = settings.alpn == Alpn::H2AndHttp1 && self.max_idle_per_host > 0;
+        let gate =
+            (dial_rule || self.origins.cap.is_some()).then(|| (self.origins.clone(), dial_rule));
+        let connector = Connector::new(tls, settings.versions_to_name(), &self.dial, gate);
         #[cfg(feature = "fuzzing")]
         let connector = connector.with_transport(self.transport.clone());
         let mut builder = PooledClient::builder(TokioExecutor::new());
@@ -348,6 +358,7 @@ mod tests {
             },
             idle_timeout: None,
             max_idle_per_host: usize::MAX,
+            origins: Arc::new(Origins::new(None, None)),
             max_header_size: 64 * 1024,
             http1: Http1Settings::default(),
             http2: Http2Settings::default(),

@@ -13,6 +13,7 @@ use std::error::Error as StdError;
 use url::Url;
 
 use crate::connect::dns::DnsError;
+use crate::connect::gate::PoolTimeout;
 use crate::connect::tunnel::ProxyError;
 use crate::error::{chain, innermost, Error, ErrorKind};
 use crate::timeouts::ConnectTimeout;
@@ -26,7 +27,9 @@ pub(crate) fn send_error(err: hyper_util::client::legacy::Error, url: &Url) -> E
             .with_source(err)
             .for_url(url);
     }
-    let connecting = err.is_connect();
+    // hyper-util names a dial that waited too long in the gate a connect error; it never
+    // reached the server.
+    let connecting = err.is_connect() && !chain(&err).any(|cause| cause.is::<PoolTimeout>());
     let fallback = if connecting {
         ErrorKind::Connect
     } else {
@@ -110,6 +113,9 @@ fn classify(err: &(dyn StdError + 'static), url: &Url, fallback: ErrorKind) -> (
         }
         if let Some(proxy) = cause.downcast_ref::<ProxyError>() {
             return proxy.classify();
+        }
+        if let Some(timeout) = cause.downcast_ref::<PoolTimeout>() {
+            return (ErrorKind::PoolTimeout, timeout.to_string());
         }
         if let Some(timeout) = cause.downcast_ref::<ConnectTimeout>() {
             return (ErrorKind::Timeout, timeout.to_string());

@@ -15,6 +15,7 @@ use url::Url;
 
 use super::Failed;
 use crate::connect::conn::RecordExtra;
+use crate::connect::gate::PollingRequest;
 use crate::error::{Error, ErrorKind};
 
 /// An attempt traced: its span, and when it began. Boxed, and only when a subscriber
@@ -103,7 +104,8 @@ impl Traced {
 
 /// A future polled inside `span`, when there is one: hyper-util's (a boxed future), so the
 /// connector's events land in the attempt's span. One pointer for the span, where
-/// `tracing::Instrumented` holds a whole `Span`.
+/// `tracing::Instrumented` holds a whole `Span`. Each poll is marked as the request's
+/// own ([`PollingRequest`]), for the connector's gate.
 pub(super) struct InSpan<'a, F> {
     future: F,
     span: Option<&'a Span>,
@@ -121,6 +123,8 @@ impl<F: Future + Unpin> Future for InSpan<'_, F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
         let _entered = this.span.map(Span::enter);
+        // The dials hyper-util starts in this poll are this request's (connect/gate.rs).
+        let _request = PollingRequest::enter();
         Pin::new(&mut this.future).poll(cx)
     }
 }
@@ -137,6 +141,7 @@ pub(crate) fn error_type(error: &Error) -> &'static str {
         ErrorKind::Tls(_) => "tls",
         ErrorKind::Certificate(_) => "certificate",
         ErrorKind::Timeout => "timeout",
+        ErrorKind::PoolTimeout => "pool_timeout",
         ErrorKind::Redirect => "redirect",
         ErrorKind::Status(_) => "status",
         ErrorKind::Request => "request",

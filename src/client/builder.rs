@@ -426,6 +426,54 @@ impl<C> ClientBuilder<C> {
         self.set(|s| s.pool_idle_timeout = timeout.into())
     }
 
+    /// At most `max` connections to one host (scheme, host and port) at once: open,
+    /// busy or idle, and being opened, in all of the client's pools (Go's
+    /// `MaxConnsPerHost`; default: no cap). A request that finds them all busy waits, first
+    /// come first served, for one to come back to the pool or to close, for at most
+    /// [`pool_acquire_timeout`](ClientBuilder::pool_acquire_timeout) if set, and always
+    /// within [`timeout`](ClientBuilder::timeout). A connection that closes frees its place;
+    /// a request that gives up holds none. Over h2 one connection carries every request
+    /// anyway. [`build`](ClientBuilder::build) refuses `0`. See the
+    /// [pooling guide](crate::guide::pooling).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// // A server that allows 8 connections per client: never "too many open files" here
+    /// // or there, however many requests are sent at once.
+    /// let client = wireline::Client::builder()
+    ///     .pool_max_connections_per_host(8)
+    ///     .pool_acquire_timeout(Duration::from_secs(5))
+    ///     .build();
+    /// ```
+    pub fn pool_max_connections_per_host(self, max: usize) -> Self {
+        self.set(|s| s.pool_max_connections_per_host = Some(max))
+    }
+
+    /// How long a request may wait for a connection to its host: one back in the pool or
+    /// a place under [`pool_max_connections_per_host`](ClientBuilder::pool_max_connections_per_host),
+    /// or the first connection to a host whose protocol is not known yet (see the
+    /// [pooling guide](crate::guide::pooling)). Past it the request fails with an
+    /// [`is_pool_timeout`](Error::is_pool_timeout) error naming the host, the cap and how
+    /// many requests were waiting; nothing was sent. Default: no limit of its own (the
+    /// request's [`timeout`](ClientBuilder::timeout) still bounds it).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # async fn run() -> wireline::Result<()> {
+    /// let client = wireline::Client::builder()
+    ///     .pool_max_connections_per_host(4)
+    ///     .pool_acquire_timeout(Duration::from_millis(500))
+    ///     .build()?;
+    /// match client.get("https://example.com/").send().await {
+    ///     Err(e) if e.is_pool_timeout() => eprintln!("overloaded, shedding: {e}"),
+    ///     other => drop(other?),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn pool_acquire_timeout(self, timeout: Duration) -> Self {
+        self.set(|s| s.pool_acquire_timeout = Some(timeout))
+    }
+
     /// The largest response head accepted, in bytes (default 64 KiB, at least 8 KiB): over
     /// HTTP/1 the status and header lines as sent, over h2 the header list as RFC 9113
     /// counts it. A larger head is an [`is_request`](Error::is_request) error, after

@@ -26,6 +26,7 @@ pub use request_builder::RequestBuilder;
 use send::Layers;
 
 use crate::connect::dns::DnsSettings;
+use crate::connect::origins::Origins;
 use crate::connect::socket::SocketOptions;
 use crate::connect::Dial;
 #[cfg(feature = "cookies")]
@@ -325,6 +326,8 @@ struct Settings {
     connect_timeout: Option<Duration>,
     pool_max_idle_per_host: usize,
     pool_idle_timeout: Option<Duration>,
+    pool_max_connections_per_host: Option<usize>,
+    pool_acquire_timeout: Option<Duration>,
     max_response_header_size: usize,
     /// HTTP/1 and h2 settings for the pool; which versions are spoken is `tls.alpn`.
     http1: Http1Settings,
@@ -382,6 +385,8 @@ impl Default for Settings {
             connect_timeout: None,
             pool_max_idle_per_host: usize::MAX,
             pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
+            pool_max_connections_per_host: None,
+            pool_acquire_timeout: None,
             max_response_header_size: DEFAULT_MAX_RESPONSE_HEADER_SIZE,
             http1: Http1Settings::default(),
             http2: Http2Settings::default(),
@@ -427,6 +432,11 @@ impl fmt::Debug for Settings {
             .field("timings", &self.timings)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field(
+                "pool_max_connections_per_host",
+                &self.pool_max_connections_per_host,
+            )
+            .field("pool_acquire_timeout", &self.pool_acquire_timeout)
             .field("max_response_header_size", &self.max_response_header_size)
             .field("alpn", &self.tls.alpn)
             .field("http1", &self.http1)
@@ -469,6 +479,12 @@ impl Client {
             )));
         }
         settings.http2.check()?;
+        if settings.pool_max_connections_per_host == Some(0) {
+            return Err(Error::builder(
+                "pool_max_connections_per_host(0) would let no request connect: the cap \
+                 must be at least 1 (leave it unset for no cap)",
+            ));
+        }
         let retry = match settings.retry {
             Some(policy) => policy.build()?,
             None => None,
@@ -503,6 +519,10 @@ impl Client {
             },
             idle_timeout: settings.pool_idle_timeout,
             max_idle_per_host: settings.pool_max_idle_per_host,
+            origins: Arc::new(Origins::new(
+                settings.pool_max_connections_per_host,
+                settings.pool_acquire_timeout,
+            )),
             max_header_size: settings.max_response_header_size,
             http1: settings.http1,
             http2: settings.http2,

@@ -15,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::connect::clock::Noted;
+use crate::connect::origins::Slot;
 use crate::timings::ConnectionMarks;
 use crate::tls::info::TlsInfo;
 
@@ -30,6 +31,9 @@ pub struct Conn {
     record: Arc<Record>,
     /// A connection to a proxy that takes `http://` requests in absolute form.
     forwarded: bool,
+    /// Its place in the client's count per origin (`connect/origins.rs`), given back when
+    /// hyper drops the connection; `None` for a pool without a gate.
+    slot: Option<Slot>,
 }
 
 /// What a connection records for the requests that fail on it; hyper-util hands it back
@@ -274,6 +278,7 @@ impl Conn {
             tls_info: None,
             record: Arc::new(Record::new(proto, dialing, marks)),
             forwarded,
+            slot: None,
         }
     }
 
@@ -295,7 +300,19 @@ impl Conn {
             tls_info: None,
             record: Arc::new(Record::new(proto, dialing, Noted::now().marks(false))),
             forwarded: false,
+            slot: None,
         }
+    }
+
+    /// Holds `slot` until the connection is dropped.
+    pub(crate) fn holding(mut self, slot: Slot) -> Conn {
+        self.slot = Some(slot);
+        self
+    }
+
+    /// Whether hyper-util speaks h2 on it (ALPN or `http2_prior_knowledge`).
+    pub(crate) fn is_h2(&self) -> bool {
+        matches!(self.record.proto, Proto::H2(_))
     }
 
     /// Reads the TLS parameters off the finished handshake (nothing for plain HTTP).

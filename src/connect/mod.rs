@@ -4,9 +4,11 @@
 pub(crate) mod clock;
 pub(crate) mod conn;
 pub mod dns;
+pub(crate) mod gate;
 pub(crate) mod layer;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod memory;
+pub(crate) mod origins;
 pub(crate) mod socket;
 #[cfg(feature = "socks")]
 pub(crate) mod socks;
@@ -46,7 +48,15 @@ type ConnFuture = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
 /// might need a new connection, even one that then finds an idle one, so its state sits
 /// behind one `Arc` and a clone is one reference count.
 #[derive(Clone)]
-pub(crate) struct Connector(Arc<Dialers>);
+pub(crate) struct Connector(Arc<Shared>);
+
+/// The connector's state: the dialers, and the gate in front of them (`gate.rs`).
+struct Shared {
+    dialers: Dialers,
+    /// `None` for a pool that keeps no connections in a client without
+    /// `pool_max_connections_per_host`: no dial then waits for anything.
+    gate: Option<gate::Gate>,
+}
 
 /// The dialer, alone or inside the layers of `ClientBuilder::connector_layer`. Behind the
 /// connector's one `Arc` either way, so the connector stays one pointer wide: hyper-util
@@ -130,7 +140,14 @@ pub(crate) struct Dial {
 impl Connector {
     /// `versions`: the configured TLS versions, to name when a handshake fails over them
     /// (`None` for a preconfigured rustls configuration, which has its own).
-    pub(crate) fn new(tls: TlsConfig, versions: Option<VersionRange>, dial: &Dial) -> Connector {
+    /// `origins`: the client's table of connections per origin, and whether this pool
+    /// keeps connections (so the dial rule applies), when the pool has a gate.
+    pub(crate) fn new(
+        tls: TlsConfig,
+        versions: Option<VersionRange>,
+        dial: &Dial,
+        origins: Option<(Arc<origins::Origins>, bool)>,
+    ) -> Connector {
         let Dial {
             connect_timeout,
             tls_info,
@@ -151,6 +168,9 @@ impl Connector {
             }
             TlsConfig::Unavailable(problem) => (None, Some(problem)),
         };
+        let dialing = Arc::<Dialing>::default();
+        let gate = origins
+            .map(|(origins, dial_rule)| gate::Gate::new(origins, dial_rule, dialing.clone()));
         let dialer = Dialer {
             https,
             http,
@@ -163,7 +183,7 @@ impl Connector {
             versions,
             tls_info,
             h2_prior_knowledge,
-            dialing: Arc::default(),
+            dialing,
             nodelay_after_handshake: !sockets.nodelay,
             binding: sockets.binding(),
             #[cfg(unix)]
@@ -171,10 +191,19 @@ impl Connector {
             #[cfg(feature = "fuzzing")]
             transport: None,
         };
-        Connector(Arc::new(match layers.is_empty() {
+        let dialers = match layers.is_empty() {
             true => Dialers::Direct(dialer),
             false => Dialers::Layered(layer::Layered::new(dialer, layers, connect_timeout)),
-        }))
+        };
+        Connector(Arc::new(Shared { dialers, gate }))
+    }
+
+    /// A dial to `dst`, past the gate.
+    fn dial_now(&self, dst: Uri) -> ConnFuture {
+        match &self.0.dialers {
+            Dialers::Direct(dialer) => dialer.dial(dst, dialer.connect_timeout),
+            Dialers::Layered(layered) => layered.call(dst),
+        }
     }
 
     #[cfg(feature = "fuzzing")]
@@ -182,8 +211,8 @@ impl Connector {
         mut self,
         transport: Option<crate::connect::memory::Transport>,
     ) -> Self {
-        let dialers = Arc::get_mut(&mut self.0).expect("set before the connector is shared");
-        if let Dialers::Direct(dialer) = dialers {
+        let shared = Arc::get_mut(&mut self.0).expect("set before the connector is shared");
+        if let Dialers::Direct(dialer) = &mut shared.dialers {
             dialer.transport = transport;
         }
         self
@@ -203,9 +232,9 @@ impl Service<Uri> for Connector {
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
-        match &*self.0 {
-            Dialers::Direct(dialer) => dialer.dial(dst, dialer.connect_timeout),
-            Dialers::Layered(layered) => layered.call(dst),
+        match &self.0.gate {
+            None => self.dial_now(dst),
+            Some(gate) => gate.dial(dst, self.clone()),
         }
     }
 }

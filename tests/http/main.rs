@@ -33,6 +33,7 @@ mod middleware_example;
 #[cfg(feature = "multipart")]
 mod multipart;
 mod pool;
+mod pool_cap;
 mod progress;
 mod proxy;
 mod proxy_options;
