@@ -106,6 +106,8 @@ mod tests {
             ErrorKind::Redirect,
             ErrorKind::Body,
             ErrorKind::Decode,
+            // The client's own congestion: a retry would only wait in the queue again.
+            ErrorKind::PoolTimeout,
         ] {
             assert!(
                 !error_retryable(lasting, Progress::Connecting, true),
