@@ -1,4 +1,4 @@
-//! The command line shared by the three client binaries.
+//! The command line shared by the client binaries.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -30,7 +30,7 @@ pub struct Got {
     pub version: http::Version,
 }
 
-/// A built client of one library. Clones share the pool, as they do in all three.
+/// A built client of one library. Clones share the pool, as they do in every library here.
 pub trait BenchClient: Clone + Send + Sync + 'static {
     /// GET `url` and read the whole body.
     fn get(&self, url: &str) -> impl Future<Output = Result<Got, BoxError>> + Send;
@@ -45,7 +45,7 @@ pub trait BenchClient: Clone + Send + Sync + 'static {
 
 /// One HTTP library under test.
 pub trait Library {
-    /// The name in results: `wireline`, `reqwest` or `hyper`.
+    /// The name in results: `wireline`, `reqwest`, `hyper` or `hyper+headers`.
     const NAME: &'static str;
     type Client: BenchClient;
 

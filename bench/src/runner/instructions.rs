@@ -9,9 +9,9 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::plan::{Job, CLIENTS};
+use super::plan::{Client, Job, CLIENTS};
 use super::process::Launcher;
-use super::summary::{Panel, Row, Stat};
+use super::summary::{Panel, Row, Stat, Target};
 use crate::outcome::Outcome;
 use crate::scenario::Scenario;
 use crate::BoxError;
@@ -27,13 +27,15 @@ pub fn available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// The two request counts for a scenario, and what one unit is.
-fn plan(scenario: Scenario) -> Option<(u64, u64, &'static str)> {
+/// The two request counts for a scenario, what one unit is, and the target.
+fn plan(scenario: Scenario) -> Option<(u64, u64, &'static str, Option<Target>)> {
+    // Issue 15: a small GET within 10% of raw hyper's instructions, seq and 64 in flight.
+    let small_get = Some(Target::AtMostOfHyper(1.10));
     Some(match scenario {
-        Scenario::Seq => (100, 600, "instructions/request"),
-        Scenario::Concurrent => (128, 640, "instructions/request"),
-        Scenario::Download | Scenario::Upload => (1, 2, "instructions/MB"),
-        Scenario::NewConn | Scenario::NewConnNoResume => (10, 60, "instructions/connection"),
+        Scenario::Seq => (100, 600, "instructions/request", small_get),
+        Scenario::Concurrent => (128, 640, "instructions/request", small_get),
+        Scenario::Download | Scenario::Upload => (1, 2, "instructions/MB", None),
+        Scenario::NewConn | Scenario::NewConnNoResume => (10, 60, "instructions/connection", None),
         Scenario::ClientNew => return None,
     })
 }
@@ -42,12 +44,13 @@ fn plan(scenario: Scenario) -> Option<(u64, u64, &'static str)> {
 pub fn rows(launcher: &Launcher, url: &str, ca: &Path, jobs: &[Job]) -> Result<Vec<Row>, BoxError> {
     let mut rows = Vec::new();
     for job in jobs {
-        let Some((low, high, metric)) = plan(job.scenario) else {
+        let Some((low, high, metric, target)) = plan(job.scenario) else {
             continue;
         };
         eprintln!("run: counting instructions: {}", job.label());
-        let mut per_unit = [None, None, None];
-        for (c, client) in CLIENTS.iter().enumerate() {
+        let mut per_unit = [None; CLIENTS.len()];
+        for &c in job.clients() {
+            let client = &CLIENTS[c];
             let Some(few) = count(launcher, url, ca, job, client, low)? else {
                 continue;
             };
@@ -66,8 +69,11 @@ pub fn rows(launcher: &Launcher, url: &str, ca: &Path, jobs: &[Job]) -> Result<V
             job: job.label(),
             metric,
             values: per_unit.map(|v| v.and_then(|v| Stat::of(vec![v]))),
-            rounds: per_unit.map(|v| vec![v]),
-            target: None,
+            rounds: std::array::from_fn(|c| match job.clients().contains(&c) {
+                true => vec![per_unit[c]],
+                false => Vec::new(),
+            }),
+            target,
             panel: Some(Panel::Instructions),
         });
     }
@@ -81,15 +87,15 @@ fn count(
     url: &str,
     ca: &Path,
     job: &Job,
-    client: &str,
+    client: &Client,
     count: u64,
 ) -> Result<Option<u64>, BoxError> {
-    let out = ca.with_file_name(format!("callgrind-{client}.out"));
+    let out = ca.with_file_name(format!("callgrind-{}.out", client.binary));
     let mut command = launcher.command("valgrind", 1);
     command
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out.display()))
-        .arg(launcher.bin_dir.join(format!("bench-{client}")))
+        .arg(launcher.bin_dir.join(client.binary))
         .args(["--url", url, "--ca"])
         .arg(ca)
         .args(["--scenario", job.scenario.name(), "--http", job.http.arg()])
@@ -101,7 +107,7 @@ fn count(
     let _ = std::fs::remove_file(&out);
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
-        return Err(format!("callgrind of bench-{client} {}: {stderr}", job.label()).into());
+        return Err(format!("callgrind of {} {}: {stderr}", client.binary, job.label()).into());
     }
     let outcome = Outcome::from_json(String::from_utf8_lossy(&output.stdout).trim())?;
     if outcome.skipped.is_some() {

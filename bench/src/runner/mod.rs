@@ -15,7 +15,7 @@ use std::process::Command;
 
 use crate::scenario::Scenario;
 use crate::BoxError;
-use plan::{Job, Mode, Roots, CLIENTS, SYSTEM_BUNDLE};
+use plan::{Client, Job, Mode, PerClient, Roots, CLIENTS, SYSTEM_BUNDLE};
 use process::{Launcher, Sample, Server};
 
 /// The runner's command line.
@@ -86,7 +86,8 @@ fn run() -> Result<(), BoxError> {
     let url = format!("https://127.0.0.1:{}", server.port);
 
     let jobs = plan::jobs(&mode, Path::new(SYSTEM_BUNDLE).exists());
-    let mut samples: Vec<[Vec<Sample>; 3]> = jobs.iter().map(|_| Default::default()).collect();
+    let mut samples: Vec<PerClient<Vec<Sample>>> =
+        jobs.iter().map(|_| Default::default()).collect();
     let load_before = environment::load_average();
     for round in 0..mode.rounds {
         eprintln!("run: round {} of {}", round + 1, mode.rounds);
@@ -94,19 +95,16 @@ fn run() -> Result<(), BoxError> {
             eprintln!("run: the machine is busy with other work; the numbers will be noisy");
         }
         for (job, job_samples) in jobs.iter().zip(&mut samples) {
-            // A B C, then B C A, …: still interleaved, and no client always goes first
-            // (right after another scenario's load).
-            for k in 0..CLIENTS.len() {
-                let c = (round + k) % CLIENTS.len();
-                let sample = run_one(&launcher, &server, &url, &ca, job, CLIENTS[c])?;
+            for c in job.order(round) {
+                let sample = run_one(&launcher, &server, &url, &ca, job, &CLIENTS[c])?;
                 job_samples[c].push(sample);
             }
             let shares: Vec<String> = job_samples
                 .iter()
                 .zip(CLIENTS)
-                .filter_map(|(runs, name)| {
+                .filter_map(|(runs, client)| {
                     let share = runs.last()?.foreign_share * 100.0;
-                    Some(format!("{name} {share:.0}%"))
+                    Some(format!("{} {share:.0}%", client.name))
                 })
                 .collect();
             eprintln!("run:   {}: other work {}", job.label(), shares.join(", "));
@@ -164,7 +162,7 @@ fn run_one(
     url: &str,
     ca: &Path,
     job: &Job,
-    client: &str,
+    client: &Client,
 ) -> Result<Sample, BoxError> {
     let mut args: Vec<String> = vec![
         "--url".into(),
@@ -190,8 +188,9 @@ fn run_one(
     let mut attempts = 1;
     while best.foreign_share > quiet::MAX_FOREIGN_SHARE && attempts < ATTEMPTS {
         eprintln!(
-            "run: {} {client}: {:.0}% of a core went to other work; running it again",
+            "run: {} {}: {:.0}% of a core went to other work; running it again",
             job.label(),
+            client.name,
             best.foreign_share * 100.0
         );
         quiet::wait_for_quiet(server.pid(), QUIET_WAIT);
@@ -206,14 +205,14 @@ fn run_one(
 }
 
 /// One JSON line per client run, for a second look at the numbers behind the medians.
-fn raw_samples(jobs: &[Job], samples: &[[Vec<Sample>; 3]]) -> String {
+fn raw_samples(jobs: &[Job], samples: &[PerClient<Vec<Sample>>]) -> String {
     let mut lines = String::new();
     for (job, per_client) in jobs.iter().zip(samples) {
         for (client, runs) in CLIENTS.iter().zip(per_client) {
             for (round, s) in runs.iter().enumerate() {
                 let line = serde_json::json!({
                     "job": job.label(),
-                    "client": client,
+                    "client": client.name,
                     "round": round,
                     "outcome": serde_json::from_str::<serde_json::Value>(&s.outcome.to_json())
                         .unwrap_or_default(),

@@ -2,9 +2,40 @@
 
 use crate::scenario::{Http, Scenario};
 
-/// The clients, in the order of the report's columns.
-pub const CLIENTS: [&str; 3] = ["wireline", "reqwest", "hyper"];
+/// One client under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Client {
+    /// Its name in the report.
+    pub name: &'static str,
+    /// Its binary, beside the runner's.
+    pub binary: &'static str,
+}
 
+/// The clients, in the order of the report's columns.
+pub const CLIENTS: [Client; 4] = [
+    Client {
+        name: "wireline",
+        binary: "bench-wireline",
+    },
+    Client {
+        name: "reqwest",
+        binary: "bench-reqwest",
+    },
+    Client {
+        name: "hyper",
+        binary: "bench-hyper",
+    },
+    Client {
+        name: "hyper+headers",
+        binary: "bench-hyper-headers",
+    },
+];
+
+/// One value per client, in [`CLIENTS`] order.
+pub type PerClient<T> = [T; CLIENTS.len()];
+
+/// Index of raw hyper sending wireline's default headers in [`CLIENTS`].
+pub const HYPER_HEADERS: usize = 3;
 /// Index of raw hyper in [`CLIENTS`].
 pub const HYPER: usize = 2;
 /// Index of reqwest in [`CLIENTS`].
@@ -42,6 +73,23 @@ impl Job {
             (Scenario::ClientNew, Roots::SystemBundle) => "client-new, system bundle".to_owned(),
             (scenario, _) => format!("{} {}", scenario, self.http.label()),
         }
+    }
+
+    /// The clients that run this job, as indices into [`CLIENTS`]. hyper+headers only runs
+    /// the small requests, where three headers are a visible share of the work; beside a
+    /// 100 MiB body or a handshake they are lost in the noise, and the run stays shorter.
+    pub fn clients(&self) -> &'static [usize] {
+        match self.scenario {
+            Scenario::Seq | Scenario::Concurrent => &[WIRELINE, REQWEST, HYPER, HYPER_HEADERS],
+            _ => &[WIRELINE, REQWEST, HYPER],
+        }
+    }
+
+    /// The order the job's clients run in `round`: A B C D, then B C D A, …, still
+    /// interleaved, and no client always goes first (right after another scenario's load).
+    pub fn order(&self, round: usize) -> impl Iterator<Item = usize> {
+        let clients = self.clients();
+        (0..clients.len()).map(move |k| clients[(round + k) % clients.len()])
     }
 }
 
@@ -133,4 +181,50 @@ pub fn jobs(mode: &Mode, has_system_bundle: bool) -> Vec<Job> {
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(scenario: Scenario) -> Job {
+        Job {
+            scenario,
+            http: Http::One,
+            roots: Roots::BenchCa,
+            args: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn hyper_headers_runs_the_small_requests_only() {
+        for job in jobs(&Mode::QUICK, true) {
+            let small = matches!(job.scenario, Scenario::Seq | Scenario::Concurrent);
+            assert_eq!(
+                job.clients().contains(&HYPER_HEADERS),
+                small,
+                "{}",
+                job.label()
+            );
+            for client in [WIRELINE, REQWEST, HYPER] {
+                assert!(job.clients().contains(&client), "{}", job.label());
+            }
+        }
+    }
+
+    #[test]
+    fn each_round_runs_every_client_once_and_each_goes_first_in_turn() {
+        for (scenario, clients) in [(Scenario::Seq, 4), (Scenario::Download, 3)] {
+            let job = job(scenario);
+            let mut first = Vec::new();
+            for round in 0..clients {
+                let mut order: Vec<usize> = job.order(round).collect();
+                first.push(order[0]);
+                order.sort();
+                assert_eq!(order, job.clients(), "round {round} of {scenario}");
+            }
+            first.sort();
+            assert_eq!(first, job.clients(), "who goes first in {scenario}");
+        }
+    }
 }

@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use super::plan::Client;
 use super::quiet;
 use crate::outcome::Outcome;
 use crate::rusage::{self, Usage};
@@ -118,18 +119,19 @@ pub struct Sample {
     pub attempts: u32,
 }
 
-/// Runs `bench-<client>` on core 1 with `args` and `env` (`None` removes the variable),
+/// Runs `client`'s binary on core 1 with `args` and `env` (`None` removes the variable),
 /// and waits for its result.
 pub fn run_client(
     launcher: &Launcher,
     server: &Server,
-    client: &str,
+    client: &Client,
     args: &[String],
     env: &[(&str, Option<&Path>)],
 ) -> Result<Sample, BoxError> {
     let before = server.counters()?;
     let machine_before = quiet::snapshot(server.pid());
-    let mut command = launcher.command(&format!("bench-{client}"), 1);
+    let binary = client.binary;
+    let mut command = launcher.command(binary, 1);
     command.args(args).stdout(Stdio::piped());
     for (key, value) in env {
         match value {
@@ -139,7 +141,7 @@ pub fn run_client(
     }
     let mut child = command
         .spawn()
-        .map_err(|e| format!("starting bench-{client}: {e}"))?;
+        .map_err(|e| format!("starting {binary}: {e}"))?;
     let mut stdout = String::new();
     child
         .stdout
@@ -150,7 +152,7 @@ pub fn run_client(
     let (code, process) = rusage::wait_child(child.id())?;
     let machine_after = quiet::snapshot(server.pid());
     if code != 0 {
-        return Err(format!("bench-{client} {} exited with {code}", args.join(" ")).into());
+        return Err(format!("{binary} {} exited with {code}", args.join(" ")).into());
     }
     let after = server.counters()?;
     let delta = |i: usize| after[i] - before[i];
