@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tower::{Service, ServiceExt};
+use tower::ServiceExt;
 use wireline::layer::{ConnectorService, Destination};
 
-use crate::support::{bounded, echo_router, http_server};
+use crate::support::{around_dials, bounded, echo_router, http_server, AroundDials, DialFuture};
 
 /// A connector layer that waits `delay` before each dial and records how many dials were
 /// past its wait at once (`now`, `peak`) and in all (`total`).
@@ -24,35 +24,20 @@ impl Dials {
     fn layer(
         &self,
         delay: Duration,
-    ) -> impl tower::Layer<
-        ConnectorService,
-        Service = impl Service<
-            Destination,
-            Response = wireline::layer::Conn,
-            Error = wireline::layer::BoxError,
-            Future = impl Send,
-        > + Clone
-                      + Send
-                      + Sync,
-    > + Clone
-           + Send
-           + Sync
-           + 'static {
+    ) -> AroundDials<impl Fn(ConnectorService, Destination) -> DialFuture + Clone + Send + Sync>
+    {
         let dials = self.clone();
-        tower::layer::layer_fn(move |inner: ConnectorService| {
+        around_dials(move |inner: ConnectorService, dst: Destination| {
             let dials = dials.clone();
-            tower::service_fn(move |dst: Destination| {
-                let (inner, dials) = (inner.clone(), dials.clone());
-                async move {
-                    assert!(dst.uri().host().is_some());
-                    dials.total.fetch_add(1, Ordering::SeqCst);
-                    let current = dials.now.fetch_add(1, Ordering::SeqCst) + 1;
-                    dials.peak.fetch_max(current, Ordering::SeqCst);
-                    tokio::time::sleep(delay).await;
-                    let conn = inner.oneshot(dst).await;
-                    dials.now.fetch_sub(1, Ordering::SeqCst);
-                    conn
-                }
+            Box::pin(async move {
+                assert!(dst.uri().host().is_some());
+                dials.total.fetch_add(1, Ordering::SeqCst);
+                let current = dials.now.fetch_add(1, Ordering::SeqCst) + 1;
+                dials.peak.fetch_max(current, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                let conn = inner.oneshot(dst).await;
+                dials.now.fetch_sub(1, Ordering::SeqCst);
+                conn
             })
         })
     }

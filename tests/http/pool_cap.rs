@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use tower::{Service, ServiceExt};
+use tower::ServiceExt;
 use wireline::layer::{ConnectorService, Destination};
 use wireline::Client;
 
 use crate::support::{
-    bounded, echo_router, h1_response, handler, http_server, https_server, raw_server, response,
-    trusting_test_ca, Alpn, RawConn, ServerOptions,
+    around_dials, bounded, echo_router, h1_response, handler, http_server, https_server,
+    raw_server, response, trusting_test_ca, Alpn, AroundDials, DialFuture, RawConn, ServerOptions,
 };
 
 /// Sends `n` GETs to `url` at once, each in a task of its own (as a server's handlers
@@ -221,37 +221,22 @@ impl Dials {
     fn layer(
         &self,
         delay: Duration,
-    ) -> impl tower::Layer<
-        ConnectorService,
-        Service = impl Service<
-            Destination,
-            Response = wireline::layer::Conn,
-            Error = wireline::layer::BoxError,
-            Future = impl Send,
-        > + Clone
-                      + Send
-                      + Sync,
-    > + Clone
-           + Send
-           + Sync
-           + 'static {
+    ) -> AroundDials<impl Fn(ConnectorService, Destination) -> DialFuture + Clone + Send + Sync>
+    {
         let dials = self.clone();
-        tower::layer::layer_fn(move |inner: ConnectorService| {
+        around_dials(move |inner: ConnectorService, dst: Destination| {
             let dials = dials.clone();
-            tower::service_fn(move |dst: Destination| {
-                let (inner, dials) = (inner.clone(), dials.clone());
-                async move {
-                    dials.started.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(delay).await;
-                    let started = dials.started.load(Ordering::SeqCst);
-                    let _ = dials.started_when_one_was_through.compare_exchange(
-                        0,
-                        started,
-                        Ordering::SeqCst,
-                        Ordering::SeqCst,
-                    );
-                    inner.oneshot(dst).await
-                }
+            Box::pin(async move {
+                dials.started.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                let started = dials.started.load(Ordering::SeqCst);
+                let _ = dials.started_when_one_was_through.compare_exchange(
+                    0,
+                    started,
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                );
+                inner.oneshot(dst).await
             })
         })
     }

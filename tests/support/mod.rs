@@ -13,6 +13,7 @@
 
 mod accept;
 mod client;
+mod dials;
 mod discard;
 mod echo;
 mod faults;
@@ -33,6 +34,7 @@ mod usage;
 
 pub use accept::serve_each;
 pub use client::{bounded, test_ca_file, trusting_test_ca, BOUND};
+pub use dials::{around_dials, AroundDials, DialFuture};
 pub use discard::{discard_server, DiscardServer};
 pub use echo::{binary_body, echo_router};
 pub use faults::{pause_ms, write, FaultServer, Step};
