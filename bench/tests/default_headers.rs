@@ -16,7 +16,6 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -30,13 +29,8 @@ const LIMIT: Duration = Duration::from_secs(20);
 /// and the CA's PEM.
 async fn recording_server(seen: Seen) -> Result<(String, String), BoxError> {
     let pki = pki::generate()?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(pki.chain, pki.key)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let ca_pem = pki.ca_pem.clone();
+    let acceptor = TlsAcceptor::from(Arc::new(pki.server_config()?));
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("https://127.0.0.1:{}", listener.local_addr()?.port());
     tokio::spawn(async move {
@@ -64,7 +58,7 @@ async fn recording_server(seen: Seen) -> Result<(String, String), BoxError> {
             });
         }
     });
-    Ok((url, pki.ca_pem))
+    Ok((url, ca_pem))
 }
 
 /// The headers of one GET from wireline (configured as `bench-wireline` configures it),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use rustls::{HandshakeKind, ServerConfig};
+use rustls::HandshakeKind;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -29,12 +29,7 @@ pub async fn run(ca_out: &std::path::Path) -> Result<(), BoxError> {
     let pki = pki::generate()?;
     std::fs::write(ca_out, &pki.ca_pem)
         .map_err(|e| format!("writing the CA to {}: {e}", ca_out.display()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(pki.chain, pki.key)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let mut config = pki.server_config()?;
     // The default in-memory session cache (256) would be churned by newconn's
     // thousands of connections per second; a larger one keeps resumption hits honest.
     config.session_storage = rustls::server::ServerSessionMemoryCache::new(16 * 1024);

@@ -4,6 +4,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
 };
+use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::BoxError;
@@ -35,4 +36,17 @@ pub fn generate() -> Result<Pki, BoxError> {
         chain: vec![cert.der().clone()],
         key: PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
     })
+}
+
+impl Pki {
+    /// A ring-backed server configuration with this identity, offering h2 and HTTP/1.1.
+    pub fn server_config(self) -> Result<ServerConfig, BoxError> {
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(self.chain, self.key)?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
+    }
 }
