@@ -89,11 +89,21 @@ pub fn check(data: &[u8]) {
     }
 }
 
+/// The URL for a scheme and path (`how`: bit 0, bits 1-2) and a host of `HOSTS`, parsed
+/// once per process: the 128 parses an input asks for held the target to ~4,500 inputs/s.
 fn url(how: u8, host: u8) -> Url {
-    let scheme = if how & 1 == 1 { "https" } else { "http" };
-    let path = PATHS[usize::from((how >> 1) & 0b11)];
-    let host = HOSTS[usize::from(host) % HOSTS.len()];
-    Url::parse(&format!("{scheme}://{host}{path}")).expect("a valid URL")
+    static URLS: std::sync::OnceLock<Vec<Url>> = std::sync::OnceLock::new();
+    let urls = URLS.get_or_init(|| {
+        (0..8u8)
+            .flat_map(|how| (0..HOSTS.len()).map(move |host| (how, host)))
+            .map(|(how, host)| {
+                let scheme = if how & 1 == 1 { "https" } else { "http" };
+                let path = PATHS[usize::from((how >> 1) & 0b11)];
+                Url::parse(&format!("{scheme}://{}{path}", HOSTS[host])).expect("a valid URL")
+            })
+            .collect()
+    });
+    urls[usize::from(how & 0b111) * HOSTS.len() + usize::from(host) % HOSTS.len()].clone()
 }
 
 /// Whether the rules let the cookie `set` made go to `to` (the reference, apart from the
