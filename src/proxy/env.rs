@@ -156,6 +156,19 @@ mod tests {
     }
 
     #[test]
+    fn no_proxy_drops_ipv4_networks_with_leading_zeros() {
+        let proxies = env_proxies(&[
+            ("HTTP_PROXY", "http://p:1"),
+            ("NO_PROXY", "1.0.00.0/8, 010.0.0.0/8, 192.168.0.0/16"),
+        ]);
+        // ipnet would read both as decimal networks; octal readers see 8.0.0.0/8.
+        assert_eq!(routed(&proxies, "http://1.0.0.0/"), "p:1");
+        assert_eq!(routed(&proxies, "http://10.1.2.3/"), "p:1");
+        assert_eq!(routed(&proxies, "http://8.1.2.3/"), "p:1");
+        assert_eq!(routed(&proxies, "http://192.168.1.1/"), "direct");
+    }
+
+    #[test]
     fn httpoxy_http_proxy_is_ignored_under_cgi() {
         for name in ["HTTP_PROXY", "http_proxy"] {
             let e = env(&[

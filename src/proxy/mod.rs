@@ -320,7 +320,9 @@ impl NoProxy {
         NoProxy::from_string(&list)
     }
 
-    /// The list in `list`, or `None` when it has no entry.
+    /// The list in `list`, or `None` when it has no entry. An IPv4 network written with a
+    /// leading zero in an octet (`010.0.0.0/8`) is ignored, with a warning: tools disagree
+    /// on whether it is octal.
     ///
     /// ```
     /// let no_proxy = wireline::NoProxy::from_string("localhost, 127.0.0.0/8, .internal");
@@ -330,7 +332,7 @@ impl NoProxy {
         let cleaned: Vec<std::borrow::Cow<'_, str>> = list
             .split(',')
             .map(str::trim)
-            .filter(|entry| !entry.is_empty())
+            .filter(|entry| !entry.is_empty() && !ambiguous_ipv4_network(entry))
             .map(unbracketed)
             .collect();
         (!cleaned.is_empty()).then(|| NoProxy {
@@ -343,6 +345,26 @@ impl NoProxy {
     fn is_wildcard(&self) -> bool {
         self.list.split(',').any(|entry| entry == "*")
     }
+}
+
+/// An IPv4 network whose address has an octet with a leading zero (`1.0.00.0/8`,
+/// `010.0.0.0/8`): hyper-util's matcher (ipnet) reads it as decimal, where `inet_aton`
+/// reads `010` as octal and Rust, Python and glibc's `inet_pton` refuse it, so it is
+/// dropped with a warning rather than guessed at (the `proxy_rules` fuzz target found it;
+/// an address alone, `1.0.00.0`, is a name that matches no IP destination).
+fn ambiguous_ipv4_network(entry: &str) -> bool {
+    let Some((addr, _)) = entry.split_once('/') else {
+        return false;
+    };
+    let dotted_digits = addr.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let ambiguous = dotted_digits && addr.parse::<std::net::Ipv4Addr>().is_err();
+    if ambiguous {
+        tracing::warn!(
+            "NO_PROXY entry {entry:?} ignored: an IPv4 address with a leading zero is read \
+             as octal by some tools and as decimal by others; write it without leading zeros"
+        );
+    }
+    ambiguous
 }
 
 /// An IPv6 entry without its brackets (`[::1]` as `::1`, `[fd00::]/8` as `fd00::/8`):
