@@ -180,8 +180,9 @@ impl Usage {
     /// Called before each write: the first write of an exchange starts it.
     #[inline]
     fn writing(&self) {
-        if self.read.load(Relaxed) || self.exchanges.load(Relaxed) == 0 {
-            if self.exchanges.load(Relaxed) == 0 {
+        let exchanges = self.exchanges.load(Relaxed);
+        if self.read.load(Relaxed) || exchanges == 0 {
+            if exchanges == 0 {
                 let _ = self.first_write.set(Instant::now());
             }
             self.exchanges.fetch_add(1, Relaxed);

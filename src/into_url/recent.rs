@@ -53,11 +53,11 @@ thread_local! {
 }
 
 impl Recent {
-    fn find(&self, written: &str) -> Option<&Origin> {
+    /// Where the origin `written` is kept, if it is.
+    fn find(&self, written: &str) -> Option<usize> {
         self.origins
             .iter()
-            .flatten()
-            .find(|origin| &*origin.written == written)
+            .position(|o| o.as_ref().is_some_and(|o| &*o.written == written))
     }
 
     fn keep(&mut self, origin: Origin) {
@@ -130,10 +130,7 @@ pub(super) fn parse(input: &str) -> Option<Result<Url, url::ParseError>> {
         if let Some(whole) = recent.whole(input) {
             return Some(Ok(whole.url.clone()));
         }
-        let origin = recent
-            .origins
-            .iter()
-            .position(|o| o.as_ref().is_some_and(|o| &*o.written == written))?;
+        let origin = recent.find(written)?;
         let base = &recent.origins[origin].as_ref()?.base;
         let url = base.join(path);
         if let Ok(url) = &url {
