@@ -366,19 +366,10 @@ pub fn render(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Http, Scenario};
+    use crate::scenario::Scenario;
 
-    use super::super::plan::Roots;
+    use super::super::plan::test_job as job;
     use super::super::summary::Panel;
-
-    fn job(scenario: Scenario) -> Job {
-        Job {
-            scenario,
-            http: Http::One,
-            roots: Roots::BenchCa,
-            args: Vec::new(),
-        }
-    }
 
     /// A row of one round: `None` per client that does not run `job`, `Some(None)` for
     /// one that ran but has no number.

@@ -183,18 +183,20 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// A job of `scenario` over HTTP/1.1 with the bench's CA, for the runner's tests.
+#[cfg(test)]
+pub(super) fn test_job(scenario: Scenario) -> Job {
+    Job {
+        scenario,
+        http: Http::One,
+        roots: Roots::BenchCa,
+        args: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn job(scenario: Scenario) -> Job {
-        Job {
-            scenario,
-            http: Http::One,
-            roots: Roots::BenchCa,
-            args: Vec::new(),
-        }
-    }
 
     #[test]
     fn hyper_headers_runs_the_small_requests_only() {
@@ -215,7 +217,7 @@ mod tests {
     #[test]
     fn each_round_runs_every_client_once_and_each_goes_first_in_turn() {
         for (scenario, clients) in [(Scenario::Seq, 4), (Scenario::Download, 3)] {
-            let job = job(scenario);
+            let job = test_job(scenario);
             let mut first = Vec::new();
             for round in 0..clients {
                 let mut order: Vec<usize> = job.order(round).collect();
