@@ -99,9 +99,10 @@ fn runtime_threads() -> usize {
         .count()
 }
 
-/// Waits (within [`BOUND`]) for a new runtime thread to have taken its name, which it
-/// does once running.
-fn started(expected: usize) -> usize {
+/// Waits (within [`BOUND`]) for `expected` runtime threads: a new one is listed once it
+/// has taken its name, and a joined one may stay listed for a moment after the join
+/// returned (the kernel wakes the joiner before it reaps the thread).
+fn threads_become(expected: usize) -> usize {
     let until = std::time::Instant::now() + BOUND;
     while runtime_threads() != expected && std::time::Instant::now() < until {
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -123,7 +124,7 @@ fn the_runtime_thread_ends_when_the_last_client_clone_or_response_is_dropped() {
     assert_eq!(runtime_threads(), 0);
 
     let client = blocking::Client::new();
-    assert_eq!(started(1), 1);
+    assert_eq!(threads_become(1), 1);
     let clone = client.clone();
     drop(client);
     assert_eq!(runtime_threads(), 1, "a clone keeps it");
@@ -131,8 +132,8 @@ fn the_runtime_thread_ends_when_the_last_client_clone_or_response_is_dropped() {
     drop(clone);
     assert_eq!(runtime_threads(), 1, "a response keeps it");
     assert_eq!(resp.text().unwrap(), "hello");
-    // Dropping the last holder joined the thread: it is gone at once.
-    assert_eq!(runtime_threads(), 0);
+    // Dropping the last holder ended the thread.
+    assert_eq!(threads_become(0), 0);
 
     // A client dropped while another thread waits on its request ends with that request.
     let client = blocking::Client::new();
@@ -140,11 +141,11 @@ fn the_runtime_thread_ends_when_the_last_client_clone_or_response_is_dropped() {
     let waiting = std::thread::spawn(move || request.send().map(drop));
     drop(client);
     waiting.join().unwrap().unwrap();
-    assert_eq!(runtime_threads(), 0);
+    assert_eq!(threads_become(0), 0);
 
     // Two clients, two threads.
     let (a, b) = (blocking::Client::new(), blocking::Client::new());
-    assert_eq!(started(2), 2);
+    assert_eq!(threads_become(2), 2);
     drop((a, b));
-    assert_eq!(runtime_threads(), 0);
+    assert_eq!(threads_become(0), 0);
 }

@@ -31,6 +31,7 @@ pub(crate) use trace::error_type;
 
 use crate::body::Body;
 use crate::connect::conn::Record;
+use crate::connect::streams::StreamToken;
 use crate::error::{Error, Result};
 use crate::pool::Pool;
 use crate::timeouts::{self, Pacing};
@@ -206,8 +207,8 @@ pub(crate) async fn send(
         Ok(response)
     };
     let outcome = 'sent: {
-        let (sending, marking) = attempt(sender, request, url, span);
-        let (err, timings) = match settled(sending.await, marking, url) {
+        let (sending, marking, token) = attempt(sender, request, url, span);
+        let (err, timings) = match settled(sending.await, marking, token, url) {
             Settled::Answer(answer) => break 'sent answer.and_then(&checked),
             Settled::Refused(err, timings) => (err, timings),
         };
@@ -234,8 +235,8 @@ pub(crate) async fn send(
             Ok(request) => request,
             Err(error) => break 'sent Err(Failed::other(error)),
         };
-        let (sending, marking) = attempt(sender, request, url, span);
-        let (err, timings) = match settled(sending.await, marking, url) {
+        let (sending, marking, token) = attempt(sender, request, url, span);
+        let (err, timings) = match settled(sending.await, marking, token, url) {
             Settled::Answer(answer) => break 'sent answer.and_then(&checked),
             Settled::Refused(err, timings) => (err, timings),
         };
@@ -249,8 +250,8 @@ pub(crate) async fn send(
             Ok(request) => request,
             Err(error) => break 'sent Err(Failed::other(error)),
         };
-        let (sending, marking) = attempt(sender, request, url, span);
-        match settled(sending.await, marking, url) {
+        let (sending, marking, token) = attempt(sender, request, url, span);
+        match settled(sending.await, marking, token, url) {
             Settled::Answer(answer) => answer.and_then(&checked),
             Settled::Refused(err, timings) => Err(Failed::sending(err, url).timed(timings)),
         }
@@ -268,10 +269,22 @@ enum Settled {
     Refused(hyper_util::client::legacy::Error, Option<Timings>),
 }
 
-fn settled(mut sent: marks::Sent, marking: Option<Box<marks::Marking>>, url: &Url) -> Settled {
+/// `token`: the request's place on an h2 connection (`crate::pool`), kept with the
+/// response until it ends.
+fn settled(
+    mut sent: marks::Sent,
+    marking: Option<Box<marks::Marking>>,
+    token: Option<StreamToken>,
+    url: &Url,
+) -> Settled {
     let timings = marks::settle(&mut sent, marking);
     match sent {
-        Ok(Ok(response)) => Settled::Answer(Ok(response)),
+        Ok(Ok(mut response)) => {
+            if let Some(token) = token {
+                response.extensions_mut().insert(token);
+            }
+            Settled::Answer(Ok(response))
+        }
         Ok(Err(Unanswered::Pool(err))) => Settled::Refused(err, timings),
         Ok(Err(Unanswered::Lost(record))) => {
             Settled::Answer(Err(Failed::lost(&record, url).timed(timings)))
@@ -281,7 +294,8 @@ fn settled(mut sent: marks::Sent, marking: Option<Box<marks::Marking>>, url: &Ur
 }
 
 /// One send, under the pace rules for the head, watched for a request hyper loses; and
-/// its marks, when the request is timed (see `marks.rs`). The pool's own future, boxed by
+/// its marks, when the request is timed (see `marks.rs`), and its place on an h2
+/// connection, when the pool routed it to one. The pool's own future, boxed by
 /// hyper-util, is the one polled in `span`: wrapping it adds a pointer.
 fn attempt<'a>(
     sender: Sender<'a>,
@@ -291,12 +305,14 @@ fn attempt<'a>(
 ) -> (
     impl Future<Output = marks::Sent> + 'a,
     Option<Box<marks::Marking>>,
+    Option<StreamToken>,
 ) {
     let capture = capture_connection(&mut request);
     let marking = sender
         .clock()
         .map(|clock| marks::Marking::begin(clock, &mut request, &capture));
-    let response = trace::InSpan::new(sender.pool.request(request), span);
+    let (response, token) = sender.pool.request(request);
+    let response = trace::InSpan::new(response, span);
     let response = lost::watched(response, capture, lost::LOST_AFTER);
-    (timeouts::head(sender.pacing, url, response), marking)
+    (timeouts::head(sender.pacing, url, response), marking, token)
 }

@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 
 use crate::connect::clock::Noted;
 use crate::connect::origins::Slot;
+use crate::connect::streams::{FirstFrame, Streams};
 use crate::timings::ConnectionMarks;
 use crate::tls::info::TlsInfo;
 
@@ -34,6 +35,9 @@ pub struct Conn {
     /// Its place in the client's count per origin (`connect/origins.rs`), given back when
     /// hyper drops the connection; `None` for a pool without a gate.
     slot: Option<Slot>,
+    /// An h2 connection of a pool with lanes, until the server's first frame is read: it
+    /// tells the pool the server's stream limit (`streams.rs`). Boxed: read once.
+    first_frame: Option<Box<(FirstFrame, Arc<Streams>)>>,
 }
 
 /// What a connection records for the requests that fail on it; hyper-util hands it back
@@ -280,6 +284,7 @@ impl Conn {
             record: Arc::new(Record::new(proto, dialing, marks)),
             forwarded,
             slot: None,
+            first_frame: None,
         }
     }
 
@@ -302,12 +307,19 @@ impl Conn {
             record: Arc::new(Record::new(proto, dialing, Noted::now().marks(false))),
             forwarded: false,
             slot: None,
+            first_frame: None,
         }
     }
 
     /// Holds `slot` until the connection is dropped.
     pub(crate) fn holding(mut self, slot: Slot) -> Conn {
         self.slot = Some(slot);
+        self
+    }
+
+    /// Reads the server's stream limit into `streams` (an h2 connection).
+    pub(crate) fn learning_limit(mut self, streams: Arc<Streams>) -> Conn {
+        self.first_frame = Some(Box::new((FirstFrame::default(), streams)));
         self
     }
 
@@ -354,13 +366,26 @@ impl Read for Conn {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        mut buf: ReadBufCursor<'_>,
+        buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         let usage = match &this.record.proto {
             Proto::Http1(usage) => usage,
             Proto::H2(failure) => {
-                let polled = ready!(Pin::new(&mut this.stream).poll_read(cx, buf));
+                let polled = match &mut this.first_frame {
+                    None => ready!(Pin::new(&mut this.stream).poll_read(cx, buf)),
+                    Some(first) => {
+                        let (frame, streams) = &mut **first;
+                        let mut read = false;
+                        let polled = ready!(read_seeing(&mut this.stream, cx, buf, |bytes| {
+                            read = frame.read(bytes, streams) || bytes.is_empty();
+                        }));
+                        if read || polled.is_err() {
+                            this.first_frame = None;
+                        }
+                        polled
+                    }
+                };
                 if let Err(e) = &polled {
                     if let Some(tls) =
                         crate::error::chain(e).find_map(|c| c.downcast_ref::<rustls::Error>())
@@ -376,18 +401,30 @@ impl Read for Conn {
             // reading the refused response ends it (nobody reads that body).
             return Poll::Ready(Ok(()));
         }
-        // Read through a `ReadBuf` of our own over the caller's unfilled space, to learn
-        // how many bytes came (the cursor can't tell once handed on).
-        // SAFETY: `as_mut` is only written to by the inner reader, through `inner`, which
-        // tracks what it initialized; `advance` then covers exactly the bytes it filled.
-        let mut inner = hyper::rt::ReadBuf::uninit(unsafe { buf.as_mut() });
-        let polled = Pin::new(&mut this.stream).poll_read(cx, inner.unfilled());
-        let filled = inner.filled().len();
-        ready!(polled)?;
-        unsafe { buf.advance(filled) };
-        usage.read(filled);
-        Poll::Ready(Ok(()))
+        read_seeing(&mut this.stream, cx, buf, |bytes| usage.read(bytes.len()))
     }
+}
+
+/// Reads from `stream` into `buf`, showing `seen` the bytes that came: through a `ReadBuf`
+/// of our own over the caller's unfilled space, as the cursor can't show them once
+/// handed on.
+#[inline]
+fn read_seeing(
+    stream: &mut Stream,
+    cx: &mut Context<'_>,
+    mut buf: ReadBufCursor<'_>,
+    seen: impl FnOnce(&[u8]),
+) -> Poll<io::Result<()>> {
+    // SAFETY: `as_mut` is only written to by the inner reader, through `inner`, which
+    // tracks what it initialized; `advance` then covers exactly the bytes it filled.
+    let mut inner = hyper::rt::ReadBuf::uninit(unsafe { buf.as_mut() });
+    let polled = Pin::new(stream).poll_read(cx, inner.unfilled());
+    ready!(polled)?;
+    let filled = inner.filled();
+    seen(filled);
+    let filled = filled.len();
+    unsafe { buf.advance(filled) };
+    Poll::Ready(Ok(()))
 }
 
 impl Write for Conn {

@@ -16,6 +16,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -57,25 +58,44 @@ fn polled_by_its_request() -> bool {
     POLLING_REQUESTS.with(|n| n.get() > 0)
 }
 
+/// What a pool's gate is: the client's table, and what the pool is in it.
+pub(crate) struct GatePlan {
+    pub(crate) origins: Arc<Origins>,
+    /// The pool's id in the table.
+    pub(crate) pool: usize,
+    /// Whether the dial rule applies to the pool's https dials: it keeps connections (so
+    /// a request may wait for another's), and its ALPN lets the server choose h2.
+    pub(crate) dial_rule: bool,
+    /// Set when one of the pool's connections speaks h2, for the pool's lanes
+    /// (`crate::pool`), which route requests only from then on; `None` for a pool
+    /// without lanes (one that keeps no connections).
+    pub(crate) h2_seen: Option<Arc<AtomicBool>>,
+}
+
 /// A pool's gate: the client's table, and what this pool is in it.
 pub(crate) struct Gate {
     origins: Arc<Origins>,
     pool: usize,
-    /// Whether the dial rule applies to the pool's https dials: it keeps connections (so
-    /// a request may wait for another's), and its ALPN lets the server choose h2.
     dial_rule: bool,
+    h2_seen: Option<Arc<AtomicBool>>,
     /// The pool's count of opens, which a waiting dial counts in too: the lost-request
     /// watch (`crate::attempt`) must not fail a request that waits here.
     dialing: Arc<PoolDialing>,
 }
 
 impl Gate {
-    pub(crate) fn new(origins: Arc<Origins>, dial_rule: bool, dialing: Arc<PoolDialing>) -> Gate {
-        let pool = origins.pool_id();
+    pub(crate) fn new(plan: GatePlan, dialing: Arc<PoolDialing>) -> Gate {
+        let GatePlan {
+            origins,
+            pool,
+            dial_rule,
+            h2_seen,
+        } = plan;
         Gate {
             origins,
             pool,
             dial_rule,
+            h2_seen,
             dialing,
         }
     }
@@ -86,10 +106,12 @@ impl Gate {
         // Plain http:// is HTTP/1.1 but with prior knowledge, where hyper-util itself
         // dials one connection at a time.
         let dial_rule = self.dial_rule && dst.scheme() == Some(&http::uri::Scheme::HTTPS);
+        let counted = dial_rule || self.origins.cap.is_some() || self.h2_seen.is_some();
         let origin = match origin_of(&dst) {
-            Some(origin) if dial_rule || self.origins.cap.is_some() => origin,
+            Some(origin) if counted => origin,
             _ => return connector.dial_now(dst),
         };
+        let h2_seen = self.h2_seen.clone();
         let admission = self.origins.admit(&origin, self.pool, dial_rule);
         let waiting = match admission {
             Admission::Now(dialing) => Ok(dialing),
@@ -109,8 +131,15 @@ impl Gate {
             };
             match connector.dial_now(dst).await {
                 Ok(conn) => {
-                    let slot = slot.opened(conn.is_h2());
-                    Ok(conn.holding(slot))
+                    let (slot, streams) = slot.opened(conn.is_h2());
+                    let conn = conn.holding(slot);
+                    match (streams, h2_seen) {
+                        (Some(streams), Some(h2_seen)) => {
+                            h2_seen.store(true, Ordering::Relaxed);
+                            Ok(conn.learning_limit(streams))
+                        }
+                        _ => Ok(conn),
+                    }
                 }
                 Err(e) => {
                     slot.failed();
@@ -122,7 +151,7 @@ impl Gate {
 }
 
 /// The origin hyper-util's pool keys `dst` by.
-fn origin_of(dst: &Uri) -> Option<Origin> {
+pub(crate) fn origin_of(dst: &Uri) -> Option<Origin> {
     Some((dst.scheme()?.clone(), dst.authority()?.clone()))
 }
 

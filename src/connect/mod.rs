@@ -12,6 +12,7 @@ pub(crate) mod origins;
 pub(crate) mod socket;
 #[cfg(feature = "socks")]
 pub(crate) mod socks;
+pub(crate) mod streams;
 pub(crate) mod tunnel;
 
 use std::future::Future;
@@ -140,13 +141,13 @@ pub(crate) struct Dial {
 impl Connector {
     /// `versions`: the configured TLS versions, to name when a handshake fails over them
     /// (`None` for a preconfigured rustls configuration, which has its own).
-    /// `origins`: the client's table of connections per origin, and whether this pool
-    /// keeps connections (so the dial rule applies), when the pool has a gate.
+    /// `gate`: what the pool is in the client's table of connections per origin, when
+    /// the pool has a gate.
     pub(crate) fn new(
         tls: TlsConfig,
         versions: Option<VersionRange>,
         dial: &Dial,
-        origins: Option<(Arc<origins::Origins>, bool)>,
+        gate: Option<gate::GatePlan>,
     ) -> Connector {
         let Dial {
             connect_timeout,
@@ -169,8 +170,7 @@ impl Connector {
             TlsConfig::Unavailable(problem) => (None, Some(problem)),
         };
         let dialing = Arc::<Dialing>::default();
-        let gate = origins
-            .map(|(origins, dial_rule)| gate::Gate::new(origins, dial_rule, dialing.clone()));
+        let gate = gate.map(|plan| gate::Gate::new(plan, dialing.clone()));
         let dialer = Dialer {
             https,
             http,

@@ -14,6 +14,7 @@ use url::Url;
 use super::decode::{Decoder, Decoding};
 use crate::attempt::body_error;
 use crate::body::Body;
+use crate::connect::streams::StreamToken;
 use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::progress::Progress;
 use crate::timeouts::{Deadline, Pace, Pacing};
@@ -25,6 +26,9 @@ pub(super) struct ResponseBody {
     url: Url,
     /// `Response::on_download_progress`; boxed, as most bodies have none.
     progress: Option<Box<Progress>>,
+    /// Its place on an h2 connection the pool routed it to (`crate::pool`): the stream is
+    /// busy until the body ends.
+    stream: Option<StreamToken>,
 }
 
 /// The body as it came, or being decompressed.
@@ -75,6 +79,7 @@ impl ResponseBody {
             deadline,
             url,
             progress: None,
+            stream: None,
         }
     }
 
@@ -85,6 +90,7 @@ impl ResponseBody {
             deadline: None,
             url,
             progress: None,
+            stream: None,
         }
     }
 
@@ -99,6 +105,11 @@ impl ResponseBody {
             BodyKind::Decoded(_) | BodyKind::Finished => None,
             BodyKind::Layered(body) => body.size_hint().exact(),
         }
+    }
+
+    /// Holds the response's place on its h2 connection until the body ends.
+    pub(super) fn set_stream(&mut self, stream: StreamToken) {
+        self.stream = Some(stream);
     }
 
     /// Reports the body's progress to `progress` from now on.
@@ -116,6 +127,9 @@ impl ResponseBody {
                 Poll::Ready(Ok(None)) => progress.finish(),
                 _ => {}
             }
+        }
+        if self.stream.is_some() && matches!(polled, Poll::Ready(Ok(None) | Err(_))) {
+            self.stream = None;
         }
         polled
     }

@@ -25,6 +25,7 @@ pub use upgrade::Upgraded;
 
 use crate::body::Body;
 use crate::connect::conn::RecordExtra;
+use crate::connect::streams::StreamToken;
 use crate::error::{Error, ErrorKind, Result};
 use crate::timeouts::{Deadline, Pacing};
 use crate::timings::{RequestMarks, Timings};
@@ -61,7 +62,7 @@ impl Response {
         decoding: &Decoding,
     ) -> Response {
         let (mut parts, incoming) = response.into_parts();
-        let body = ResponseBody::new(
+        let mut body = ResponseBody::new(
             incoming,
             &mut parts.headers,
             url,
@@ -69,6 +70,11 @@ impl Response {
             pacing,
             decoding,
         );
+        if parts.version == Version::HTTP_2 {
+            if let Some(stream) = parts.extensions.remove::<StreamToken>() {
+                body.set_stream(stream);
+            }
+        }
         Response {
             status: parts.status,
             version: parts.version,

@@ -28,6 +28,7 @@ mod connector_layers;
 mod cookies;
 mod decode;
 mod dns;
+mod h2_lanes;
 mod middleware;
 mod middleware_example;
 #[cfg(feature = "multipart")]

@@ -139,9 +139,26 @@ pub(super) fn start(
     tls: Option<TlsAcceptor>,
     handler: Handler,
 ) -> TestServer {
+    start_limited(listener, tls, handler, None)
+}
+
+/// [`start`], its h2 connections allowing `h2_max_streams` concurrent streams (hyper's
+/// 200 without).
+pub(super) fn start_limited(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    handler: Handler,
+    h2_max_streams: Option<u32>,
+) -> TestServer {
     let addr = listener.local_addr().expect("local addr");
     let stats = Arc::new(Stats::default());
-    let task = tokio::spawn(accept_loop(listener, tls.clone(), handler, stats.clone()));
+    let task = tokio::spawn(accept_loop(
+        listener,
+        tls.clone(),
+        handler,
+        stats.clone(),
+        h2_max_streams,
+    ));
     TestServer {
         addr,
         scheme: if tls.is_some() { "https" } else { "http" },
@@ -155,17 +172,30 @@ async fn accept_loop(
     tls: Option<TlsAcceptor>,
     handler: Handler,
     stats: Arc<Stats>,
+    h2_max_streams: Option<u32>,
 ) {
     serve_each(listener, |tcp| {
         stats.accepts.fetch_add(1, Ordering::SeqCst);
-        serve_tcp(tcp, tls.clone(), handler.clone(), stats.clone())
+        serve_tcp(
+            tcp,
+            tls.clone(),
+            handler.clone(),
+            stats.clone(),
+            h2_max_streams,
+        )
     })
     .await
 }
 
-async fn serve_tcp(tcp: TcpStream, tls: Option<TlsAcceptor>, handler: Handler, stats: Arc<Stats>) {
+async fn serve_tcp(
+    tcp: TcpStream,
+    tls: Option<TlsAcceptor>,
+    handler: Handler,
+    stats: Arc<Stats>,
+    h2_max_streams: Option<u32>,
+) {
     let Some(acceptor) = tls else {
-        return serve(tcp, None, handler, stats).await;
+        return serve(tcp, None, handler, stats, h2_max_streams).await;
     };
     // A failed or stalled handshake ends this connection only, never the server.
     let stream = match tokio::time::timeout(HANDSHAKE_BOUND, acceptor.accept(tcp)).await {
@@ -189,16 +219,24 @@ async fn serve_tcp(tcp: TcpStream, tls: Option<TlsAcceptor>, handler: Handler, s
         stats.handshakes_resumed.fetch_add(1, Ordering::SeqCst);
     }
     let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
-    serve(stream, alpn, handler, stats).await;
+    serve(stream, alpn, handler, stats, h2_max_streams).await;
 }
 
 /// Runs hyper on one connection until the client closes it; the negotiated ALPN protocol,
 /// if any, fixes the HTTP version as a real server would.
-async fn serve<I>(io: I, alpn: Option<Vec<u8>>, handler: Handler, stats: Arc<Stats>)
-where
+async fn serve<I>(
+    io: I,
+    alpn: Option<Vec<u8>>,
+    handler: Handler,
+    stats: Arc<Stats>,
+    h2_max_streams: Option<u32>,
+) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    if let Some(limit) = h2_max_streams {
+        builder.http2().max_concurrent_streams(limit);
+    }
     let builder = match alpn.as_deref() {
         Some(b"h2") => builder.http2_only(),
         Some(b"http/1.1") => builder.http1_only(),

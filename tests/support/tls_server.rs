@@ -14,7 +14,7 @@ use tokio_rustls::TlsAcceptor;
 use super::echo::echo_router;
 use super::handler::Handler;
 use super::pki::{pki, Leaf};
-use super::server::{start, TestServer};
+use super::server::{start, start_limited, TestServer};
 
 /// Which TLS versions the server accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,6 +62,9 @@ pub struct ServerOptions {
     /// Present the leaf's chain but sign the handshake with an unrelated key: only a
     /// client that checks the handshake signature notices.
     pub wrong_key: bool,
+    /// The concurrent streams each h2 connection allows (`SETTINGS_MAX_CONCURRENT_STREAMS`;
+    /// default hyper's 200).
+    pub h2_max_streams: Option<u32>,
 }
 
 impl Default for ServerOptions {
@@ -75,6 +78,7 @@ impl Default for ServerOptions {
             handler: echo_router(),
             cipher_suites_incompatible: false,
             wrong_key: false,
+            h2_max_streams: None,
         }
     }
 }
@@ -93,7 +97,7 @@ pub async fn https_server(opts: ServerOptions) -> TestServer {
     let bind = if opts.ipv6 { "[::1]:0" } else { "127.0.0.1:0" };
     let listener = TcpListener::bind(bind).await.expect("bind");
     let acceptor = TlsAcceptor::from(server_config(&opts));
-    start(listener, Some(acceptor), opts.handler)
+    start_limited(listener, Some(acceptor), opts.handler, opts.h2_max_streams)
 }
 
 /// An HTTPS server on 127.0.0.1:0 that presents `chain` (leaf first, sent as given) with

@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use http::uri::{Authority, Scheme};
 
+use super::streams::{StreamToken, Streams, BEFORE_SETTINGS};
+
 /// hyper-util's pool key: what the cap and the dial rule count by.
 pub(crate) type Origin = (Scheme, Authority);
 
@@ -48,6 +50,15 @@ struct PoolState {
     proto: Proto,
     dialing: usize,
     alive: usize,
+    /// Its h2 connection's streams, as requests are routed to it (`crate::pool`).
+    streams: Arc<Streams>,
+}
+
+impl PoolState {
+    /// Whether it has a connection, a dial, or requests routed to it.
+    fn in_use(&self) -> bool {
+        self.alive > 0 || self.dialing > 0 || self.streams.in_flight() > 0
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -70,13 +81,25 @@ struct Waiting {
     after_h2: bool,
     /// A dial it waited for failed: it dials on its own rather than one after another.
     released: bool,
-    waker: Option<Waker>,
 }
 
-/// Set, under the table's lock, when a waiting dial is given its slot.
+/// Set, under the table's lock, when a waiting dial is given its slot; the dial's waker,
+/// kept here rather than in the line so that a poll does not search the line (a burst
+/// to an h2 server that limits its streams can put thousands in it).
 #[derive(Default)]
 pub(crate) struct Ticket {
     granted: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Ticket {
+    fn grant(&self) {
+        self.granted.store(true, Ordering::Relaxed);
+        let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
 }
 
 /// What [`Origins::admit`] decided.
@@ -85,6 +108,16 @@ pub(crate) enum Admission {
     Now(Dialing),
     /// Wait for a slot, in line.
     Queued(Queued),
+}
+
+/// Where [`Origins::route`] sends a request.
+pub(crate) enum Route {
+    /// The first lane, uncounted: the origin speaks no h2 there (yet).
+    First,
+    /// This lane, counted in its connection's streams while the token lives.
+    Lane(usize, StreamToken),
+    /// Every lane is full and the cap leaves room: add a lane and route again.
+    Grow,
 }
 
 /// Why a dial is waiting, for the message of a pool timeout.
@@ -141,20 +174,16 @@ impl Origins {
             dial_rule,
             after_h2: false,
             released: false,
-            waker: None,
         };
-        if entry.queue.is_empty() && entry.may_dial(&waiting, self.cap) {
+        // Every dial in line is held back, by the cap or by the dial rule (each change
+        // to the entry gives slots to those that may go), so this one may go past them
+        // exactly when it may go at all: no search of the line.
+        if entry.may_dial(&waiting, self.cap) {
             entry.start(pool);
             return Admission::Now(self.dialing(origin, pool));
         }
         let ticket = waiting.ticket.clone();
         entry.queue.push_back(waiting);
-        // Behind dials that wait for another pool's connection, it may still go.
-        entry.grant(self.cap);
-        if ticket.granted.load(Ordering::Relaxed) {
-            entry.queue.retain(|w| !Arc::ptr_eq(&w.ticket, &ticket));
-            return Admission::Now(self.dialing(origin, pool));
-        }
         Admission::Queued(Queued {
             origins: self.clone(),
             origin: origin.clone(),
@@ -162,6 +191,74 @@ impl Origins {
             ticket,
             taken: false,
         })
+    }
+
+    /// Which of a pool's lanes (`lanes`: their pool ids, the first lane's first) a
+    /// request to `origin` goes to: the first lane while the origin has no h2 connection
+    /// there; else the first lane whose connection has a stream free, by the server's
+    /// limit; else a lane with no connection, if the cap leaves room for one (or
+    /// [`Route::Grow`] when there is none and `may_grow`); else the least busy.
+    pub(crate) fn route(&self, origin: &Origin, lanes: &[usize], may_grow: bool) -> Route {
+        let mut table = self.lock();
+        let Some(entry) = table.get_mut(origin) else {
+            return Route::First;
+        };
+        let state =
+            |pools: &[PoolState], lane: usize| pools.iter().position(|s| s.pool == lanes[lane]);
+        let first_is_h2 =
+            state(&entry.pools, 0).is_some_and(|at| entry.pools[at].proto == Proto::H2);
+        if !first_is_h2 {
+            return Route::First;
+        }
+        // Until a connection's SETTINGS are read, the limit its lane's siblings learned.
+        let known = lanes.iter().find_map(|&pool| {
+            let s = entry.pools.iter().find(|s| s.pool == pool)?;
+            s.streams.limit()
+        });
+        let mut least: Option<(usize, usize)> = None;
+        let mut unused = None;
+        let mut reserved = 0;
+        for lane in 0..lanes.len() {
+            let Some(at) = state(&entry.pools, lane).filter(|&at| entry.pools[at].in_use()) else {
+                unused = unused.or(Some(lane));
+                continue;
+            };
+            let s = &entry.pools[at];
+            let busy = s.streams.in_flight();
+            if s.alive == 0 && s.dialing == 0 {
+                reserved += 1;
+            }
+            // A limit of 0 (no stream for now) still takes one: h2 queues it.
+            let limit = s
+                .streams
+                .limit()
+                .or(known)
+                .unwrap_or(BEFORE_SETTINGS)
+                .max(1);
+            if busy < limit as usize {
+                return Route::Lane(lane, StreamToken::new(&s.streams));
+            }
+            if least.is_none_or(|(_, fewest)| busy < fewest) {
+                least = Some((lane, busy));
+            }
+        }
+        let room = self.cap.is_none_or(|cap| entry.open + reserved < cap);
+        if room {
+            if let Some(lane) = unused {
+                let s = entry.state(lanes[lane]);
+                // Its first dial goes alone, and the requests routed after it share it.
+                s.proto = Proto::H2;
+                return Route::Lane(lane, StreamToken::new(&s.streams));
+            }
+            if may_grow {
+                return Route::Grow;
+            }
+        }
+        match least.and_then(|(lane, _)| Some((lane, state(&entry.pools, lane)?))) {
+            Some((lane, at)) => Route::Lane(lane, StreamToken::new(&entry.pools[at].streams)),
+            // No lane in use and no room for one: the first lane's dial waits for the cap.
+            None => Route::First,
+        }
     }
 
     fn dialing(self: &Arc<Self>, origin: &Origin, pool: usize) -> Dialing {
@@ -204,6 +301,7 @@ impl Entry {
                     proto: Proto::Unknown,
                     dialing: 0,
                     alive: 0,
+                    streams: Arc::default(),
                 });
                 self.pools.len() - 1
             }
@@ -252,17 +350,14 @@ impl Entry {
             }
             let granted = self.queue.remove(at).expect("in range");
             self.start(granted.pool);
-            granted.ticket.granted.store(true, Ordering::Relaxed);
-            if let Some(waker) = granted.waker {
-                waker.wake();
-            }
+            granted.ticket.grant();
         }
     }
 
-    /// The pool's state, removed when it has no connection left.
+    /// The pool's state, removed when it has no connection left (nor requests routed to
+    /// it, which are about to dial).
     fn forget_if_empty(&mut self, pool: usize) {
-        self.pools
-            .retain(|s| s.pool != pool || s.dialing > 0 || s.alive > 0);
+        self.pools.retain(|s| s.pool != pool || s.in_use());
     }
 }
 
@@ -276,26 +371,30 @@ pub(crate) struct Dialing {
 }
 
 impl Dialing {
-    /// The dial opened a connection speaking h2 (or HTTP/1.1): its slot goes with it.
-    pub(crate) fn opened(mut self, h2: bool) -> Slot {
+    /// The dial opened a connection speaking h2 (or HTTP/1.1): its slot goes with it,
+    /// and an h2 one learns its stream limit into the pool's [`Streams`].
+    pub(crate) fn opened(mut self, h2: bool) -> (Slot, Option<Arc<Streams>>) {
         self.done = true;
         let pool = self.pool;
+        let mut streams = None;
         self.origins.update(&self.origin, |entry| {
             let state = entry.state(pool);
             state.dialing -= 1;
             state.alive += 1;
             state.proto = if h2 { Proto::H2 } else { Proto::Http1 };
             if h2 {
+                streams = Some(state.streams.clone());
                 for waiting in entry.queue.iter_mut().filter(|w| w.pool == pool) {
                     waiting.after_h2 = true;
                 }
             }
         });
-        Slot {
+        let slot = Slot {
             origins: self.origins.clone(),
             origin: self.origin.clone(),
             pool,
-        }
+        };
+        (slot, streams)
     }
 
     /// The dial failed: the dials that waited for it go on their own, as they would have
@@ -362,22 +461,17 @@ pub(crate) struct Queued {
 impl Queued {
     /// The slot, once given; else `waker` is woken when it is.
     pub(crate) fn poll_slot(&mut self, waker: &Waker) -> Option<Dialing> {
-        let mut table = self.origins.lock();
         if !self.ticket.granted.load(Ordering::Relaxed) {
-            let mine = table.get_mut(&self.origin).and_then(|entry| {
-                entry
-                    .queue
-                    .iter_mut()
-                    .find(|w| Arc::ptr_eq(&w.ticket, &self.ticket))
-            });
-            if let Some(waiting) = mine {
-                if !waiting.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                    waiting.waker = Some(waker.clone());
-                }
+            let mut kept = self.ticket.waker.lock().unwrap_or_else(|e| e.into_inner());
+            if !kept.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                *kept = Some(waker.clone());
             }
-            return None;
+            drop(kept);
+            // Granted meanwhile: its grant may have found no waker to wake.
+            if !self.ticket.granted.load(Ordering::Relaxed) {
+                return None;
+            }
         }
-        drop(table);
         self.taken = true;
         Some(self.origins.dialing(&self.origin, self.pool))
     }
@@ -410,136 +504,31 @@ impl Drop for Queued {
         if self.taken {
             return;
         }
-        let ticket = self.ticket.clone();
+        {
+            let mut table = self.origins.lock();
+            let Some(entry) = table.get_mut(&self.origin) else {
+                return;
+            };
+            let mine = |w: &Waiting| Arc::ptr_eq(&w.ticket, &self.ticket);
+            if let Some(at) = entry.queue.iter().position(mine) {
+                // Leaving the line frees no slot: the others stay held back.
+                entry.queue.remove(at);
+                if entry.open == 0 && entry.queue.is_empty() {
+                    table.remove(&self.origin);
+                }
+                return;
+            }
+        }
+        // Not in line: given a slot after its request stopped waiting, which the next
+        // dial takes.
         let pool = self.pool;
         self.origins.update(&self.origin, |entry| {
-            if ticket.granted.load(Ordering::Relaxed) {
-                // Given a slot after its request stopped waiting: the next dial takes it.
-                entry.open -= 1;
-                entry.state(pool).dialing -= 1;
-                entry.forget_if_empty(pool);
-            } else {
-                entry.queue.retain(|w| !Arc::ptr_eq(&w.ticket, &ticket));
-            }
+            entry.open -= 1;
+            entry.state(pool).dialing -= 1;
+            entry.forget_if_empty(pool);
         });
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn origin() -> Origin {
-        (Scheme::HTTPS, Authority::from_static("example.com:443"))
-    }
-
-    fn now(admission: Admission) -> Dialing {
-        match admission {
-            Admission::Now(dialing) => dialing,
-            Admission::Queued(_) => panic!("queued"),
-        }
-    }
-
-    fn queued(admission: Admission) -> Queued {
-        match admission {
-            Admission::Now(_) => panic!("admitted"),
-            Admission::Queued(queued) => queued,
-        }
-    }
-
-    fn granted(queued: &mut Queued) -> Option<Dialing> {
-        queued.poll_slot(Waker::noop())
-    }
-
-    #[test]
-    fn the_cap_counts_dials_and_connections_and_serves_in_order() {
-        let origins = Arc::new(Origins::new(Some(2), None));
-        let pool = origins.pool_id();
-        let a = now(origins.admit(&origin(), pool, false));
-        let b = now(origins.admit(&origin(), pool, false));
-        let mut c = queued(origins.admit(&origin(), pool, false));
-        let mut d = queued(origins.admit(&origin(), pool, false));
-        let slot = a.opened(false);
-        assert!(
-            granted(&mut c).is_none(),
-            "an open connection keeps its slot"
-        );
-        assert_eq!(c.wait().waiting, 2);
-        assert!(c.wait().at_cap);
-        drop(slot);
-        let c = granted(&mut c).expect("the first in line gets the freed slot");
-        assert!(granted(&mut d).is_none());
-        b.failed();
-        let d = granted(&mut d).expect("a failed dial frees its slot");
-        drop((c, d));
-        assert_eq!(origins.open(&origin()), 0);
-        assert!(
-            origins.lock().is_empty(),
-            "an origin with nothing left is forgotten"
-        );
-    }
-
-    #[test]
-    fn a_waiter_that_gives_up_holds_nothing() {
-        let origins = Arc::new(Origins::new(Some(1), None));
-        let pool = origins.pool_id();
-        let a = now(origins.admit(&origin(), pool, false));
-        let b = queued(origins.admit(&origin(), pool, false));
-        let c = queued(origins.admit(&origin(), pool, false));
-        drop(b);
-        drop(a);
-        // Given to c, which never takes it: dropping c frees it.
-        assert_eq!(origins.open(&origin()), 1);
-        assert!(c.ticket.granted.load(Ordering::Relaxed));
-        drop(c);
-        assert!(origins.lock().is_empty());
-    }
-
-    #[test]
-    fn one_dial_while_the_protocol_is_unknown_then_parallel_for_http1() {
-        let origins = Arc::new(Origins::new(None, None));
-        let pool = origins.pool_id();
-        let probe = now(origins.admit(&origin(), pool, true));
-        let mut waiters: Vec<Queued> = (0..3)
-            .map(|_| queued(origins.admit(&origin(), pool, true)))
-            .collect();
-        let _slot = probe.opened(false);
-        let dials: Vec<Dialing> = waiters
-            .iter_mut()
-            .map(|w| granted(w).expect("HTTP/1.1: all dial at once"))
-            .collect();
-        // Known now: a new dial goes at once.
-        let _more = now(origins.admit(&origin(), pool, true));
-        drop(dials);
-    }
-
-    #[test]
-    fn waiters_for_an_h2_dial_wait_for_its_connection_and_dial_when_it_is_gone() {
-        let origins = Arc::new(Origins::new(None, None));
-        let pool = origins.pool_id();
-        let other_pool = origins.pool_id();
-        let probe = now(origins.admit(&origin(), pool, true));
-        let mut waiter = queued(origins.admit(&origin(), pool, true));
-        // Another pool's requests can't use this pool's connection: not held back.
-        let _other = now(origins.admit(&origin(), other_pool, true));
-        let slot = probe.opened(true);
-        assert!(granted(&mut waiter).is_none(), "it gets the h2 connection");
-        drop(slot);
-        assert!(granted(&mut waiter).is_some(), "that connection is gone");
-    }
-
-    #[test]
-    fn a_failed_dial_releases_its_waiters_and_no_rule_without_pooling() {
-        let origins = Arc::new(Origins::new(None, None));
-        let pool = origins.pool_id();
-        let probe = now(origins.admit(&origin(), pool, true));
-        let mut a = queued(origins.admit(&origin(), pool, true));
-        let mut b = queued(origins.admit(&origin(), pool, true));
-        probe.failed();
-        assert!(granted(&mut a).is_some() && granted(&mut b).is_some());
-        // No pooling: every request dials its own.
-        let unpooled = origins.pool_id();
-        let _x = now(origins.admit(&origin(), unpooled, false));
-        let _y = now(origins.admit(&origin(), unpooled, false));
-    }
-}
+mod tests;

@@ -6,26 +6,35 @@
 //! calls to the same host (requests' GHSA-9wx4-h78v-vm56). So each configuration gets its
 //! own pooled client (connector, rustls `ClientConfig`, session cache): the client's own
 //! is built with it, and those of [`TlsOptions`] are built on first use and kept.
+//! Each is in fact a few hyper-util pools side by side, its lanes (`lanes.rs`), for h2
+//! servers that limit their streams.
+
+mod lanes;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use std::sync::atomic::AtomicBool as H2Seen;
+
 use hyper_util::client::legacy::{Builder, Client as PooledClient};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use crate::body::Body;
+use lanes::Lane;
+pub(crate) use lanes::Pool;
+
+use crate::connect::gate::GatePlan;
 use crate::connect::origins::Origins;
 use crate::connect::{Connector, Dial};
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::tls::{Alpn, TlsConfig, TlsOptions, TlsSettings};
 
-/// A pooled hyper client over our connector.
-pub(crate) type Pool = PooledClient<Connector, Body>;
-
 /// Per-request TLS configurations kept at once. A program that makes more distinct ones
 /// than this (unusual: they come from code, not data) rebuilds the oldest when reused.
 const MAX_KEPT: usize = 8;
+
+/// How long the h2 connection of a lane past `pool_max_idle_per_host` stays idle.
+const SURPLUS_IDLE: Duration = Duration::from_secs(1);
 
 /// Everything about a pool that is not TLS: the same for all of a client's pools.
 #[derive(Clone, Debug)]
@@ -119,20 +128,46 @@ impl Http2Settings {
 impl PoolShape {
     /// A pool whose connections use `tls`.
     pub(crate) fn pool(&self, tls: TlsConfig, settings: &TlsSettings) -> Pool {
+        Pool::new(self, tls, settings)
+    }
+
+    /// Lane `index` of a pool (`lanes.rs`): a hyper-util pool, `pool` in the client's
+    /// table. `h2_seen`: its pool's flag, for a pool with lanes.
+    fn lane(
+        &self,
+        tls: TlsConfig,
+        settings: &TlsSettings,
+        (index, pool): (usize, usize),
+        h2_seen: Option<Arc<H2Seen>>,
+    ) -> Lane {
         // One dial at a time while an origin's protocol is unknown: only where ALPN may
         // choose either (with prior knowledge hyper-util dials one h2 connection itself),
         // and only in a pool that keeps connections, where a request can wait for another's.
         let dial_rule = settings.alpn == Alpn::H2AndHttp1 && self.max_idle_per_host > 0;
         let gate =
-            (dial_rule || self.origins.cap.is_some()).then(|| (self.origins.clone(), dial_rule));
+            (dial_rule || self.origins.cap.is_some() || h2_seen.is_some()).then(|| GatePlan {
+                origins: self.origins.clone(),
+                pool,
+                dial_rule,
+                h2_seen,
+            });
         let connector = Connector::new(tls, settings.versions_to_name(), &self.dial, gate);
         #[cfg(feature = "fuzzing")]
         let connector = connector.with_transport(self.transport.clone());
+        // Each lane holds one h2 connection to an origin: those past the idle cap close
+        // soon after a burst, so that the idle cap still bounds the origin's idle ones.
+        let idle_timeout = match index < self.max_idle_per_host {
+            true => self.idle_timeout,
+            false => Some(
+                self.idle_timeout
+                    .map_or(SURPLUS_IDLE, |t| t.min(SURPLUS_IDLE)),
+            ),
+        };
         let mut builder = PooledClient::builder(TokioExecutor::new());
         builder
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
-            .pool_idle_timeout(self.idle_timeout)
+            .pool_idle_timeout(idle_timeout)
             .pool_max_idle_per_host(self.max_idle_per_host)
             // HTTP/1: the read buffer a head must fit in (hyper panics below 8 KiB, which
             // `ClientBuilder::build` refuses).
