@@ -159,8 +159,11 @@ impl ResponseBody {
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
                 Poll::Ready(Some(Ok(frame))) => frame,
             };
-            if let Ok(data) = frame.into_data() {
-                return Poll::Ready(Ok(Some(data)));
+            // An h2 stream may end with an empty DATA frame: no chunk of its own (a
+            // reader takes an empty read for the end).
+            match frame.into_data() {
+                Ok(data) if !data.is_empty() => return Poll::Ready(Ok(Some(data))),
+                _ => {}
             }
         }
     }
@@ -172,11 +175,10 @@ fn poll_layered(body: &mut Body, cx: &mut Context<'_>, url: &Url) -> Poll<Result
         match ready!(Pin::new(&mut *body).poll_frame(cx)) {
             None => return Poll::Ready(Ok(None)),
             Some(Err(e)) => return Poll::Ready(Err(layered_body_error(e, url))),
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    return Poll::Ready(Ok(Some(data)));
-                }
-            }
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) if !data.is_empty() => return Poll::Ready(Ok(Some(data))),
+                _ => {}
+            },
         }
     }
 }

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use crate::support::{bounded, h1_response, raw_server, trusting_test_ca, RawServer};
+use crate::support::{
+    bounded, h1_response, hpack, raw_server, response_head, trusting_test_ca, Frame, H2RawServer,
+    H2Step, RawServer,
+};
 use wireline::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION};
 
 /// A server that answers `/landed` with 200 and anything else with a 302 to `to`, or to
@@ -110,4 +113,32 @@ async fn a_huge_content_length_is_not_reserved_up_front() {
     .await
     .unwrap_err();
     assert!(err.is_body(), "{err:?}");
+}
+
+/// h2_frames target, `crash-empty-data-frames`: an h2 server's empty DATA frames came out
+/// of `chunk()` as empty chunks, before the end, where a reader takes an empty read for
+/// the end of the body (`std::io::Read`, the blocking client's `read`).
+#[tokio::test]
+async fn empty_h2_data_frames_are_no_empty_chunks() {
+    let mut script = response_head(1, &[hpack::STATUS_200], false);
+    script.extend([
+        H2Step::Send(Frame::data(1, "", false)),
+        H2Step::Send(Frame::data(1, "ok", false)),
+        H2Step::Send(Frame::data(1, "", false)),
+        H2Step::Send(Frame::data(1, "!", false)),
+        H2Step::Send(Frame::data(1, "", true)),
+    ]);
+    let server = H2RawServer::start(script).await;
+    let client = trusting_test_ca().build().unwrap();
+    let chunks = bounded(async {
+        let mut resp = client.get(server.url("/")).send().await?;
+        let mut chunks = Vec::new();
+        while let Some(chunk) = resp.chunk().await? {
+            chunks.push(chunk);
+        }
+        wireline::Result::Ok(chunks)
+    })
+    .await
+    .unwrap();
+    assert_eq!(chunks, ["ok", "!"]);
 }
