@@ -37,7 +37,7 @@ pub(crate) fn check(
     let Some(problem) = too_large(response, max_head).or_else(|| framing(response, method)) else {
         return Ok(());
     };
-    if let Some(RecordExtra(record)) = response.extensions().get::<RecordExtra>() {
+    if let Some(RecordExtra(record, _)) = response.extensions().get::<RecordExtra>() {
         if let Proto::Http1(usage) = &record.proto {
             usage.retire();
         }

@@ -30,7 +30,7 @@ pub(crate) use replay::{has_idempotency_key, Replay};
 pub(crate) use trace::error_type;
 
 use crate::body::Body;
-use crate::connect::conn::Record;
+use crate::connect::conn::{Record, RecordExtra};
 use crate::connect::streams::StreamToken;
 use crate::error::{Error, Result};
 use crate::pool::Pool;
@@ -281,7 +281,9 @@ fn settled(
     match sent {
         Ok(Ok(mut response)) => {
             if let Some(token) = token {
-                response.extensions_mut().insert(token);
+                if let Some(extra) = response.extensions_mut().get_mut::<RecordExtra>() {
+                    extra.1 = Some(token);
+                }
             }
             Settled::Answer(Ok(response))
         }

@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 
 use crate::connect::clock::Noted;
 use crate::connect::origins::Slot;
-use crate::connect::streams::{FirstFrame, Streams};
+use crate::connect::streams::{FirstFrame, StreamToken, Streams};
 use crate::timings::ConnectionMarks;
 use crate::tls::info::TlsInfo;
 
@@ -136,9 +136,12 @@ impl Record {
     }
 }
 
-/// The extra carrying a connection's [`Record`].
+/// The extra carrying a connection's [`Record`], which hyper-util copies into every
+/// response; a response's copy also carries its place on the h2 connection when the pool
+/// routed it there (`crate::pool`), set in that slot rather than as an extension of its
+/// own, which would cost an allocation (and often a map's growth) per response.
 #[derive(Clone, Debug)]
-pub(crate) struct RecordExtra(pub(crate) Arc<Record>);
+pub(crate) struct RecordExtra(pub(crate) Arc<Record>, pub(crate) Option<StreamToken>);
 
 /// The record of the connection `connected` describes, if it is one of ours.
 pub(crate) fn record_of(connected: &Connected) -> Option<Arc<Record>> {
@@ -352,7 +355,7 @@ impl Connection for Conn {
             #[cfg(feature = "fuzzing")]
             Stream::Memory(_) => Connected::new(),
         };
-        let connected = connected.extra(RecordExtra(self.record.clone()));
+        let connected = connected.extra(RecordExtra(self.record.clone(), None));
         match &self.tls_info {
             // hyper-util copies the extra into the extensions of every response.
             Some(info) => connected.extra(info.clone()),

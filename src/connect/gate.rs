@@ -16,7 +16,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -66,10 +66,46 @@ pub(crate) struct GatePlan {
     /// Whether the dial rule applies to the pool's https dials: it keeps connections (so
     /// a request may wait for another's), and its ALPN lets the server choose h2.
     pub(crate) dial_rule: bool,
-    /// Set when one of the pool's connections speaks h2, for the pool's lanes
-    /// (`crate::pool`), which route requests only from then on; `None` for a pool
-    /// without lanes (one that keeps no connections).
-    pub(crate) h2_seen: Option<Arc<AtomicBool>>,
+    /// What the pool's lanes (`crate::pool`) route by, which the gate keeps up; `None`
+    /// for a pool without lanes (one that keeps no connections).
+    pub(crate) routing: Option<Arc<Routing>>,
+}
+
+/// When a pool's requests need routing over its lanes: once one of its connections spoke
+/// h2, or while it is dialling (a request may then wait for the dial's outcome). Until
+/// then, a request reads the two and takes the first lane.
+#[derive(Debug, Default)]
+pub(crate) struct Routing {
+    h2_seen: AtomicBool,
+    dialing: AtomicUsize,
+}
+
+impl Routing {
+    /// Whether requests must be routed.
+    #[inline]
+    pub(crate) fn needed(&self) -> bool {
+        self.h2_seen.load(Ordering::Relaxed) || self.dialing.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// A dial counted in its pool's [`Routing`] while it lasts.
+struct RoutingDial(Option<Arc<Routing>>);
+
+impl RoutingDial {
+    fn start(routing: Option<Arc<Routing>>) -> RoutingDial {
+        if let Some(routing) = &routing {
+            routing.dialing.fetch_add(1, Ordering::Relaxed);
+        }
+        RoutingDial(routing)
+    }
+}
+
+impl Drop for RoutingDial {
+    fn drop(&mut self) {
+        if let Some(routing) = &self.0 {
+            routing.dialing.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// A pool's gate: the client's table, and what this pool is in it.
@@ -77,7 +113,7 @@ pub(crate) struct Gate {
     origins: Arc<Origins>,
     pool: usize,
     dial_rule: bool,
-    h2_seen: Option<Arc<AtomicBool>>,
+    routing: Option<Arc<Routing>>,
     /// The pool's count of opens, which a waiting dial counts in too: the lost-request
     /// watch (`crate::attempt`) must not fail a request that waits here.
     dialing: Arc<PoolDialing>,
@@ -89,13 +125,13 @@ impl Gate {
             origins,
             pool,
             dial_rule,
-            h2_seen,
+            routing,
         } = plan;
         Gate {
             origins,
             pool,
             dial_rule,
-            h2_seen,
+            routing,
             dialing,
         }
     }
@@ -106,12 +142,12 @@ impl Gate {
         // Plain http:// is HTTP/1.1 but with prior knowledge, where hyper-util itself
         // dials one connection at a time.
         let dial_rule = self.dial_rule && dst.scheme() == Some(&http::uri::Scheme::HTTPS);
-        let counted = dial_rule || self.origins.cap.is_some() || self.h2_seen.is_some();
+        let counted = dial_rule || self.origins.cap.is_some() || self.routing.is_some();
         let origin = match origin_of(&dst) {
             Some(origin) if counted => origin,
             _ => return connector.dial_now(dst),
         };
-        let h2_seen = self.h2_seen.clone();
+        let routing = RoutingDial::start(self.routing.clone());
         let admission = self.origins.admit(&origin, self.pool, dial_rule);
         let waiting = match admission {
             Admission::Now(dialing) => Ok(dialing),
@@ -133,9 +169,9 @@ impl Gate {
                 Ok(conn) => {
                     let (slot, streams) = slot.opened(conn.is_h2());
                     let conn = conn.holding(slot);
-                    match (streams, h2_seen) {
-                        (Some(streams), Some(h2_seen)) => {
-                            h2_seen.store(true, Ordering::Relaxed);
+                    match (streams, &routing.0) {
+                        (Some(streams), Some(pool)) => {
+                            pool.h2_seen.store(true, Ordering::Relaxed);
                             Ok(conn.learning_limit(streams))
                         }
                         _ => Ok(conn),

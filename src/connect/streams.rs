@@ -9,6 +9,8 @@
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
 /// SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2).
 const MAX_CONCURRENT_STREAMS: u16 = 0x3;
 /// The SETTINGS frame type.
@@ -28,6 +30,10 @@ pub(crate) struct Streams {
     /// The server's limit; [`UNKNOWN`] until its SETTINGS are read, [`UNLIMITED`] when
     /// they set none.
     limit: AtomicU32,
+    /// Notified when what the pool routes by becomes known: the first dial's protocol (or
+    /// its failure), the server's limit, the connection's end. Requests that came while
+    /// the first dial to an origin was under way wait on it (`crate::pool`).
+    settled: Notify,
 }
 
 const UNKNOWN: u32 = u32::MAX;
@@ -38,6 +44,7 @@ impl Default for Streams {
         Streams {
             in_flight: AtomicUsize::new(0),
             limit: AtomicU32::new(UNKNOWN),
+            settled: Notify::new(),
         }
     }
 }
@@ -59,6 +66,17 @@ impl Streams {
         // A limit past 2^31 is no limit (stream ids end there).
         let limit = limit.map_or(UNLIMITED, |l| l.min(UNLIMITED));
         self.limit.store(limit, Relaxed);
+        self.settled.notify_waiters();
+    }
+
+    /// What requests waiting for the first dial's outcome wait on.
+    pub(crate) fn settled(&self) -> &Notify {
+        &self.settled
+    }
+
+    /// Wakes the requests waiting for the first dial's outcome.
+    pub(crate) fn settle(&self) {
+        self.settled.notify_waiters();
     }
 }
 

@@ -15,15 +15,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use std::sync::atomic::AtomicBool as H2Seen;
-
 use hyper_util::client::legacy::{Builder, Client as PooledClient};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use lanes::Lane;
 pub(crate) use lanes::Pool;
 
-use crate::connect::gate::GatePlan;
+use crate::connect::gate::{GatePlan, Routing};
 use crate::connect::origins::Origins;
 use crate::connect::{Connector, Dial};
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
@@ -132,24 +130,24 @@ impl PoolShape {
     }
 
     /// Lane `index` of a pool (`lanes.rs`): a hyper-util pool, `pool` in the client's
-    /// table. `h2_seen`: its pool's flag, for a pool with lanes.
+    /// table. `routing`: its pool's routing flags, for a pool with lanes.
     fn lane(
         &self,
         tls: TlsConfig,
         settings: &TlsSettings,
         (index, pool): (usize, usize),
-        h2_seen: Option<Arc<H2Seen>>,
+        routing: Option<Arc<Routing>>,
     ) -> Lane {
         // One dial at a time while an origin's protocol is unknown: only where ALPN may
         // choose either (with prior knowledge hyper-util dials one h2 connection itself),
         // and only in a pool that keeps connections, where a request can wait for another's.
         let dial_rule = settings.alpn == Alpn::H2AndHttp1 && self.max_idle_per_host > 0;
         let gate =
-            (dial_rule || self.origins.cap.is_some() || h2_seen.is_some()).then(|| GatePlan {
+            (dial_rule || self.origins.cap.is_some() || routing.is_some()).then(|| GatePlan {
                 origins: self.origins.clone(),
                 pool,
                 dial_rule,
-                h2_seen,
+                routing,
             });
         let connector = Connector::new(tls, settings.versions_to_name(), &self.dial, gate);
         #[cfg(feature = "fuzzing")]

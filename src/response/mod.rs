@@ -25,7 +25,6 @@ pub use upgrade::Upgraded;
 
 use crate::body::Body;
 use crate::connect::conn::RecordExtra;
-use crate::connect::streams::StreamToken;
 use crate::error::{Error, ErrorKind, Result};
 use crate::timeouts::{Deadline, Pacing};
 use crate::timings::{RequestMarks, Timings};
@@ -71,7 +70,8 @@ impl Response {
             decoding,
         );
         if parts.version == Version::HTTP_2 {
-            if let Some(stream) = parts.extensions.remove::<StreamToken>() {
+            let extra = parts.extensions.get_mut::<RecordExtra>();
+            if let Some(stream) = extra.and_then(|extra| extra.1.take()) {
                 body.set_stream(stream);
             }
         }

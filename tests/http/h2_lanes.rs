@@ -67,6 +67,24 @@ async fn sixty_four_requests_to_a_server_allowing_4_streams_open_16_connections(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_to_a_new_origin_waits_for_the_first_connection_s_limit_then_spreads() {
+    let server = limited_server(4).await;
+    let client = trusting_test_ca().build().unwrap();
+    // No warm-up: the first dial's protocol and the server's limit are unknown when the
+    // 64 requests start. They wait for that one dial (no dial storm), then spread.
+    let took = slow_burst(&client, &server, 64).await;
+    let opened = server.accepts();
+    println!("took {took:?}, {opened} connections");
+    // 16, give or take one: the request that opened the first connection is not counted
+    // on it, and two requests finding every lane full at once each add one. Without the
+    // wait, all 64 joined the first connection: 1, in 16 rounds (6.6 s).
+    assert!((15..=17).contains(&opened), "{opened} connections");
+    // A request over the first connection's limit may wait a round for a stream: at most
+    // two rounds.
+    assert!(took < SLOW * 4, "{took:?} for one round of {SLOW:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cap_bounds_the_growth_and_the_rest_queue_in_the_streams() {
     let server = limited_server(4).await;
     let client = trusting_test_ca()

@@ -7,12 +7,13 @@
 //! all its pools (each TLS configuration's, the ones `reload_tls` retired), open or being
 //! dialled. The dial rule is per pool, since a pool only uses its own connections.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Duration;
 
+use fnv::FnvHashMap;
 use http::uri::{Authority, Scheme};
 
 use super::streams::{StreamToken, Streams, BEFORE_SETTINGS};
@@ -27,8 +28,10 @@ pub(crate) struct Origins {
     /// `pool_acquire_timeout`.
     pub(crate) acquire_timeout: Option<Duration>,
     /// An entry only while its origin has a connection, a dial or a waiter, so the table
-    /// holds no more origins than the client has connections and waiting requests.
-    table: Mutex<HashMap<Origin, Entry>>,
+    /// holds no more origins than the client has connections and waiting requests. FNV,
+    /// as it is looked up per h2 request: not proof against chosen collisions, but a
+    /// server choosing origins (by redirects) gets an entry only per open connection.
+    table: Mutex<FnvHashMap<Origin, Entry>>,
     /// The ids handed to the pools.
     pools: AtomicUsize,
 }
@@ -118,6 +121,9 @@ pub(crate) enum Route {
     Lane(usize, StreamToken),
     /// Every lane is full and the cap leaves room: add a lane and route again.
     Grow,
+    /// The first dial to the origin is under way, or its h2 connection's limit is not
+    /// read yet: wait for `settled()`, then route again.
+    Wait(Arc<Streams>),
 }
 
 /// Why a dial is waiting, for the message of a pool timeout.
@@ -145,7 +151,7 @@ impl Origins {
         Origins {
             cap,
             acquire_timeout,
-            table: Mutex::new(HashMap::new()),
+            table: Mutex::new(FnvHashMap::default()),
             pools: AtomicUsize::new(0),
         }
     }
@@ -155,7 +161,7 @@ impl Origins {
         self.pools.fetch_add(1, Ordering::Relaxed)
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Origin, Entry>> {
+    fn lock(&self) -> MutexGuard<'_, FnvHashMap<Origin, Entry>> {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -198,16 +204,35 @@ impl Origins {
     /// there; else the first lane whose connection has a stream free, by the server's
     /// limit; else a lane with no connection, if the cap leaves room for one (or
     /// [`Route::Grow`] when there is none and `may_grow`); else the least busy.
-    pub(crate) fn route(&self, origin: &Origin, lanes: &[usize], may_grow: bool) -> Route {
+    /// `patient`: the request may wait for the first dial's outcome ([`Route::Wait`]).
+    pub(crate) fn route(
+        &self,
+        origin: &Origin,
+        lanes: &[usize],
+        may_grow: bool,
+        patient: bool,
+    ) -> Route {
         let mut table = self.lock();
         let Some(entry) = table.get_mut(origin) else {
             return Route::First;
         };
         let state =
             |pools: &[PoolState], lane: usize| pools.iter().position(|s| s.pool == lanes[lane]);
-        let first_is_h2 =
-            state(&entry.pools, 0).is_some_and(|at| entry.pools[at].proto == Proto::H2);
-        if !first_is_h2 {
+        let Some(first) = state(&entry.pools, 0).map(|at| &entry.pools[at]) else {
+            return Route::First;
+        };
+        // While the first lane's first dial is under way, and until its h2 connection's
+        // limit is read, the request waits: sent now, it would join that connection
+        // whatever its limit (hyper-util hands it to every request waiting for it).
+        let waits = match first.proto {
+            Proto::Http1 => return Route::First,
+            Proto::Unknown => first.dialing > 0,
+            Proto::H2 => first.alive > 0 && first.streams.limit().is_none(),
+        };
+        if waits && patient {
+            return Route::Wait(first.streams.clone());
+        }
+        if first.proto == Proto::Unknown {
             return Route::First;
         }
         // Until a connection's SETTINGS are read, the limit its lane's siblings learned.
@@ -383,10 +408,13 @@ impl Dialing {
             state.alive += 1;
             state.proto = if h2 { Proto::H2 } else { Proto::Http1 };
             if h2 {
+                // Its requests wait on for the limit, which the connection reads.
                 streams = Some(state.streams.clone());
                 for waiting in entry.queue.iter_mut().filter(|w| w.pool == pool) {
                     waiting.after_h2 = true;
                 }
+            } else {
+                state.streams.settle();
             }
         });
         let slot = Slot {
@@ -405,7 +433,9 @@ impl Dialing {
         let pool = self.pool;
         self.origins.update(&self.origin, |entry| {
             entry.open -= 1;
-            entry.state(pool).dialing -= 1;
+            let state = entry.state(pool);
+            state.dialing -= 1;
+            state.streams.settle();
             entry.forget_if_empty(pool);
             for waiting in entry.queue.iter_mut().filter(|w| w.pool == pool) {
                 waiting.released = true;
@@ -423,7 +453,9 @@ impl Drop for Dialing {
         let pool = self.pool;
         self.origins.update(&self.origin, |entry| {
             entry.open -= 1;
-            entry.state(pool).dialing -= 1;
+            let state = entry.state(pool);
+            state.dialing -= 1;
+            state.streams.settle();
             entry.forget_if_empty(pool);
         });
     }
@@ -442,7 +474,9 @@ impl Drop for Slot {
         let pool = self.pool;
         self.origins.update(&self.origin, |entry| {
             entry.open -= 1;
-            entry.state(pool).alive -= 1;
+            let state = entry.state(pool);
+            state.alive -= 1;
+            state.streams.settle();
             entry.forget_if_empty(pool);
         });
     }

@@ -122,6 +122,7 @@ fn streams_of(route: Route) -> (usize, StreamToken) {
         Route::Lane(lane, token) => (lane, token),
         Route::First => panic!("first, uncounted"),
         Route::Grow => panic!("grow"),
+        Route::Wait(_) => panic!("wait"),
     }
 }
 
@@ -130,7 +131,7 @@ fn h2_requests_fill_a_connection_to_its_limit_then_take_the_next_lane() {
     let origins = Arc::new(Origins::new(None, None));
     let lanes = [origins.pool_id(), origins.pool_id()];
     assert!(
-        matches!(origins.route(&origin(), &lanes, true), Route::First),
+        matches!(origins.route(&origin(), &lanes, true, false), Route::First),
         "nothing known"
     );
     let (slot, streams) = now(origins.admit(&origin(), lanes[0], true)).opened(true);
@@ -138,26 +139,26 @@ fn h2_requests_fill_a_connection_to_its_limit_then_take_the_next_lane() {
     // The server's SETTINGS: 2 streams.
     let frame = [0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 2];
     assert!(crate::connect::streams::FirstFrame::default().read(&frame, &streams));
-    let a = streams_of(origins.route(&origin(), &lanes, true));
-    let b = streams_of(origins.route(&origin(), &lanes, true));
+    let a = streams_of(origins.route(&origin(), &lanes, true, false));
+    let b = streams_of(origins.route(&origin(), &lanes, true, false));
     assert_eq!((a.0, b.0), (0, 0), "two streams on the first connection");
-    let c = streams_of(origins.route(&origin(), &lanes, true));
+    let c = streams_of(origins.route(&origin(), &lanes, true, false));
     assert_eq!(
         c.0, 1,
         "the second lane, with no connection yet, takes the third"
     );
-    let d = streams_of(origins.route(&origin(), &lanes, true));
+    let d = streams_of(origins.route(&origin(), &lanes, true, false));
     assert_eq!(
         d.0, 1,
         "its limit is the first connection's until its own SETTINGS"
     );
     assert!(
-        matches!(origins.route(&origin(), &lanes, true), Route::Grow),
+        matches!(origins.route(&origin(), &lanes, true, false), Route::Grow),
         "both full: another lane"
     );
     drop(a);
     assert_eq!(
-        streams_of(origins.route(&origin(), &lanes, true)).0,
+        streams_of(origins.route(&origin(), &lanes, true, false)).0,
         0,
         "a stream freed"
     );
@@ -171,13 +172,13 @@ fn the_cap_stops_the_growth_and_the_least_busy_lane_takes_the_rest() {
     let (_slot, streams) = now(origins.admit(&origin(), lanes[0], true)).opened(true);
     let frame = [0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 1];
     assert!(crate::connect::streams::FirstFrame::default().read(&frame, &streams.unwrap()));
-    let on_first = streams_of(origins.route(&origin(), &lanes, true));
-    let on_second = streams_of(origins.route(&origin(), &lanes, true));
+    let on_first = streams_of(origins.route(&origin(), &lanes, true, false));
+    let on_second = streams_of(origins.route(&origin(), &lanes, true, false));
     assert_eq!((on_first.0, on_second.0), (0, 1));
     // Two connections (one open, one routed to), the cap's two: no third lane, no Grow.
-    let queued = streams_of(origins.route(&origin(), &lanes, true));
+    let queued = streams_of(origins.route(&origin(), &lanes, true, false));
     assert_eq!(queued.0, 0, "the least busy, first of the equal");
-    let again = streams_of(origins.route(&origin(), &lanes, true));
+    let again = streams_of(origins.route(&origin(), &lanes, true, false));
     assert_eq!(again.0, 1);
 }
 
@@ -188,7 +189,38 @@ fn an_http1_origin_is_never_routed() {
     let (_slot, streams) = now(origins.admit(&origin(), lanes[0], true)).opened(false);
     assert!(streams.is_none());
     assert!(matches!(
-        origins.route(&origin(), &lanes, true),
+        origins.route(&origin(), &lanes, true, false),
+        Route::First
+    ));
+}
+
+#[test]
+fn while_the_first_dial_is_under_way_a_patient_request_waits_for_its_outcome() {
+    let origins = Arc::new(Origins::new(None, None));
+    let lanes = [origins.pool_id(), origins.pool_id()];
+    let probe = now(origins.admit(&origin(), lanes[0], true));
+    let waits = |patient| {
+        matches!(
+            origins.route(&origin(), &lanes, true, patient),
+            Route::Wait(_)
+        )
+    };
+    assert!(waits(true), "the protocol is unknown");
+    assert!(
+        matches!(origins.route(&origin(), &lanes, true, false), Route::First),
+        "out of patience: the first lane, as without lanes"
+    );
+    let (_slot, streams) = probe.opened(true);
+    assert!(waits(true), "h2, its limit not read yet");
+    let frame = [0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 8];
+    assert!(crate::connect::streams::FirstFrame::default().read(&frame, &streams.unwrap()));
+    assert!(!waits(true), "routed by the limit");
+    // An HTTP/1.1 first connection: never routed, never waited for.
+    let http1 = (Scheme::HTTPS, Authority::from_static("h1.example:443"));
+    let dial = now(origins.admit(&http1, lanes[0], true));
+    let _slot = dial.opened(false);
+    assert!(matches!(
+        origins.route(&http1, &lanes, true, true),
         Route::First
     ));
 }
