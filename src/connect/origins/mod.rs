@@ -379,6 +379,19 @@ impl Entry {
         }
     }
 
+    /// A dial (`dialing`) or a connection of `pool` is gone: its place is free, and the
+    /// requests waiting to be routed by it are told.
+    fn gone(&mut self, pool: usize, dialing: bool) {
+        self.open -= 1;
+        let state = self.state(pool);
+        match dialing {
+            true => state.dialing -= 1,
+            false => state.alive -= 1,
+        }
+        state.streams.settle();
+        self.forget_if_empty(pool);
+    }
+
     /// The pool's state, removed when it has no connection left (nor requests routed to
     /// it, which are about to dial).
     fn forget_if_empty(&mut self, pool: usize) {
@@ -432,11 +445,7 @@ impl Dialing {
         self.done = true;
         let pool = self.pool;
         self.origins.update(&self.origin, |entry| {
-            entry.open -= 1;
-            let state = entry.state(pool);
-            state.dialing -= 1;
-            state.streams.settle();
-            entry.forget_if_empty(pool);
+            entry.gone(pool, true);
             for waiting in entry.queue.iter_mut().filter(|w| w.pool == pool) {
                 waiting.released = true;
             }
@@ -451,13 +460,8 @@ impl Drop for Dialing {
             return;
         }
         let pool = self.pool;
-        self.origins.update(&self.origin, |entry| {
-            entry.open -= 1;
-            let state = entry.state(pool);
-            state.dialing -= 1;
-            state.streams.settle();
-            entry.forget_if_empty(pool);
-        });
+        self.origins
+            .update(&self.origin, |entry| entry.gone(pool, true));
     }
 }
 
@@ -472,13 +476,8 @@ pub(crate) struct Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         let pool = self.pool;
-        self.origins.update(&self.origin, |entry| {
-            entry.open -= 1;
-            let state = entry.state(pool);
-            state.alive -= 1;
-            state.streams.settle();
-            entry.forget_if_empty(pool);
-        });
+        self.origins
+            .update(&self.origin, |entry| entry.gone(pool, false));
     }
 }
 
@@ -556,11 +555,8 @@ impl Drop for Queued {
         // Not in line: given a slot after its request stopped waiting, which the next
         // dial takes.
         let pool = self.pool;
-        self.origins.update(&self.origin, |entry| {
-            entry.open -= 1;
-            entry.state(pool).dialing -= 1;
-            entry.forget_if_empty(pool);
-        });
+        self.origins
+            .update(&self.origin, |entry| entry.gone(pool, true));
     }
 }
 

@@ -117,6 +117,12 @@ fn a_failed_dial_releases_its_waiters_and_no_rule_without_pooling() {
     let _y = now(origins.admit(&origin(), unpooled, false));
 }
 
+/// The connection reads the server's SETTINGS, allowing `streams` at once.
+fn server_allows(streams: u8, on: &Arc<Streams>) {
+    let frame = [0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, streams];
+    assert!(crate::connect::streams::FirstFrame::default().read(&frame, on));
+}
+
 fn streams_of(route: Route) -> (usize, StreamToken) {
     match route {
         Route::Lane(lane, token) => (lane, token),
@@ -137,8 +143,7 @@ fn h2_requests_fill_a_connection_to_its_limit_then_take_the_next_lane() {
     let (slot, streams) = now(origins.admit(&origin(), lanes[0], true)).opened(true);
     let streams = streams.expect("h2");
     // The server's SETTINGS: 2 streams.
-    let frame = [0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 2];
-    assert!(crate::connect::streams::FirstFrame::default().read(&frame, &streams));
+    server_allows(2, &streams);
     let a = streams_of(origins.route(&origin(), &lanes, true, false));
     let b = streams_of(origins.route(&origin(), &lanes, true, false));
     assert_eq!((a.0, b.0), (0, 0), "two streams on the first connection");
@@ -170,8 +175,7 @@ fn the_cap_stops_the_growth_and_the_least_busy_lane_takes_the_rest() {
     let origins = Arc::new(Origins::new(Some(2), None));
     let lanes = [origins.pool_id(), origins.pool_id(), origins.pool_id()];
     let (_slot, streams) = now(origins.admit(&origin(), lanes[0], true)).opened(true);
-    let frame = [0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 1];
-    assert!(crate::connect::streams::FirstFrame::default().read(&frame, &streams.unwrap()));
+    server_allows(1, &streams.expect("h2"));
     let on_first = streams_of(origins.route(&origin(), &lanes, true, false));
     let on_second = streams_of(origins.route(&origin(), &lanes, true, false));
     assert_eq!((on_first.0, on_second.0), (0, 1));
@@ -212,8 +216,7 @@ fn while_the_first_dial_is_under_way_a_patient_request_waits_for_its_outcome() {
     );
     let (_slot, streams) = probe.opened(true);
     assert!(waits(true), "h2, its limit not read yet");
-    let frame = [0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 8];
-    assert!(crate::connect::streams::FirstFrame::default().read(&frame, &streams.unwrap()));
+    server_allows(8, &streams.expect("h2"));
     assert!(!waits(true), "routed by the limit");
     // An HTTP/1.1 first connection: never routed, never waited for.
     let http1 = (Scheme::HTTPS, Authority::from_static("h1.example:443"));
