@@ -158,7 +158,8 @@
 //! once, whatever the method, if the body is bytes (twice if refused after a `GOAWAY`).
 //!
 //! ## Many requests at once
-//! A client's requests share its pool: over h2 they share one connection per server, and
+//! A client's requests share its pool: over h2 they share one connection per server, up
+//! to the streams the server allows on it, past which another is opened (docs/pooling.md);
 //! over HTTP/1.1 each request that finds no idle connection opens one, as in reqwest, so
 //! 1,000 requests at once hold up to 1,000 sockets;
 //! [`pool_max_idle_per_host`](ClientBuilder::pool_max_idle_per_host) bounds only what stays

@@ -401,8 +401,11 @@ impl<C> ClientBuilder<C> {
     ///
     /// This bounds what stays open between requests, not what requests in flight use: as
     /// in reqwest, each HTTP/1.1 request that finds no idle connection opens one, and all
-    /// but `max` are closed as they finish. Over HTTP/2 they share one connection. To bound
-    /// sockets, bound concurrency (the crate docs' [Many requests](crate#many-requests-at-once)).
+    /// but `max` are closed as they finish. Over HTTP/2 they share one connection, and more
+    /// when the server's stream limit is reached: those past `max` close a second after
+    /// their last request. To bound sockets, bound concurrency (the crate docs'
+    /// [Many requests](crate#many-requests-at-once)) or set
+    /// [`pool_max_connections_per_host`](ClientBuilder::pool_max_connections_per_host).
     ///
     /// ```
     /// let client = wireline::Client::builder().pool_max_idle_per_host(8).build();
@@ -432,8 +435,9 @@ impl<C> ClientBuilder<C> {
     /// come first served, for one to come back to the pool or to close, for at most
     /// [`pool_acquire_timeout`](ClientBuilder::pool_acquire_timeout) if set, and always
     /// within [`timeout`](ClientBuilder::timeout). A connection that closes frees its place;
-    /// a request that gives up holds none. Over h2 one connection carries every request
-    /// anyway. [`build`](ClientBuilder::build) refuses `0`. See the
+    /// a request that gives up holds none. Over h2 it bounds the connections opened when
+    /// the server's stream limit is reached; at the cap, requests wait for a stream on the
+    /// least busy one. [`build`](ClientBuilder::build) refuses `0`. See the
     /// [pooling guide](crate::guide::pooling).
     ///
     /// ```
