@@ -69,6 +69,18 @@ impl Streams {
         self.settled.notify_waiters();
     }
 
+    /// A request waited its patience out and the limit is still unknown (a server that
+    /// sends no SETTINGS first): from now on the connection counts as allowing
+    /// [`BEFORE_SETTINGS`] until its SETTINGS come, so later requests don't wait too.
+    pub(crate) fn assume_limit(&self) {
+        let assumed = self
+            .limit
+            .compare_exchange(UNKNOWN, BEFORE_SETTINGS, Relaxed, Relaxed);
+        if assumed.is_ok() {
+            self.settled.notify_waiters();
+        }
+    }
+
     /// What requests waiting for the first dial's outcome wait on.
     pub(crate) fn settled(&self) -> &Notify {
         &self.settled
@@ -206,6 +218,17 @@ mod tests {
         let streams = Streams::default();
         assert!(FirstFrame::default().read(&settings(&[]), &streams));
         assert_eq!(streams.limit(), Some(UNLIMITED));
+        streams.assume_limit();
+        assert_eq!(streams.limit(), Some(UNLIMITED), "a limit read is kept");
+        let streams = Streams::default();
+        streams.assume_limit();
+        assert_eq!(streams.limit(), Some(BEFORE_SETTINGS));
+        assert!(FirstFrame::default().read(&settings(&[(MAX_CONCURRENT_STREAMS, 4)]), &streams));
+        assert_eq!(
+            streams.limit(),
+            Some(4),
+            "the SETTINGS, once read, replace it"
+        );
         let streams = Streams::default();
         let goaway = [0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
         assert!(FirstFrame::default().read(&goaway, &streams));

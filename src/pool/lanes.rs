@@ -160,7 +160,10 @@ impl Pool {
             match self.route(maker, &origin, patient) {
                 Ok(routed) => break routed,
                 Err(streams) if Arc::ptr_eq(&streams, &settled) => {
-                    let _ = tokio::time::timeout_at(until, notified).await;
+                    if tokio::time::timeout_at(until, notified).await.is_err() {
+                        // Nothing came: don't make the requests after this one wait too.
+                        settled.assume_limit();
+                    }
                 }
                 // Another connection's outcome to wait for: register on it first.
                 Err(streams) => settled = streams,
