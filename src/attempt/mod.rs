@@ -281,9 +281,7 @@ fn settled(
     match sent {
         Ok(Ok(mut response)) => {
             if let Some(token) = token {
-                if let Some(extra) = response.extensions_mut().get_mut::<RecordExtra>() {
-                    extra.1 = Some(token);
-                }
+                RecordExtra::hold(response.extensions_mut(), token);
             }
             Settled::Answer(Ok(response))
         }

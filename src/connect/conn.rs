@@ -143,6 +143,20 @@ impl Record {
 #[derive(Clone, Debug)]
 pub(crate) struct RecordExtra(pub(crate) Arc<Record>, pub(crate) Option<StreamToken>);
 
+impl RecordExtra {
+    /// Puts `token` in a response's copy, to go with the response until its body ends.
+    pub(crate) fn hold(extensions: &mut http::Extensions, token: StreamToken) {
+        if let Some(extra) = extensions.get_mut::<RecordExtra>() {
+            extra.1 = Some(token);
+        }
+    }
+
+    /// The token [`hold`](Self::hold) put in a response's copy.
+    pub(crate) fn take_stream(extensions: &mut http::Extensions) -> Option<StreamToken> {
+        extensions.get_mut::<RecordExtra>()?.1.take()
+    }
+}
+
 /// The record of the connection `connected` describes, if it is one of ours.
 pub(crate) fn record_of(connected: &Connected) -> Option<Arc<Record>> {
     let mut extras = http::Extensions::new();

@@ -171,9 +171,7 @@ impl Pool {
         };
         let mut response = lane.request(request).await?;
         if let Some(token) = token {
-            if let Some(extra) = response.extensions_mut().get_mut::<RecordExtra>() {
-                extra.1 = Some(token);
-            }
+            RecordExtra::hold(response.extensions_mut(), token);
         }
         Ok(response)
     }

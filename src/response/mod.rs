@@ -70,8 +70,7 @@ impl Response {
             decoding,
         );
         if parts.version == Version::HTTP_2 {
-            let extra = parts.extensions.get_mut::<RecordExtra>();
-            if let Some(stream) = extra.and_then(|extra| extra.1.take()) {
+            if let Some(stream) = RecordExtra::take_stream(&mut parts.extensions) {
                 body.set_stream(stream);
             }
         }
