@@ -147,11 +147,13 @@
 //! (60 s), so we usually close first. When a server closes sooner, hyper-util already
 //! resends a request that never left; wireline adds the case of a request written into
 //! the closing connection, which then ends before any byte of the answer. Such a request
-//! is sent again once, on another connection, by Go's rule (`shouldRetryRequest`): only
-//! on a reused HTTP/1 connection, never on a fresh one, never once any byte of the
-//! response arrived, only with a body that is bytes (not a stream), and, since the server
-//! may have seen it, only for GET, HEAD, OPTIONS and TRACE or a request carrying an
-//! `Idempotency-Key` header. Anything else is returned as an
+//! is sent again on another connection by Go's rule (`shouldRetryRequest`): only on a
+//! reused HTTP/1 connection, never on a fresh one, never once any byte of the response
+//! arrived, only with a body that is bytes (not a stream), and, since the server may have
+//! seen it, only for GET, HEAD, OPTIONS and TRACE or a request carrying an
+//! `Idempotency-Key` header. When the resend meets another stale connection (a server
+//! that closed all its idle connections at once), it goes again, up to eight times.
+//! Anything else is returned as an
 //! [`is_request`](Error::is_request) error, unless a retry policy retries it (below).
 //! Over h2 the server tells which requests it never processed (a stream reset with
 //! `REFUSED_STREAM`, or above the last stream id of a `GOAWAY`); those are sent again

@@ -17,10 +17,12 @@ use super::Unanswered;
 use crate::connect::conn::Record;
 
 /// How often an unanswered request looks at its connection (see [`watched`]). A request
-/// is lost when two looks in a row find the same connection dropped, so 1 to 2 s after
-/// the drop; an answer that exists comes as soon as the connection's tasks next run, so
-/// this only has to outlast scheduling delays.
-pub(super) const LOST_AFTER: Duration = Duration::from_secs(1);
+/// is lost when two looks in a row find the same connection dropped, so 200 to 400 ms
+/// after the drop. An answer that exists wins the moment the request is next polled (the
+/// response is polled before the watch), and a resend hyper-util makes moves the
+/// request to another connection or to a dial, so this only has to outlast scheduling
+/// delays; a request whose head is slower pays one look per period.
+pub(super) const LOST_AFTER: Duration = Duration::from_millis(200);
 
 /// `response`, or [`Unanswered::Lost`] once the connection that `capture` names was
 /// found dropped at two looks `period` apart, the request was not handed to another

@@ -1,4 +1,4 @@
-//! One attempt: a request sent through the pool, and sent once more when it met a stale
+//! One attempt: a request sent through the pool, and sent again when it met a stale
 //! pooled connection or an h2 server that did not process it (`stale.rs`); its response
 //! head checked (`heads.rs`) and paced (`read_timeout`, `low_speed_limit`); the request
 //! watched in case hyper loses it (`lost.rs`). A failure is classified (`failure.rs`) and
@@ -181,9 +181,10 @@ impl From<Failed> for Error {
     }
 }
 
-/// Sends `request` through the pool, and once more with `again()` if it failed on a stale
-/// pooled connection and `replay` allows it, or if an h2 server did not process it (a
-/// third time if the server said so once each way, see `stale.rs`); in a span of its own
+/// Sends `request` through the pool, and again with `again()` if it failed on a stale
+/// pooled connection and `replay` allows it (while each failure is another stale
+/// connection), or if an h2 server did not process it (a third time if the server said so
+/// once each way): the rules are in `stale.rs`. In a span of its own
 /// (a child of the request's) when a `tracing` subscriber listens (`trace.rs`).
 ///
 /// Every response leaves the pool through here, so this is where [`heads`] refuses the
@@ -206,55 +207,36 @@ pub(crate) async fn send(
         heads::check(&response, &method, url, sender.max_head).map_err(Failed::other)?;
         Ok(response)
     };
-    let outcome = 'sent: {
+    let mut resends = stale::Resends::default();
+    let mut request = request;
+    let outcome = loop {
         let (sending, marking, token) = attempt(sender, request, url, span);
-        let (err, timings) = match settled(sending.await, marking, token, url) {
-            Settled::Answer(answer) => break 'sent answer.and_then(&checked),
-            Settled::Refused(err, timings) => (err, timings),
-        };
-        if failure::version_refused(&err) {
-            // On whatever connection, the version would be refused again.
-            break 'sent Err(Failed::sending(err, url).timed(timings));
-        }
-        let first_unprocessed = stale::unprocessed_h2(&err);
-        if first_unprocessed.is_some() {
-            if !replay.possible() {
-                break 'sent Err(Failed::sending(err, url).timed(timings));
+        let resend = match settled(sending.await, marking, token) {
+            Settled::Answer(answer) => break answer.and_then(&checked),
+            Settled::Refused(err, timings) => {
+                let Some(resend) = resends.judge(&err, replay) else {
+                    break Err(Failed::sending(err, url).timed(timings));
+                };
+                tracing::debug!(parent: span.and_then(Span::id), %url, ?resend, "{err:?}; sending again");
+                resend
             }
-            tracing::debug!(parent: span.and_then(Span::id), %url, "the server did not process the h2 stream ({err}); sending again");
-        } else if stale::seen(&err).is_some_and(|seen| stale::should_retry(replay, seen)) {
-            tracing::debug!(
-                parent: span.and_then(Span::id),
-                %url,
-                "the pooled connection closed before answering ({err:?}); sending again on another"
-            );
-        } else {
-            break 'sent Err(Failed::sending(err, url).timed(timings));
-        }
-        let request = match again() {
-            Ok(request) => request,
-            Err(error) => break 'sent Err(Failed::other(error)),
-        };
-        let (sending, marking, token) = attempt(sender, request, url, span);
-        let (err, timings) = match settled(sending.await, marking, token, url) {
-            Settled::Answer(answer) => break 'sent answer.and_then(&checked),
-            Settled::Refused(err, timings) => (err, timings),
-        };
-        match (first_unprocessed, stale::unprocessed_h2(&err)) {
-            (Some(first), Some(second)) if first != second => {
-                tracing::debug!(parent: span.and_then(Span::id), %url, "the server did not process the h2 stream again, another way ({err}); sending a last time");
+            Settled::Lost(record, timings) => {
+                let Some(resend) = resends.judge_lost(&record, replay) else {
+                    break Err(Failed::lost(&record, url).timed(timings));
+                };
+                tracing::debug!(parent: span.and_then(Span::id), %url, ?resend, "lost by hyper as its pooled connection closed; sending again");
+                resend
             }
-            _ => break 'sent Err(Failed::sending(err, url).timed(timings)),
-        }
-        let request = match again() {
-            Ok(request) => request,
-            Err(error) => break 'sent Err(Failed::other(error)),
         };
-        let (sending, marking, token) = attempt(sender, request, url, span);
-        match settled(sending.await, marking, token, url) {
-            Settled::Answer(answer) => answer.and_then(&checked),
-            Settled::Refused(err, timings) => Err(Failed::sending(err, url).timed(timings)),
+        if resend == stale::Resend::Stale {
+            // Lets pooled connections whose close has arrived read it and leave the pool,
+            // so the resend doesn't meet them too.
+            tokio::task::yield_now().await;
         }
+        request = match again() {
+            Ok(request) => request,
+            Err(error) => break Err(Failed::other(error)),
+        };
     };
     if let Some(traced) = &traced {
         traced.ended(&outcome);
@@ -263,10 +245,13 @@ pub(crate) async fn send(
 }
 
 /// What a finished send leads to: its answer (the response, or a failure no resend can
-/// mend), or hyper-util's error, with the send's timings, for the resend rules to judge.
+/// mend), or hyper-util's error or the request lost, with the send's timings, for the
+/// resend rules to judge.
 enum Settled {
     Answer(std::result::Result<http::Response<Incoming>, Failed>),
     Refused(hyper_util::client::legacy::Error, Option<Timings>),
+    /// hyper lost the request on this connection (`lost.rs`).
+    Lost(Arc<Record>, Option<Timings>),
 }
 
 /// `token`: the request's place on an h2 connection (`crate::pool`), kept with the
@@ -275,7 +260,6 @@ fn settled(
     mut sent: marks::Sent,
     marking: Option<Box<marks::Marking>>,
     token: Option<StreamToken>,
-    url: &Url,
 ) -> Settled {
     let timings = marks::settle(&mut sent, marking);
     match sent {
@@ -286,9 +270,7 @@ fn settled(
             Settled::Answer(Ok(response))
         }
         Ok(Err(Unanswered::Pool(err))) => Settled::Refused(err, timings),
-        Ok(Err(Unanswered::Lost(record))) => {
-            Settled::Answer(Err(Failed::lost(&record, url).timed(timings)))
-        }
+        Ok(Err(Unanswered::Lost(record))) => Settled::Lost(record, timings),
         Err(waited) => Settled::Answer(Err(Failed::waiting(waited).timed(timings))),
     }
 }

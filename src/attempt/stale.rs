@@ -1,5 +1,5 @@
-//! Which failed sends are sent once more: a request that met a pooled connection the
-//! server had closed while idle, or one an h2 server says it never processed.
+//! Which failed sends are sent again: a request that met a pooled connection the server
+//! had closed while idle, or one an h2 server says it never processed.
 //!
 //! hyper-util already resends a request that was never written because the idle connection
 //! it was given turned out closed (`retry_canceled_requests`, on by default). What it can't
@@ -7,10 +7,18 @@
 //! was closing, and the connection ended before any byte of the response. This adds that
 //! half, with Go's rule (`shouldRetryRequest` in net/http): only on a **reused** HTTP/1
 //! connection (one that carried a request before, or waited in the pool before its first:
-//! Go counts every connection that was idle in the pool), only when **no byte** of the response arrived, only with a body we can send
-//! again, and, when some of the request was written, only for a request that is safe to
-//! repeat (GET, HEAD, OPTIONS, TRACE, or one carrying an `Idempotency-Key`). Once, on
-//! another connection.
+//! Go counts every connection that was idle in the pool), only when **no byte** of the
+//! response arrived, only with a body we can send again, and, when some of the request was
+//! written, only for a request that is safe to repeat (GET, HEAD, OPTIONS, TRACE, or one
+//! carrying an `Idempotency-Key`). Sent again on another connection, and again after
+//! that while each one it meets is another stale pooled connection, as Go does: a server
+//! that closed every idle connection at once leaves the pool holding several, and the
+//! first resend may meet the next. Each resend uses one of them up (a failed connection
+//! leaves the pool), and a fresh connection failing ends it; [`MAX_STALE_RESENDS`] bounds
+//! it all the same. Before each resend the task yields, so the connections whose close
+//! has arrived but not yet been read see it, and leave the pool, first. A GET hyper lost
+//! in the channel of such a connection as it closed (`lost.rs`) is sent again by the
+//! same rule.
 //!
 //! Over h2 the server says itself which requests it never processed (RFC 9113 §8.7): a
 //! stream it reset with REFUSED_STREAM, or one above the last stream id of a GOAWAY. Those
@@ -22,9 +30,85 @@
 //! left); streams the server may have processed fail with the connection's end instead
 //! ("broken pipe"), and are not retried, whatever the GOAWAY's code.
 
-use super::Replay;
-use crate::connect::conn::{record_of, Proto};
+use super::{failure, Replay};
+use crate::connect::conn::{record_of, Proto, Record};
 use crate::error::chain;
+
+/// The most times one request is sent again after stale pooled connections. Go has no
+/// bound (each resend uses up a stale connection); this one only stops a server that
+/// closes every connection it has answered on from holding a request in the loop.
+pub(super) const MAX_STALE_RESENDS: u8 = 8;
+
+/// The resends one request has had, to judge the next failure by.
+#[derive(Debug, Default)]
+pub(super) struct Resends {
+    stale: u8,
+    /// How an h2 server first said it did not process the request, and whether it has
+    /// said so the other way too.
+    unprocessed: Option<Unprocessed>,
+    unprocessed_both_ways: bool,
+}
+
+/// Why a failed send is sent again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Resend {
+    /// It met a stale pooled connection.
+    Stale,
+    /// The h2 server did not process it.
+    Unprocessed(Unprocessed),
+}
+
+impl Resends {
+    /// Whether, and why, the failed send `err` of a request that may be repeated as
+    /// `replay` says is sent again, counting it if so.
+    pub(super) fn judge(
+        &mut self,
+        err: &hyper_util::client::legacy::Error,
+        replay: Replay,
+    ) -> Option<Resend> {
+        if failure::version_refused(err) {
+            // On whatever connection, the version would be refused again.
+            return None;
+        }
+        if let Some(how) = unprocessed_h2(err) {
+            let again = match self.unprocessed {
+                None => replay.possible(),
+                Some(first) => first != how && !self.unprocessed_both_ways,
+            };
+            if !again {
+                return None;
+            }
+            self.unprocessed_both_ways = self.unprocessed.is_some();
+            self.unprocessed = Some(how);
+            return Some(Resend::Unprocessed(how));
+        }
+        if self.stale < MAX_STALE_RESENDS
+            && seen(err).is_some_and(|seen| should_retry(replay, seen))
+        {
+            self.stale += 1;
+            return Some(Resend::Stale);
+        }
+        None
+    }
+
+    /// Whether a request hyper lost on the connection `record` names (`super::lost`) is
+    /// sent again: the stale rule, when that connection was a reused HTTP/1 one. Lost,
+    /// the request never left hyper's channel to the connection, so nothing of it was
+    /// written; but as nothing says so for certain, only a request safe to repeat goes.
+    pub(super) fn judge_lost(&mut self, record: &Record, replay: Replay) -> Option<Resend> {
+        let Proto::Http1(usage) = &record.proto else {
+            return None;
+        };
+        if self.stale < MAX_STALE_RESENDS
+            && replay == Replay::Always
+            && usage.reused_by_next(record.marks.ready)
+        {
+            self.stale += 1;
+            return Some(Resend::Stale);
+        }
+        None
+    }
+}
 
 /// What the failed HTTP/1 connection saw, from its `Usage` (h2 connections keep none: h2
 /// says itself what it did not process, see [`unprocessed_h2`]).
@@ -124,5 +208,29 @@ mod tests {
         ] {
             assert!(!should_retry(Replay::Always, never), "{never:?}");
         }
+    }
+
+    #[test]
+    fn a_lost_request_goes_again_if_it_may_be_repeated_and_its_connection_was_reused() {
+        let used = Record::for_test_used(Default::default());
+        let fresh = Record::for_test(Default::default());
+        assert_eq!(
+            Resends::default().judge_lost(&used, Replay::Always),
+            Some(Resend::Stale)
+        );
+        // Nothing proves it was never written: a POST stays failed, as does a stream.
+        for replay in [Replay::IfUnwritten, Replay::Never] {
+            assert_eq!(Resends::default().judge_lost(&used, replay), None);
+        }
+        // hyper-util resends nothing a fresh connection failed either.
+        assert_eq!(Resends::default().judge_lost(&fresh, Replay::Always), None);
+        let mut resends = Resends::default();
+        for _ in 0..MAX_STALE_RESENDS {
+            assert_eq!(
+                resends.judge_lost(&used, Replay::Always),
+                Some(Resend::Stale)
+            );
+        }
+        assert_eq!(resends.judge_lost(&used, Replay::Always), None, "bounded");
     }
 }

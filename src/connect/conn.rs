@@ -112,6 +112,18 @@ impl Record {
         Record::new(Proto::Http1(Usage::default()), dialing, marks)
     }
 
+    /// A record for tests, of an HTTP/1 connection that has carried one exchange.
+    #[cfg(test)]
+    pub(crate) fn for_test_used(dialing: Arc<Dialing>) -> Record {
+        let record = Record::for_test(dialing);
+        if let Proto::Http1(usage) = &record.proto {
+            usage.writing();
+            usage.wrote(1);
+            usage.read(1);
+        }
+        record
+    }
+
     /// Whether the connection was dropped.
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(SeqCst)
@@ -234,6 +246,12 @@ impl Usage {
             || self.first_write.get().is_some_and(|first| {
                 first.saturating_duration_since(ready) >= IDLE_BEFORE_FIRST_REQUEST
             })
+    }
+
+    /// A request handed to this connection now would find it reused: it carried a request
+    /// before, or it was `ready` long enough ago to have waited in the pool.
+    pub(crate) fn reused_by_next(&self, ready: Instant) -> bool {
+        self.exchanges.load(Relaxed) >= 1 || ready.elapsed() >= IDLE_BEFORE_FIRST_REQUEST
     }
 
     /// Some of the current request reached the socket.

@@ -1,5 +1,6 @@
-//! Pooled connections the server closed while idle: retried once when Go's rule allows it
-//! (reused connection, no response byte, a request safe to send again), never otherwise.
+//! Pooled connections the server closed while idle: sent again when Go's rule allows it
+//! (reused connection, no response byte, a request safe to send again), while each send
+//! meets another stale connection (up to eight resends), never otherwise.
 
 use std::time::Duration;
 
@@ -98,6 +99,60 @@ async fn a_server_closing_after_each_response_never_fails_a_request() {
         read > 100,
         "no request met a closing connection: the race was never run"
     );
+}
+
+/// A client whose pool holds `idle` connections to `server`, each of which the server
+/// closes when the next request arrives on it: `idle` requests sent at once, answered
+/// after a pause so none finds another's connection idle.
+async fn pool_of_stale_connections(idle: usize) -> (RawServer, Client) {
+    let server = raw_server(|mut conn: RawConn| async move {
+        if conn.read_request().await.is_none() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        conn.write(&hello()).await;
+        conn.read_request().await;
+        conn.close().await;
+    })
+    .await;
+    let client = Client::new();
+    let fetch = |_| async { client.get(url(&server, "/")).send().await?.text().await };
+    let bodies = bounded(futures_util::future::join_all((0..idle).map(fetch))).await;
+    assert!(bodies.into_iter().all(|body| body.unwrap() == "hello"));
+    assert_eq!(
+        server.accepts(),
+        idle,
+        "each first request had its own connection"
+    );
+    (server, client)
+}
+
+#[tokio::test]
+async fn a_resend_that_meets_another_stale_connection_is_sent_again() {
+    // Four idle connections the server has all but closed: the request meets each in
+    // turn, then a new connection answers. One resend would have failed it on the second.
+    let (server, client) = pool_of_stale_connections(4).await;
+    let body = bounded(async { client.get(url(&server, "/")).send().await?.text().await });
+    assert_eq!(body.await.unwrap(), "hello");
+    assert_eq!(server.accepts(), 5);
+    assert_eq!(count(&server, "GET"), 4 + 4 + 1);
+}
+
+#[tokio::test]
+async fn stale_resends_stop_after_eight() {
+    // Twelve stale connections: the first send and eight resends each meet one, and the
+    // request fails there rather than go on.
+    let (server, client) = pool_of_stale_connections(12).await;
+    let err = bounded(client.get(url(&server, "/")).send())
+        .await
+        .unwrap_err();
+    assert!(err.is_request(), "{err}");
+    assert_eq!(
+        server.accepts(),
+        12,
+        "no new connection: every send met a stale one"
+    );
+    assert_eq!(count(&server, "GET"), 12 + 9);
 }
 
 #[tokio::test]

@@ -29,8 +29,12 @@ use vitals::Vitals;
 
 use crate::BoxError;
 
-/// The client's read timeout: what ends a stalled response.
-const READ_TIMEOUT: Duration = Duration::from_millis(300);
+/// The read timeout that ends a stalled response: the stall fault's client has it.
+const STALL_READ_TIMEOUT: Duration = Duration::from_millis(300);
+/// Every other request's read timeout: far above the pauses a loaded machine's scheduler
+/// adds (and the 200–400 ms in which a request hyper lost is found and sent again), so
+/// that a request reaching it hung.
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// The bound on each whole request; none may take longer.
 const REQUEST_BOUND: Duration = Duration::from_secs(5);
 
@@ -141,6 +145,10 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
         .read_timeout(READ_TIMEOUT)
         .timeout(REQUEST_BOUND)
         .build()?;
+    let stall_client = wireline::Client::builder()
+        .read_timeout(STALL_READ_TIMEOUT)
+        .timeout(REQUEST_BOUND)
+        .build()?;
     let h2_client = wireline::Client::builder()
         .http2_prior_knowledge()
         .read_timeout(READ_TIMEOUT)
@@ -159,18 +167,27 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
             let sent = Sent::of(n, plan.every);
             let (base, client) = match sent.h2 {
                 true => (&h2_base, h2_client.clone()),
+                false if sent.fault == Fault::Stall => (&h1_base, stall_client.clone()),
                 false => (&h1_base, client.clone()),
             };
             let url = format!("{base}{}", sent.fault.path());
             async move {
                 let started = Instant::now();
-                let outcome = one(&client, &url, sent.post).await;
-                (sent, outcome, started.elapsed())
+                let (outcome, error) = one(&client, &url, sent.post).await;
+                (sent, outcome, error, started.elapsed())
             }
         })
         .buffer_unordered(plan.concurrency);
-    while let Some((sent, outcome, took)) = results.next().await {
+    while let Some((sent, outcome, error, took)) = results.next().await {
         *tally.entry((sent, outcome)).or_default() += 1;
+        // A failure explains itself: the error of each unexpected outcome, as it happens.
+        if !sent.expected().contains(&outcome) {
+            eprintln!(
+                "unexpected {outcome:?} for request {} ({sent:?}) after {took:?}: {}",
+                done.load(Ordering::Relaxed),
+                error.as_deref().unwrap_or("no error")
+            );
+        }
         slowest = slowest.max(took);
         let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
         if finished.is_multiple_of(plan.restart_every) && finished < plan.requests {
@@ -189,7 +206,7 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
     let end = Vitals::now();
     let middle = middle.unwrap_or(end);
     // With the client gone, its pooled connections and their tasks must go too.
-    drop((client, h2_client));
+    drop((client, stall_client, h2_client));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let dropped = Vitals::now();
     drop(server);
@@ -256,10 +273,10 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
             ),
         ),
         (
-            end.tasks <= end.sockets.saturating_sub(start.sockets) + 3,
+            end.tasks <= end.sockets.saturating_sub(start.sockets) + 4,
             format!(
-                "tokio tasks at the end {} ≤ sockets opened since the start {} + 3 \
-                 (one task per connection, and the two clients' idle reapers)",
+                "tokio tasks at the end {} ≤ sockets opened since the start {} + 4 \
+                 (one task per connection, and the three clients' idle reapers)",
                 end.tasks,
                 end.sockets.saturating_sub(start.sockets)
             ),
@@ -284,10 +301,11 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
     Ok(passed)
 }
 
-/// One request (a GET, or a small POST), its body read, classified.
-async fn one(client: &wireline::Client, url: &str, post: bool) -> Outcome {
+/// One request (a GET, or a small POST), its body read, classified, with the error's
+/// message when it failed.
+async fn one(client: &wireline::Client, url: &str, post: bool) -> (Outcome, Option<String>) {
     let classify = |e: wireline::Error| {
-        if e.is_timeout() {
+        let outcome = if e.is_timeout() {
             Outcome::Timeout
         } else if e.is_decode() {
             Outcome::Decode
@@ -296,9 +314,9 @@ async fn one(client: &wireline::Client, url: &str, post: bool) -> Outcome {
         } else if e.is_request() {
             Outcome::Request
         } else {
-            eprintln!("unexpected error for {url}: {e}");
             Outcome::Unexpected
-        }
+        };
+        (outcome, Some(format!("{e} ({e:?})")))
     };
     let request = match post {
         true => client.post(url).body("posted"),
@@ -310,8 +328,8 @@ async fn one(client: &wireline::Client, url: &str, post: bool) -> Outcome {
     };
     let server_error = resp.status().is_server_error();
     match resp.bytes().await {
-        Ok(_) if server_error => Outcome::Status5xx,
-        Ok(_) => Outcome::Ok,
+        Ok(_) if server_error => (Outcome::Status5xx, None),
+        Ok(_) => (Outcome::Ok, None),
         Err(e) => classify(e),
     }
 }
