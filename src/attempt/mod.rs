@@ -195,7 +195,7 @@ pub(crate) async fn send(
     request: http::Request<Body>,
     url: &Url,
     replay: Replay,
-    mut again: impl FnMut() -> Result<http::Request<Body>>,
+    again: impl FnMut() -> Result<http::Request<Body>>,
 ) -> std::result::Result<http::Response<Incoming>, Failed> {
     // Disabled without a subscriber: then each use below is a branch. Nothing here wraps
     // a future (moving this one costs more than the rest of the tracing).
@@ -207,24 +207,53 @@ pub(crate) async fn send(
         heads::check(&response, &method, url, sender.max_head).map_err(Failed::other)?;
         Ok(response)
     };
+    let (sending, marking, token) = attempt(sender, request, url, span);
+    let outcome = match settled(sending.await, marking, token) {
+        Settled::Answer(answer) => answer,
+        // Boxed: only a request that needs it carries the resend's future.
+        failed => Box::pin(resend(sender, failed, url, span, replay, again)).await,
+    }
+    .and_then(&checked);
+    if let Some(traced) = &traced {
+        traced.ended(&outcome);
+    }
+    outcome
+}
+
+/// The first send's failure judged by the rules of `stale.rs`, and the request sent again
+/// (made anew by `again()`) for as long as they say so: the answer, or the failure they
+/// leave as it is.
+async fn resend(
+    sender: Sender<'_>,
+    mut failed: Settled,
+    url: &Url,
+    span: Option<&Span>,
+    replay: Replay,
+    mut again: impl FnMut() -> Result<http::Request<Body>>,
+) -> std::result::Result<http::Response<Incoming>, Failed> {
     let mut resends = stale::Resends::default();
-    let mut request = request;
-    let outcome = loop {
-        let (sending, marking, token) = attempt(sender, request, url, span);
-        let resend = match settled(sending.await, marking, token) {
-            Settled::Answer(answer) => break answer.and_then(&checked),
+    loop {
+        let resend = match failed {
+            Settled::Answer(answer) => return answer,
             Settled::Refused(err, timings) => {
                 let Some(resend) = resends.judge(&err, replay) else {
-                    break Err(Failed::sending(err, url).timed(timings));
+                    return Err(Failed::sending(err, url).timed(timings));
                 };
-                tracing::debug!(parent: span.and_then(Span::id), %url, ?resend, "{err:?}; sending again");
+                match resend {
+                    stale::Resend::Stale => {
+                        tracing::debug!(parent: span.and_then(Span::id), %url, "the pooled connection closed before answering ({err:?}); sending again on another")
+                    }
+                    stale::Resend::Unprocessed(how) => {
+                        tracing::debug!(parent: span.and_then(Span::id), %url, "the server did not process the h2 stream ({how:?}: {err}); sending again")
+                    }
+                }
                 resend
             }
             Settled::Lost(record, timings) => {
                 let Some(resend) = resends.judge_lost(&record, replay) else {
-                    break Err(Failed::lost(&record, url).timed(timings));
+                    return Err(Failed::lost(&record, url).timed(timings));
                 };
-                tracing::debug!(parent: span.and_then(Span::id), %url, ?resend, "lost by hyper as its pooled connection closed; sending again");
+                tracing::debug!(parent: span.and_then(Span::id), %url, "hyper lost the request as its pooled connection closed; sending again on another");
                 resend
             }
         };
@@ -233,15 +262,10 @@ pub(crate) async fn send(
             // so the resend doesn't meet them too.
             tokio::task::yield_now().await;
         }
-        request = match again() {
-            Ok(request) => request,
-            Err(error) => break Err(Failed::other(error)),
-        };
-    };
-    if let Some(traced) = &traced {
-        traced.ended(&outcome);
+        let request = again().map_err(Failed::other)?;
+        let (sending, marking, token) = attempt(sender, request, url, span);
+        failed = settled(sending.await, marking, token);
     }
-    outcome
 }
 
 /// What a finished send leads to: its answer (the response, or a failure no resend can
