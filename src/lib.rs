@@ -68,7 +68,7 @@
 //! - **Decompression**: gzip, deflate, brotli and zstd bodies are decoded as they are read
 //!   (see below).
 //! - **Stale connections**: a request that meets a pooled connection the server closed
-//!   while idle, or an h2 stream the server refused, is sent again once, when that is safe
+//!   while idle, or an h2 stream the server refused, is sent again, when that is safe
 //!   (see below).
 //! - **Retries**, opt-in: [`ClientBuilder::retry`] with a [`retry::Policy`] retries
 //!   failed connections and 429/502/503/504 with jittered backoff, `Retry-After`, and a
