@@ -248,10 +248,10 @@ impl Usage {
             })
     }
 
-    /// A request handed to this connection now would find it reused: it carried a request
-    /// before, or it was `ready` long enough ago to have waited in the pool.
-    pub(crate) fn reused_by_next(&self, ready: Instant) -> bool {
-        self.exchanges.load(Relaxed) >= 1 || ready.elapsed() >= IDLE_BEFORE_FIRST_REQUEST
+    /// Some request was written on this connection: one that never left hyper's channel
+    /// to it (`crate::attempt`'s lost requests) found it reused.
+    pub(crate) fn carried_a_request(&self) -> bool {
+        self.exchanges.load(Relaxed) >= 1
     }
 
     /// Some of the current request reached the socket.
