@@ -107,9 +107,18 @@ impl ResponseBody {
         }
     }
 
-    /// Holds the response's place on its h2 connection until the body ends.
+    /// Holds the response's place on its h2 connection until the body ends. A body that
+    /// ended with the head (HEAD, 204, 304) has left its stream already: the place is
+    /// given back now, not when the response is dropped.
     pub(super) fn set_stream(&mut self, stream: StreamToken) {
-        self.stream = Some(stream);
+        let ended = match &self.kind {
+            BodyKind::Raw(raw) => raw.incoming.is_end_stream(),
+            BodyKind::Finished => true,
+            BodyKind::Decoded(_) | BodyKind::Layered(_) => false,
+        };
+        if !ended {
+            self.stream = Some(stream);
+        }
     }
 
     /// Reports the body's progress to `progress` from now on.

@@ -49,6 +49,21 @@ async fn warm(client: &Client, server: &TestServer) {
     response.bytes().await.expect("body");
 }
 
+#[tokio::test]
+async fn a_response_that_ended_with_its_head_leaves_its_stream_free() {
+    // One stream per connection: a HEAD's response, held unread, must not keep the next
+    // request off the connection (its stream ended with the head).
+    let server = limited_server(1).await;
+    let client = trusting_test_ca().build().unwrap();
+    warm(&client, &server).await;
+    let head = bounded(client.head(server.url("/")).send()).await.unwrap();
+    assert_eq!(head.version(), http::Version::HTTP_2);
+    let next = bounded(client.get(server.url("/")).send()).await.unwrap();
+    bounded(next.bytes()).await.unwrap();
+    assert_eq!(server.accepts(), 1, "the GET took the HEAD's connection");
+    drop(head);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_requests_to_a_server_allowing_4_streams_open_16_connections() {
     let server = limited_server(4).await;
