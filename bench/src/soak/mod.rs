@@ -183,7 +183,7 @@ async fn run(plan: Plan) -> Result<bool, BoxError> {
         // A failure explains itself: the error of each unexpected outcome, as it happens.
         if !sent.expected().contains(&outcome) {
             eprintln!(
-                "unexpected {outcome:?} for request {} ({sent:?}) after {took:?}: {}",
+                "unexpected {outcome:?} ({sent:?}) after {took:?}, {} requests into the run: {}",
                 done.load(Ordering::Relaxed),
                 error.as_deref().unwrap_or("no error")
             );
