@@ -117,8 +117,10 @@ async fn p06_ten_thousand_concurrent_http1_requests_succeed_and_leave_the_idle_c
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn p06_ten_thousand_concurrent_h2_requests_spread_over_connections_of_200_streams() {
     // hyper's server allows 200 streams at once per connection: the requests spread over
-    // at most 50 connections (docs/pooling.md, "h2 connection growth"), then those past
-    // the idle cap close.
+    // 50 connections (docs/pooling.md, "h2 connection growth"), then those past the idle
+    // cap close. A few more are allowed: the runtime's two threads can each find every
+    // lane full at the same moment and each add one (`pool::lanes`, `grow`); CI once
+    // saw 51. A dial storm would open thousands.
     let server = https_server(ServerOptions {
         handler: slow_ok(),
         ..ServerOptions::default()
@@ -137,7 +139,7 @@ async fn p06_ten_thousand_concurrent_h2_requests_spread_over_connections_of_200_
     let peak = all_at_once("h2", &client, &url).await;
     let opened = server.accepts();
     assert!(
-        (2..=REQUESTS / 200).contains(&opened),
+        (2..=REQUESTS / 200 + 5).contains(&opened),
         "{opened} connections for {REQUESTS} requests, 200 streams each"
     );
     assert!(
