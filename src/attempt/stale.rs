@@ -82,13 +82,7 @@ impl Resends {
             self.unprocessed = Some(how);
             return Some(Resend::Unprocessed(how));
         }
-        if self.stale < MAX_STALE_RESENDS
-            && seen(err).is_some_and(|seen| should_retry(replay, seen))
-        {
-            self.stale += 1;
-            return Some(Resend::Stale);
-        }
-        None
+        self.stale_resend(seen(err).is_some_and(|seen| should_retry(replay, seen)))
     }
 
     /// Whether a request hyper lost on the connection `record` names (`super::lost`) is
@@ -102,11 +96,17 @@ impl Resends {
         };
         // Not Go's 100 ms idle before a first request (`Usage::reused`): measured now, 200 ms
         // or more after the handover, it would count a connection dialled for this request.
-        if self.stale < MAX_STALE_RESENDS && replay == Replay::Always && usage.carried_a_request() {
-            self.stale += 1;
-            return Some(Resend::Stale);
+        self.stale_resend(replay == Replay::Always && usage.carried_a_request())
+    }
+
+    /// A resend after a stale connection, if the rule `allows` it and the bound is not
+    /// reached, counted.
+    fn stale_resend(&mut self, allows: bool) -> Option<Resend> {
+        if !allows || self.stale >= MAX_STALE_RESENDS {
+            return None;
         }
-        None
+        self.stale += 1;
+        Some(Resend::Stale)
     }
 }
 
