@@ -10,11 +10,12 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::Frame;
+use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 use url::Url;
 
@@ -137,22 +138,50 @@ impl Pacing {
     }
 }
 
-/// Awaits a response head under the pace rules: the wait, connecting included, counts as
-/// one read that must end within `read_timeout` (and within a low-speed window).
-pub(crate) async fn head<T>(
-    pacing: Option<&Pacing>,
-    url: &Url,
-    response: impl Future<Output = T>,
-) -> Result<T> {
-    let Some((limit, rule)) = pacing.and_then(Pacing::head_limit) else {
-        return Ok(response.await);
-    };
-    tokio::time::timeout(limit, response).await.map_err(|_| {
-        Error::timeout_because(format!(
+pin_project! {
+    /// Awaits a response head under the pace rules: the wait, connecting included, counts
+    /// as one read that must end within `read_timeout` (and within a low-speed window).
+    /// With neither rule set, it is `response` and a branch. A future of its own rather
+    /// than an `async fn` around `tokio::time::timeout`, which held `response` twice.
+    pub(crate) struct Head<'a, F> {
+        #[pin]
+        response: F,
+        // Set when a rule bounds the head: when it runs out, and which rule it is.
+        #[pin]
+        timer: Option<Sleep>,
+        limit: Option<(Duration, &'static str)>,
+        url: &'a Url,
+    }
+}
+
+/// `response`, under the pace rules for the head (see [`Head`]).
+pub(crate) fn head<'a, F>(pacing: Option<&Pacing>, url: &'a Url, response: F) -> Head<'a, F> {
+    let limit = pacing.and_then(Pacing::head_limit);
+    Head {
+        response,
+        timer: limit.map(|(limit, _)| tokio::time::sleep(limit)),
+        limit,
+        url,
+    }
+}
+
+impl<F: Future> Future for Head<'_, F> {
+    type Output = Result<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(head) = this.response.poll(cx) {
+            return Poll::Ready(Ok(head));
+        }
+        let (Some(timer), Some((limit, rule))) = (this.timer.as_pin_mut(), *this.limit) else {
+            return Poll::Pending;
+        };
+        ready!(timer.poll(cx));
+        Poll::Ready(Err(Error::timeout_because(format!(
             "no response within {limit:?} of sending the request ({rule})"
         ))
-        .for_url(url)
-    })
+        .for_url(this.url)))
+    }
 }
 
 /// The state of both rules for one body.

@@ -1,22 +1,23 @@
 //! The watch on a request that hyper loses: one handed to a connection at the moment the
 //! connection's dispatch task ends can be left in the task's request channel, unanswered,
 //! for as long as the connection's senders live, and the request's own future holds one of
-//! them, so it would wait forever (see [`watched`]). A request still unanswered a while
+//! them, so it would wait forever (see [`Watched`]). A request still unanswered a while
 //! after its connection was dropped fails instead.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use futures_util::future::{self, Either};
-use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::CaptureConnection;
+use pin_project_lite::pin_project;
+use tokio::time::{Instant, Sleep};
 
 use super::Unanswered;
 use crate::connect::conn::Record;
 
-/// How often an unanswered request looks at its connection (see [`watched`]). A request
+/// How often an unanswered request looks at its connection (see [`Watched`]). A request
 /// is lost when two looks in a row find the same connection dropped, so 200 to 400 ms
 /// after the drop. An answer that exists wins the moment the request is next polled (the
 /// response is polled before the watch), and a resend hyper-util makes moves the
@@ -24,76 +25,103 @@ use crate::connect::conn::Record;
 /// delays; a request whose head is slower pays one look per period.
 pub(super) const LOST_AFTER: Duration = Duration::from_millis(200);
 
-/// `response`, or [`Unanswered::Lost`] once the connection that `capture` names was
-/// found dropped at two looks `period` apart, the request was not handed to another
-/// connection meanwhile, and its pool is opening no connection it could be waiting for.
-///
-/// Why a request can be lost: hyper hands each request to the connection's dispatch task
-/// through a tokio unbounded mpsc channel (`hyper::client::dispatch::UnboundedSender::
-/// try_send` for h2, `Sender::try_send` for HTTP/1), which hyper-util's
-/// `PoolClient::try_send_request` calls. tokio's `UnboundedSender::send` checks that the
-/// receiver is open, then pushes; the receiver's drop closes the channel, then drains it.
-/// When the dispatch task ends (its connection failed) between that check and the push,
-/// the message stays in the channel after the drain (tokio-rs/tokio#7714 describes the
-/// same gap for permits). The message holds the request's oneshot callback, the channel
-/// lives as long as a sender, and the request's own future holds one (hyper-util keeps
-/// the `Pooled` connection across `try_send_request(..).await`), as does the pool's idle
-/// list for h2: the callback is never dropped, and the request waits forever. Seen once
-/// in about 3,000 to 10,000 h2 requests to a server that refuses the client certificate
-/// after a TLS 1.3 handshake (the connection dies as the first request is sent).
-pub(super) async fn watched<F>(
-    response: F,
-    capture: CaptureConnection,
-    period: Duration,
-) -> std::result::Result<http::Response<Incoming>, Unanswered>
-where
-    F: Future<
-        Output = std::result::Result<http::Response<Incoming>, hyper_util::client::legacy::Error>,
-    >,
-{
-    match answer_or_loss(response, capture, record_of, period).await {
-        Ok(answer) => answer.map_err(Unanswered::Pool),
-        Err(record) => {
-            tracing::debug!(
-                "a request was never answered although its connection closed; failing it"
-            );
-            Err(Unanswered::Lost(record))
+/// The request's connection as hyper-util's capture names it (the watch in production).
+pub(super) type Watch<F> =
+    Watched<F, CaptureConnection, fn(&CaptureConnection) -> Option<Arc<Record>>>;
+
+/// `response`, watched in case hyper loses it: see [`Watched`].
+pub(super) fn watched<F>(response: F, capture: CaptureConnection) -> Watch<F> {
+    Watched::new(response, capture, record_of, LOST_AFTER)
+}
+
+pin_project! {
+    /// `response`, or [`Unanswered::Lost`] once the connection that `capture` names was
+    /// found dropped at two looks `period` apart, the request was not handed to another
+    /// connection meanwhile, and its pool is opening no connection it could be waiting
+    /// for. `current` reads the record of the request's connection from `capture`
+    /// (hyper-util sets it once the request has a connection, and again if it resends it
+    /// on another).
+    ///
+    /// Why a request can be lost: hyper hands each request to the connection's dispatch
+    /// task through a tokio unbounded mpsc channel (`hyper::client::dispatch::
+    /// UnboundedSender::try_send` for h2, `Sender::try_send` for HTTP/1), which
+    /// hyper-util's `PoolClient::try_send_request` calls. tokio's `UnboundedSender::send`
+    /// checks that the receiver is open, then pushes; the receiver's drop closes the
+    /// channel, then drains it. When the dispatch task ends (its connection failed)
+    /// between that check and the push, the message stays in the channel after the drain
+    /// (tokio-rs/tokio#7714 describes the same gap for permits). The message holds the
+    /// request's oneshot callback, the channel lives as long as a sender, and the
+    /// request's own future holds one (hyper-util keeps the `Pooled` connection across
+    /// `try_send_request(..).await`), as does the pool's idle list for h2: the callback is
+    /// never dropped, and the request waits forever. Seen once in about 3,000 to 10,000
+    /// h2 requests to a server that refuses the client certificate after a TLS 1.3
+    /// handshake (the connection dies as the first request is sent).
+    ///
+    /// The watch only wakes every `period`: a request answered sooner costs one timer,
+    /// and its connection is never looked at (reading it, or waiting on it, cost about
+    /// 10 % of a small request's instructions when every request did). A future of its
+    /// own rather than an `async fn` with a `select`: each such layer held the response
+    /// future twice, and every move of the attempt copied it.
+    pub(super) struct Watched<F, C, G> {
+        #[pin]
+        response: F,
+        // Made at the first poll that finds no answer, and reset after each look.
+        #[pin]
+        look: Option<Sleep>,
+        capture: C,
+        current: G,
+        period: Duration,
+        closed_at_last_look: Option<Arc<Record>>,
+    }
+}
+
+impl<F, C, G> Watched<F, C, G> {
+    fn new(response: F, capture: C, current: G, period: Duration) -> Self {
+        Watched {
+            response,
+            look: None,
+            capture,
+            current,
+            period,
+            closed_at_last_look: None,
         }
     }
 }
 
-/// `response`'s output, or the record of the connection it was lost on: see [`watched`].
-/// `current` reads the record of the request's connection from `capture` (hyper-util
-/// sets it once the request has a connection, and again if it resends it on another).
-///
-/// The watch only wakes every `period`: a request answered sooner costs one timer, and
-/// its connection is never looked at (reading it, or waiting on it, cost about 10 % of a
-/// small request's instructions when every request did).
-async fn answer_or_loss<T, C>(
-    response: impl Future<Output = T>,
-    capture: C,
-    current: impl Fn(&C) -> Option<Arc<Record>>,
-    period: Duration,
-) -> std::result::Result<T, Arc<Record>> {
-    let response = pin!(response);
-    let watch = pin!(async move {
-        let mut closed_at_last_look: Option<Arc<Record>> = None;
+impl<T, F, C, G> Future for Watched<F, C, G>
+where
+    F: Future<Output = std::result::Result<T, hyper_util::client::legacy::Error>>,
+    G: Fn(&C) -> Option<Arc<Record>>,
+{
+    type Output = std::result::Result<T, Unanswered>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(answer) = this.response.poll(cx) {
+            return Poll::Ready(answer.map_err(Unanswered::Pool));
+        }
+        if this.look.is_none() {
+            this.look.set(Some(tokio::time::sleep(*this.period)));
+        }
+        let Some(mut look) = this.look.as_mut().as_pin_mut() else {
+            unreachable!("the look was set just above")
+        };
         loop {
-            tokio::time::sleep(period).await;
-            let closed = current(&capture).filter(|record| record.is_closed());
-            if let (Some(now), Some(before)) = (&closed, &closed_at_last_look) {
+            ready!(look.as_mut().poll(cx));
+            let closed = (this.current)(this.capture).filter(|record| record.is_closed());
+            if let (Some(now), Some(before)) = (&closed, &*this.closed_at_last_look) {
                 // Still on the same dropped connection a whole period later, and no
                 // connection is being opened that hyper-util could be resending it on.
                 if Arc::ptr_eq(now, before) && !now.pool_dialing() {
-                    return now.clone();
+                    tracing::debug!(
+                        "a request was never answered although its connection closed; failing it"
+                    );
+                    return Poll::Ready(Err(Unanswered::Lost(now.clone())));
                 }
             }
-            closed_at_last_look = closed;
+            *this.closed_at_last_look = closed;
+            look.as_mut().reset(Instant::now() + *this.period);
         }
-    });
-    match future::select(response, watch).await {
-        Either::Left((answer, _)) => Ok(answer),
-        Either::Right((record, _)) => Err(record),
     }
 }
 
@@ -110,8 +138,31 @@ mod tests {
     use std::sync::Mutex;
     use std::time::Instant;
 
+    use futures_util::future;
+
     use super::*;
     use crate::connect::conn::Dialing;
+
+    type Answer = std::result::Result<(), hyper_util::client::legacy::Error>;
+
+    /// A request that is never answered.
+    fn never() -> future::Pending<Answer> {
+        future::pending()
+    }
+
+    /// A request answered after `wait`.
+    async fn answered_after(wait: Duration) -> Answer {
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    /// The connection a lost request was lost on.
+    fn lost_on(outcome: std::result::Result<(), Unanswered>) -> Arc<Record> {
+        match outcome {
+            Err(Unanswered::Lost(record)) => record,
+            other => panic!("not lost: {other:?}"),
+        }
+    }
 
     const LOST_AFTER: Duration = Duration::from_millis(50);
 
@@ -135,7 +186,7 @@ mod tests {
         let dialing = Arc::default();
         let (record, current) = connection(&dialing);
         let started = Instant::now();
-        let watched = answer_or_loss(future::pending::<()>(), current, current_of, LOST_AFTER);
+        let watched = Watched::new(never(), current, current_of, LOST_AFTER);
         let closing = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
             record.close();
@@ -145,7 +196,7 @@ mod tests {
         })
         .await
         .expect("the watch must end a lost request");
-        assert!(Arc::ptr_eq(&lost.unwrap_err(), &record));
+        assert!(Arc::ptr_eq(&lost_on(lost), &record));
         // Found dropped at two looks: the first after the close, and one period later.
         assert!(started.elapsed() >= Duration::from_millis(20) + LOST_AFTER);
     }
@@ -154,8 +205,8 @@ mod tests {
     async fn an_answer_wins_and_an_open_connection_is_never_lost() {
         let dialing = Arc::default();
         let (_record, current) = connection(&dialing);
-        let answered = answer_or_loss(
-            tokio::time::sleep(LOST_AFTER * 4),
+        let answered = Watched::new(
+            answered_after(LOST_AFTER * 4),
             current,
             current_of,
             LOST_AFTER,
@@ -167,8 +218,8 @@ mod tests {
         // A late answer after the close, within the grace, still wins.
         let (record, current) = connection(&dialing);
         record.close();
-        let late = answer_or_loss(
-            tokio::time::sleep(LOST_AFTER / 2),
+        let late = Watched::new(
+            answered_after(LOST_AFTER / 2),
             current,
             current_of,
             LOST_AFTER,
@@ -183,12 +234,7 @@ mod tests {
         record.close();
         // hyper-util may be resending it on the connection being opened.
         let dial = dialing.start();
-        let watched = answer_or_loss(
-            future::pending::<()>(),
-            current.clone(),
-            current_of,
-            LOST_AFTER,
-        );
+        let watched = Watched::new(never(), current.clone(), current_of, LOST_AFTER);
         let mut watched = std::pin::pin!(watched);
         assert!(
             tokio::time::timeout(LOST_AFTER * 4, watched.as_mut())
@@ -211,6 +257,6 @@ mod tests {
         let lost = tokio::time::timeout(Duration::from_secs(5), watched)
             .await
             .expect("the watch must end a lost request");
-        assert!(Arc::ptr_eq(&lost.unwrap_err(), &fresh));
+        assert!(Arc::ptr_eq(&lost_on(lost), &fresh));
     }
 }

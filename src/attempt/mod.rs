@@ -319,6 +319,6 @@ fn attempt<'a>(
         .map(|clock| marks::Marking::begin(clock, &mut request, &capture));
     let (response, token) = sender.pool.request(request);
     let response = trace::InSpan::new(response, span);
-    let response = lost::watched(response, capture, lost::LOST_AFTER);
+    let response = lost::watched(response, capture);
     (timeouts::head(sender.pacing, url, response), marking, token)
 }
