@@ -188,7 +188,7 @@ impl Gate {
 
 /// The origin hyper-util's pool keys `dst` by.
 pub(crate) fn origin_of(dst: &Uri) -> Option<Origin> {
-    Some((dst.scheme()?.clone(), dst.authority()?.clone()))
+    Some(Origin::new(dst.scheme()?.clone(), dst.authority()?.clone()))
 }
 
 /// A dial waiting for its slot.
@@ -230,9 +230,8 @@ impl Future for Waiting {
         if let Some((after, timer)) = &mut this.deadline {
             if timer.as_mut().poll(cx).is_ready() {
                 let wait = this.queued.wait();
-                let (scheme, authority) = this.queued.origin();
                 return Poll::Ready(Err(NoSlot::TimedOut(PoolTimeout {
-                    origin: format!("{scheme}://{authority}"),
+                    origin: this.queued.origin().to_string(),
                     after: *after,
                     cap: this.queued.cap(),
                     waiting: wait.waiting,

@@ -4,7 +4,7 @@
 use super::*;
 
 fn origin() -> Origin {
-    (Scheme::HTTPS, Authority::from_static("example.com:443"))
+    Origin::new(Scheme::HTTPS, Authority::from_static("example.com:443"))
 }
 
 fn now(admission: Admission) -> Dialing {
@@ -219,11 +219,33 @@ fn while_the_first_dial_is_under_way_a_patient_request_waits_for_its_outcome() {
     server_allows(8, &streams.expect("h2"));
     assert!(!waits(true), "routed by the limit");
     // An HTTP/1.1 first connection: never routed, never waited for.
-    let http1 = (Scheme::HTTPS, Authority::from_static("h1.example:443"));
+    let http1 = Origin::new(Scheme::HTTPS, Authority::from_static("h1.example:443"));
     let dial = now(origins.admit(&http1, lanes[0], true));
     let _slot = dial.opened(false);
     assert!(matches!(
         origins.route(&http1, &lanes, true, true),
         Route::First
     ));
+}
+
+// The byte-for-byte look is only a shortcut: authorities that differ in case are still one
+// origin, as in hyper-util's pool, so a cap can't be dodged by spelling the host otherwise.
+#[test]
+fn origins_equal_but_for_case_are_one_origin() {
+    let lower = origin();
+    let upper = Origin::new(Scheme::HTTPS, Authority::from_static("EXAMPLE.com:443"));
+    assert_eq!(lower, upper);
+    assert_ne!(
+        lower,
+        Origin::new(Scheme::HTTP, Authority::from_static("example.com:443"))
+    );
+    assert_ne!(
+        lower,
+        Origin::new(Scheme::HTTPS, Authority::from_static("example.com:8443"))
+    );
+    let origins = Arc::new(Origins::new(Some(1), None));
+    let pool = origins.pool_id();
+    let _first = now(origins.admit(&lower, pool, false));
+    let _second = queued(origins.admit(&upper, pool, false));
+    assert_eq!(origins.open(&upper), 1);
 }
