@@ -65,9 +65,9 @@ pin_project! {
     pub(super) struct Watched<F, C, G> {
         #[pin]
         response: F,
-        // Made at the first poll that finds no answer, and reset after each look.
+        // When the next look is due; reset after each look.
         #[pin]
-        look: Option<Sleep>,
+        look: Sleep,
         capture: C,
         current: G,
         period: Duration,
@@ -79,7 +79,7 @@ impl<F, C, G> Watched<F, C, G> {
     fn new(response: F, capture: C, current: G, period: Duration) -> Self {
         Watched {
             response,
-            look: None,
+            look: tokio::time::sleep(period),
             capture,
             current,
             period,
@@ -100,14 +100,8 @@ where
         if let Poll::Ready(answer) = this.response.poll(cx) {
             return Poll::Ready(answer.map_err(Unanswered::Pool));
         }
-        if this.look.is_none() {
-            this.look.set(Some(tokio::time::sleep(*this.period)));
-        }
-        let Some(mut look) = this.look.as_mut().as_pin_mut() else {
-            unreachable!("the look was set just above")
-        };
         loop {
-            ready!(look.as_mut().poll(cx));
+            ready!(this.look.as_mut().poll(cx));
             let closed = (this.current)(this.capture).filter(|record| record.is_closed());
             if let (Some(now), Some(before)) = (&closed, &*this.closed_at_last_look) {
                 // Still on the same dropped connection a whole period later, and no
@@ -120,7 +114,7 @@ where
                 }
             }
             *this.closed_at_last_look = closed;
-            look.as_mut().reset(Instant::now() + *this.period);
+            this.look.as_mut().reset(Instant::now() + *this.period);
         }
     }
 }
