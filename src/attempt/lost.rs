@@ -25,7 +25,7 @@ use crate::connect::conn::Record;
 /// delays; a request whose head is slower pays one look per period.
 pub(super) const LOST_AFTER: Duration = Duration::from_millis(200);
 
-/// The request's connection as hyper-util's capture names it (the watch in production).
+/// [`Watched`] as every attempt uses it: the connection read from hyper-util's capture.
 pub(super) type Watch<F> =
     Watched<F, CaptureConnection, fn(&CaptureConnection) -> Option<Arc<Record>>>;
 

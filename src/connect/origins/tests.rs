@@ -1,6 +1,8 @@
 //! The table's rules, on the table alone: the cap, the line, the dial rule, the routing
 //! of h2 requests over lanes.
 
+use http::uri::{Authority, Scheme};
+
 use super::*;
 
 fn origin() -> Origin {
