@@ -27,6 +27,37 @@ pub fn describe() -> Vec<String> {
     lines
 }
 
+/// The `GLIBC_TUNABLES` value the runner gives its processes, if the CPU needs one.
+///
+/// On AMD CPUs that announce FSRM (Zen 3 and later), glibc's `memcpy` (2.36 here) copies
+/// blocks of a few KiB and up with `rep movsb`, which runs up to 20 times slower when the
+/// destination is misaligned. rustls copies every 16 KiB TLS record it decrypts into a
+/// fresh `Vec`, so a download's speed then depends on where `malloc` happened to put
+/// that buffer: measured here, the same binary downloaded at 1.5 GB/s or at a third of
+/// that depending on its heap's layout, and which client was slow changed with unrelated
+/// code. Raising the threshold makes glibc copy with vector instructions, the same for
+/// every client, so the bench measures the clients' code rather than their heaps' luck.
+/// `None` elsewhere: other CPUs keep glibc's choice.
+pub fn glibc_tunables() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split(':').nth(1))
+            .map(str::trim)
+    };
+    let amd = field("vendor_id") == Some("AuthenticAMD");
+    let fsrm = field("flags").is_some_and(|flags| flags.split_whitespace().any(|f| f == "fsrm"));
+    if !(amd && fsrm) {
+        return None;
+    }
+    let ours = "glibc.cpu.x86_rep_movsb_threshold=4000000";
+    Some(match std::env::var("GLIBC_TUNABLES") {
+        Ok(theirs) if !theirs.is_empty() => format!("{theirs}:{ours}"),
+        _ => ours.to_owned(),
+    })
+}
+
 /// The 1-minute load average.
 pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")

@@ -17,6 +17,8 @@ pub struct Report<'a> {
     /// Lines about the machine, versions and load.
     pub environment: Vec<String>,
     pub pinned: bool,
+    /// `GLIBC_TUNABLES` given to every process, if the CPU needed it.
+    pub tunables: Option<&'a str>,
     /// The chart's file name, beside the report.
     pub chart: &'a str,
 }
@@ -360,6 +362,12 @@ pub fn render(report: &Report) -> String {
     ] {
         let _ = writeln!(md, "- {line}");
     }
+    if let Some(tunables) = report.tunables {
+        let _ = writeln!(
+            md,
+            "- Every process ran with `GLIBC_TUNABLES={tunables}`: this CPU (AMD, with FSRM) makes glibc copy blocks of a few KiB and up with `rep movsb`, up to 20 × slower to a misaligned destination, so a download's speed depended on where `malloc` put rustls' 16 KiB plaintext buffers (the same binary at 1.5 GB/s or a third of that). The setting makes glibc use vector copies, the same for every client."
+        );
+    }
     md
 }
 
@@ -425,6 +433,7 @@ mod tests {
             instructions: &counted,
             environment: Vec::new(),
             pinned: true,
+            tunables: None,
             chart: "chart.svg",
         };
         let md = render(&report);

@@ -75,6 +75,7 @@ fn run() -> Result<(), BoxError> {
     let launcher = Launcher {
         bin_dir,
         pin: can_pin(),
+        tunables: environment::glibc_tunables(),
     };
     if !launcher.pin {
         eprintln!("run: taskset or a second core is missing; running unpinned");
@@ -141,6 +142,7 @@ fn run() -> Result<(), BoxError> {
         instructions: &instruction_rows,
         environment,
         pinned: launcher.pin,
+        tunables: launcher.tunables.as_deref(),
         chart: chart_name,
     };
     let md = markdown::render(&report);

@@ -19,11 +19,14 @@ pub struct Launcher {
     pub bin_dir: PathBuf,
     /// `taskset` is there and the machine has two cores to pin to.
     pub pin: bool,
+    /// `GLIBC_TUNABLES` for every process, when the CPU needs it
+    /// ([`super::environment::glibc_tunables`]).
+    pub tunables: Option<String>,
 }
 
 impl Launcher {
     /// A command for `binary` (one of ours, or a program on PATH such as `valgrind`),
-    /// under `taskset -c CORE` when pinning.
+    /// under `taskset -c CORE` when pinning, with the run's `GLIBC_TUNABLES`.
     pub fn command(&self, binary: &str, core: u32) -> Command {
         let ours = self.bin_dir.join(binary);
         let path = if ours.exists() {
@@ -31,13 +34,17 @@ impl Launcher {
         } else {
             PathBuf::from(binary)
         };
-        if self.pin {
+        let mut command = if self.pin {
             let mut command = Command::new("taskset");
             command.arg("-c").arg(core.to_string()).arg(path);
             command
         } else {
             Command::new(path)
+        };
+        if let Some(tunables) = &self.tunables {
+            command.env("GLIBC_TUNABLES", tunables);
         }
+        command
     }
 }
 
