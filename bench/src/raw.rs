@@ -36,7 +36,7 @@ pub const WIRELINE_DEFAULT_HEADERS: [(http::HeaderName, &str); 3] = [
 ];
 
 /// GETs carry no body; uploads carry the static chunks, with no boxing for either.
-type ReqBody = Either<Empty<Bytes>, Upload>;
+pub type ReqBody = Either<Empty<Bytes>, Upload>;
 
 /// A raw hyper client; with `HEADERS`, each request also carries
 /// [`WIRELINE_DEFAULT_HEADERS`]. A const parameter, so `bench-hyper` compiles to the same
@@ -45,8 +45,15 @@ type ReqBody = Either<Empty<Bytes>, Upload>;
 pub struct Raw<const HEADERS: bool>(Client<HttpsConnector<HttpConnector>, ReqBody>);
 
 /// `remaining` bytes sent as static 64 KiB chunks.
-struct Upload {
+pub struct Upload {
     remaining: u64,
+}
+
+impl Upload {
+    /// A body of `len` bytes.
+    pub fn new(len: u64) -> Upload {
+        Upload { remaining: len }
+    }
 }
 
 impl http_body::Body for Upload {
@@ -74,12 +81,8 @@ impl http_body::Body for Upload {
     }
 }
 
-fn client<const HEADERS: bool>(
-    roots: RootCertStore,
-    http: Http,
-    reuse: bool,
-    resumption: bool,
-) -> Raw<HEADERS> {
+/// The rustls configuration of the raw clients: ring, `roots` only, no ALPN yet.
+pub fn tls_config(roots: RootCertStore, resumption: bool) -> ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -89,6 +92,32 @@ fn client<const HEADERS: bool>(
     if !resumption {
         config.resumption = Resumption::disabled();
     }
+    config
+}
+
+/// The certificates of a PEM file's bytes, as the only roots.
+pub fn roots_of(pem: &[u8]) -> Result<RootCertStore, BoxError> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        roots.add(cert?)?;
+    }
+    Ok(roots)
+}
+
+/// The machine's roots, as a hand-written `Client::new()` loads them.
+pub fn native_roots() -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    roots
+}
+
+fn client<const HEADERS: bool>(
+    roots: RootCertStore,
+    http: Http,
+    reuse: bool,
+    resumption: bool,
+) -> Raw<HEADERS> {
+    let config = tls_config(roots, resumption);
     let mut tcp = HttpConnector::new();
     tcp.enforce_http(false);
     tcp.set_nodelay(true);
@@ -150,7 +179,7 @@ impl<const HEADERS: bool> BenchClient for Raw<HEADERS> {
     async fn upload(&self, url: &str, len: u64) -> Result<Got, BoxError> {
         let mut request = Request::post(url.parse::<Uri>()?)
             .header(CONTENT_LENGTH, len)
-            .body(Either::Right(Upload { remaining: len }))?;
+            .body(Either::Right(Upload::new(len)))?;
         add_default_headers::<HEADERS>(&mut request);
         let response = self.0.request(request).await?;
         let version = response.version();
@@ -170,12 +199,8 @@ impl<const HEADERS: bool> Library for Hyper<HEADERS> {
     type Client = Raw<HEADERS>;
 
     fn build(settings: &Settings) -> Result<Option<Raw<HEADERS>>, BoxError> {
-        let mut roots = RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(&settings.ca_pem) {
-            roots.add(cert?)?;
-        }
         Ok(Some(client(
-            roots,
+            roots_of(&settings.ca_pem)?,
             settings.http,
             settings.reuse,
             settings.resumption,
@@ -185,8 +210,6 @@ impl<const HEADERS: bool> Library for Hyper<HEADERS> {
     /// What `Client::new()` costs when written by hand: load the system roots, build the
     /// rustls config, the connector and the pool, every time.
     fn new_default() -> Result<Raw<HEADERS>, BoxError> {
-        let mut roots = RootCertStore::empty();
-        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-        Ok(client(roots, Http::Two, true, true))
+        Ok(client(native_roots(), Http::Two, true, true))
     }
 }
