@@ -12,6 +12,7 @@ use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_LENGTH, USER_AGENT};
 use http::{HeaderValue, Request, Uri};
 use http_body::{Frame, SizeHint};
 use http_body_util::{BodyExt, Either, Empty};
+use hyper::body::Incoming;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -136,6 +137,19 @@ fn client<const HEADERS: bool>(
     Raw(client)
 }
 
+/// Reads `response`'s body frame by frame, keeping none of it: a download.
+pub async fn drain(response: http::Response<Incoming>) -> Result<Got, BoxError> {
+    let version = response.version();
+    let mut body = response.into_body();
+    let mut bytes = 0;
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            bytes += data.len() as u64;
+        }
+    }
+    Ok(Got { bytes, version })
+}
+
 /// The headers a careful user of raw hyper adds by hand: static values, no parsing.
 fn add_default_headers<const HEADERS: bool>(request: &mut Request<ReqBody>) {
     if HEADERS {
@@ -164,16 +178,7 @@ impl<const HEADERS: bool> BenchClient for Raw<HEADERS> {
     }
 
     async fn download(&self, url: &str) -> Result<Got, BoxError> {
-        let response = self.0.request(get_request::<HEADERS>(url)?).await?;
-        let version = response.version();
-        let mut body = response.into_body();
-        let mut bytes = 0;
-        while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame?.into_data() {
-                bytes += data.len() as u64;
-            }
-        }
-        Ok(Got { bytes, version })
+        drain(self.0.request(get_request::<HEADERS>(url)?).await?).await
     }
 
     async fn upload(&self, url: &str, len: u64) -> Result<Got, BoxError> {

@@ -143,16 +143,9 @@ impl BenchClient for Floor {
 
     async fn download(&self, url: &str) -> Result<Got, BoxError> {
         let (response, sender) = self.0.send(get_request(url)?).await?;
-        let version = response.version();
-        let mut body = response.into_body();
-        let mut bytes = 0;
-        while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame?.into_data() {
-                bytes += data.len() as u64;
-            }
-        }
+        let got = raw::drain(response).await?;
         self.0.put(sender);
-        Ok(Got { bytes, version })
+        Ok(got)
     }
 
     async fn upload(&self, url: &str, len: u64) -> Result<Got, BoxError> {
