@@ -160,7 +160,8 @@ fn add_default_headers<const HEADERS: bool>(request: &mut Request<ReqBody>) {
     }
 }
 
-fn get_request<const HEADERS: bool>(url: &str) -> Result<Request<ReqBody>, BoxError> {
+/// A GET of `url` as the raw clients send it; with `HEADERS`, wireline's default headers.
+pub fn get_request<const HEADERS: bool>(url: &str) -> Result<Request<ReqBody>, BoxError> {
     let mut request = Request::get(url.parse::<Uri>()?).body(Either::Left(Empty::new()))?;
     add_default_headers::<HEADERS>(&mut request);
     Ok(request)

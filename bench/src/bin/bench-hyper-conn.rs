@@ -12,10 +12,9 @@ use bench::client::{BenchClient, Got, Library, Settings};
 use bench::raw::{self, ReqBody, Upload};
 use bench::scenario::Http;
 use bench::BoxError;
-use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
 use http::{HeaderValue, Request, Response, Uri};
-use http_body_util::{BodyExt, Either, Empty};
+use http_body_util::{BodyExt, Either};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -125,13 +124,9 @@ impl Pool {
 #[derive(Clone)]
 struct Floor(Arc<Pool>);
 
-fn get_request(url: &str) -> Result<Request<ReqBody>, BoxError> {
-    Ok(Request::get(url.parse::<Uri>()?).body(Either::Left(Empty::<Bytes>::new()))?)
-}
-
 impl BenchClient for Floor {
     async fn get(&self, url: &str) -> Result<Got, BoxError> {
-        let (response, sender) = self.0.send(get_request(url)?).await?;
+        let (response, sender) = self.0.send(raw::get_request::<false>(url)?).await?;
         let version = response.version();
         let body = response.into_body().collect().await?.to_bytes();
         self.0.put(sender);
@@ -142,7 +137,7 @@ impl BenchClient for Floor {
     }
 
     async fn download(&self, url: &str) -> Result<Got, BoxError> {
-        let (response, sender) = self.0.send(get_request(url)?).await?;
+        let (response, sender) = self.0.send(raw::get_request::<false>(url)?).await?;
         let got = raw::drain(response).await?;
         self.0.put(sender);
         Ok(got)

@@ -8,12 +8,7 @@ pub fn describe() -> Vec<String> {
     let date = output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
+        .and_then(|info| cpuinfo_field(&info, "model name").map(str::to_owned))
         .unwrap_or_else(|| "unknown CPU".to_owned());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
@@ -40,14 +35,9 @@ pub fn describe() -> Vec<String> {
 /// `None` elsewhere: other CPUs keep glibc's choice.
 pub fn glibc_tunables() -> Option<String> {
     let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    let field = |name: &str| {
-        info.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split(':').nth(1))
-            .map(str::trim)
-    };
-    let amd = field("vendor_id") == Some("AuthenticAMD");
-    let fsrm = field("flags").is_some_and(|flags| flags.split_whitespace().any(|f| f == "fsrm"));
+    let amd = cpuinfo_field(&info, "vendor_id") == Some("AuthenticAMD");
+    let fsrm = cpuinfo_field(&info, "flags")
+        .is_some_and(|flags| flags.split_whitespace().any(|f| f == "fsrm"));
     if !(amd && fsrm) {
         return None;
     }
@@ -56,6 +46,14 @@ pub fn glibc_tunables() -> Option<String> {
         Ok(theirs) if !theirs.is_empty() => format!("{theirs}:{ours}"),
         _ => ours.to_owned(),
     })
+}
+
+/// The first CPU's `name` line of `/proc/cpuinfo`, its value trimmed.
+fn cpuinfo_field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
+    info.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split(':').nth(1))
+        .map(str::trim)
 }
 
 /// The 1-minute load average.
