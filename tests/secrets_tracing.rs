@@ -140,11 +140,11 @@ async fn trace_logs_carry_no_credentials() {
     }
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    // The capture worked: hyper-util's, h2's (its HEADERS frames included), rustls' (through
-    // `log`) and wireline's own events are there. hyper itself logs nothing without its
-    // unstable `tracing` cfg.
+    // The capture worked: wireline's pool's (which names origins), h2's (its HEADERS frames
+    // included), rustls' (through `log`) and wireline's own events are there. hyper itself
+    // logs nothing without its unstable `tracing` cfg.
     for expected in [
-        "hyper_util::client::legacy::pool",
+        "wireline::pool::lane",
         "frame=Headers",
         "rustls::client",
         "sending again on another",

@@ -16,11 +16,12 @@ use crate::connect::dns::DnsError;
 use crate::connect::gate::PoolTimeout;
 use crate::connect::tunnel::ProxyError;
 use crate::error::{chain, innermost, Error, ErrorKind};
+use crate::pool::{PoolError, PoolErrorKind};
 use crate::timeouts::ConnectTimeout;
 use crate::tls::explain::{self, CertificateProblem, TlsProblem};
 
-/// A failure from hyper-util's client (connecting or sending), as our kinds.
-pub(crate) fn send_error(err: hyper_util::client::legacy::Error, url: &Url) -> Error {
+/// A failure from the pool (connecting or sending), as our kinds.
+pub(crate) fn send_error(err: PoolError, url: &Url) -> Error {
     if version_refused(&err) {
         let message = version_message(&err, url);
         return Error::new(ErrorKind::Request, message)
@@ -53,14 +54,14 @@ pub(crate) fn send_error(err: hyper_util::client::legacy::Error, url: &Url) -> E
 /// on a connection that speaks HTTP/1, or a version it never sends. Not a failure of the
 /// connection: nothing was written, and sending it again would fail the same way.
 /// hyper-util names the reason only in its text (tests `http::versions::version_*`).
-pub(crate) fn version_refused(err: &hyper_util::client::legacy::Error) -> bool {
-    err.to_string() == "client error (UserUnsupportedVersion)"
+pub(crate) fn version_refused(err: &PoolError) -> bool {
+    err.kind() == PoolErrorKind::UserUnsupportedVersion
 }
 
-fn version_message(err: &hyper_util::client::legacy::Error, url: &Url) -> String {
+fn version_message(err: &PoolError, url: &Url) -> String {
     let host = url.host_str().unwrap_or("");
     // hyper-util checks the version against a connection only once it has one.
-    if err.connect_info().is_some() {
+    if err.had_connection() {
         format!(
             "the request asks for HTTP/2 (RequestBuilder::version), but the connection to \
              {host} speaks HTTP/1.1: http:// URLs do unless the client has \
@@ -281,8 +282,8 @@ fn h2_reset_by_server(h2: &h2::Error) -> Option<String> {
 }
 
 /// The TLS error recorded on the connection a request failed on, if any.
-fn tls_failure_of(err: &hyper_util::client::legacy::Error) -> Option<rustls::Error> {
-    crate::connect::conn::record_of(err.connect_info()?)?.tls_failure()
+fn tls_failure_of(err: &PoolError) -> Option<rustls::Error> {
+    err.record()?.tls_failure()
 }
 
 /// A TLS alert named only in an error's text. h2 keeps an io error's kind and message but

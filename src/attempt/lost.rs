@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 
 use super::Unanswered;
 use crate::connect::conn::Record;
+use crate::pool::{Capture, PoolError};
 
 /// How often an unanswered request looks at its connection (see [`Watched`]). A request
 /// is lost when two looks in a row find the same connection dropped, so 200 to 400 ms
@@ -25,13 +25,12 @@ use crate::connect::conn::Record;
 /// delays; a request whose head is slower pays one look per period.
 pub(super) const LOST_AFTER: Duration = Duration::from_millis(200);
 
-/// [`Watched`] as every attempt uses it: the connection read from hyper-util's capture.
-pub(super) type Watch<F> =
-    Watched<F, CaptureConnection, fn(&CaptureConnection) -> Option<Arc<Record>>>;
+/// [`Watched`] as every attempt uses it: the connection read from the pool's capture.
+pub(super) type Watch<F> = Watched<F, Capture, fn(&Capture) -> Option<Arc<Record>>>;
 
 /// `response`, watched in case hyper loses it: see [`Watched`].
-pub(super) fn watched<F>(response: F, capture: CaptureConnection) -> Watch<F> {
-    Watched::new(response, capture, record_of, LOST_AFTER)
+pub(super) fn watched<F>(response: F, capture: Capture) -> Watch<F> {
+    Watched::new(response, capture, Capture::get, LOST_AFTER)
 }
 
 pin_project! {
@@ -90,7 +89,7 @@ impl<F, C, G> Watched<F, C, G> {
 
 impl<T, F, C, G> Future for Watched<F, C, G>
 where
-    F: Future<Output = std::result::Result<T, hyper_util::client::legacy::Error>>,
+    F: Future<Output = std::result::Result<T, PoolError>>,
     G: Fn(&C) -> Option<Arc<Record>>,
 {
     type Output = std::result::Result<T, Unanswered>;
@@ -119,14 +118,6 @@ where
     }
 }
 
-/// The record of the connection `capture` names, if it has one and it is ours.
-fn record_of(capture: &CaptureConnection) -> Option<Arc<Record>> {
-    capture
-        .connection_metadata()
-        .as_ref()
-        .and_then(crate::connect::conn::record_of)
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
@@ -137,7 +128,7 @@ mod tests {
     use super::*;
     use crate::connect::conn::Dialing;
 
-    type Answer = std::result::Result<(), hyper_util::client::legacy::Error>;
+    type Answer = std::result::Result<(), PoolError>;
 
     /// A request that is never answered.
     fn never() -> future::Pending<Answer> {

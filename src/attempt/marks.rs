@@ -11,18 +11,18 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::connect::CaptureConnection;
 
 use super::Unanswered;
 use crate::body::Body;
 use crate::error::{BoxError, Error};
+use crate::pool::Capture;
 use crate::timings::{RequestMarks, Timings, WriteMarks};
 
 /// A timed request's clock: when it began, and its latest attempt's marks, for an error
 /// that ends the request from above the attempts (its `timeout`).
 pub(crate) struct RequestClock {
     started: Instant,
-    latest: Mutex<Option<(RequestMarks, CaptureConnection)>>,
+    latest: Mutex<Option<(RequestMarks, Capture)>>,
 }
 
 impl RequestClock {
@@ -53,11 +53,8 @@ impl RequestClock {
 }
 
 /// The timings of `marks` now, with those of the connection `capture` names, if any.
-fn timings_on(marks: &RequestMarks, capture: &CaptureConnection) -> Timings {
-    let connection = capture
-        .connection_metadata()
-        .as_ref()
-        .and_then(crate::connect::conn::record_of);
+fn timings_on(marks: &RequestMarks, capture: &Capture) -> Timings {
+    let connection = capture.get();
     let connection = connection.as_ref().map(|record| &record.marks);
     Timings::new(marks, connection, Instant::now())
 }
@@ -67,7 +64,7 @@ pub(super) struct Marking {
     started: Instant,
     attempt_started: Instant,
     written: Arc<WriteMarks>,
-    capture: CaptureConnection,
+    capture: Capture,
 }
 
 impl Marking {
@@ -77,7 +74,7 @@ impl Marking {
     pub(super) fn begin(
         clock: &RequestClock,
         request: &mut http::Request<Body>,
-        capture: &CaptureConnection,
+        capture: &Capture,
     ) -> Box<Marking> {
         let written = Arc::new(WriteMarks::default());
         let body = std::mem::take(request.body_mut());

@@ -21,7 +21,6 @@ use std::sync::Arc;
 use tracing::Span;
 
 use hyper::body::Incoming;
-use hyper_util::client::legacy::connect::capture_connection;
 use url::Url;
 
 pub(crate) use failure::body_error;
@@ -33,7 +32,7 @@ use crate::body::Body;
 use crate::connect::conn::{Record, RecordExtra};
 use crate::connect::streams::StreamToken;
 use crate::error::{Error, Result};
-use crate::pool::Pool;
+use crate::pool::{Capture, Pool, PoolError};
 use crate::timeouts::{self, Pacing};
 use crate::timings::Timings;
 
@@ -104,8 +103,8 @@ pub(crate) enum Progress {
 /// Why a send through the pool has no response.
 #[derive(Debug)]
 pub(crate) enum Unanswered {
-    /// hyper-util's error.
-    Pool(hyper_util::client::legacy::Error),
+    /// The pool's error.
+    Pool(PoolError),
     /// The connection the request went to was dropped, and hyper never answered it.
     Lost(Arc<Record>),
 }
@@ -118,7 +117,7 @@ pub(crate) struct Failed {
 }
 
 impl Failed {
-    fn sending(err: hyper_util::client::legacy::Error, url: &Url) -> Failed {
+    fn sending(err: PoolError, url: &Url) -> Failed {
         let progress = if failure::version_refused(&err) {
             Progress::Other
         } else if err.is_connect() {
@@ -273,7 +272,7 @@ async fn resend(
 /// resend rules to judge.
 enum Settled {
     Answer(std::result::Result<http::Response<Incoming>, Failed>),
-    Refused(hyper_util::client::legacy::Error, Option<Timings>),
+    Refused(PoolError, Option<Timings>),
     /// hyper lost the request on this connection (`lost.rs`).
     Lost(Arc<Record>, Option<Timings>),
 }
@@ -313,11 +312,11 @@ fn attempt<'a>(
     Option<Box<marks::Marking>>,
     Option<StreamToken>,
 ) {
-    let capture = capture_connection(&mut request);
+    let capture = Capture::default();
     let marking = sender
         .clock()
         .map(|clock| marks::Marking::begin(clock, &mut request, &capture));
-    let (response, token) = sender.pool.request(request);
+    let (response, token) = sender.pool.request(request, capture.clone());
     let response = trace::InSpan::new(response, span);
     let response = lost::watched(response, capture);
     (timeouts::head(sender.pacing, url, response), marking, token)

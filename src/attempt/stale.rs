@@ -31,8 +31,9 @@
 //! ("broken pipe"), and are not retried, whatever the GOAWAY's code.
 
 use super::{failure, Replay};
-use crate::connect::conn::{record_of, Proto, Record};
+use crate::connect::conn::{Proto, Record};
 use crate::error::chain;
+use crate::pool::PoolError;
 
 /// The most times one request is sent again after stale pooled connections. Go has no
 /// bound (each resend uses up a stale connection); this one only stops a server that
@@ -61,11 +62,7 @@ pub(super) enum Resend {
 impl Resends {
     /// Whether, and why, the failed send `err` of a request that may be repeated as
     /// `replay` says is sent again, counting it if so.
-    pub(super) fn judge(
-        &mut self,
-        err: &hyper_util::client::legacy::Error,
-        replay: Replay,
-    ) -> Option<Resend> {
+    pub(super) fn judge(&mut self, err: &PoolError, replay: Replay) -> Option<Resend> {
         if failure::version_refused(err) {
             // On whatever connection, the version would be refused again.
             return None;
@@ -133,11 +130,11 @@ pub(super) fn should_retry(replay: Replay, seen: Seen) -> bool {
 
 /// What the connection a failed send used had seen; `None` when it failed before having
 /// one (connecting), or the connection isn't ours.
-pub(super) fn seen(err: &hyper_util::client::legacy::Error) -> Option<Seen> {
+pub(super) fn seen(err: &PoolError) -> Option<Seen> {
     if err.is_connect() {
         return None;
     }
-    let record = record_of(err.connect_info()?)?;
+    let record = err.record()?;
     let Proto::Http1(usage) = &record.proto else {
         return None;
     };
@@ -161,7 +158,7 @@ pub(super) enum Unprocessed {
 /// and how it said so: reset with REFUSED_STREAM, or above the last stream id of a GOAWAY
 /// (h2 gives such a stream the remote GOAWAY error itself; see the module docs). Our own
 /// resets and GOAWAYs don't count.
-pub(super) fn unprocessed_h2(err: &hyper_util::client::legacy::Error) -> Option<Unprocessed> {
+pub(super) fn unprocessed_h2(err: &PoolError) -> Option<Unprocessed> {
     chain(err)
         .filter_map(|cause| cause.downcast_ref::<h2::Error>())
         .filter(|h2| h2.is_remote())

@@ -20,19 +20,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper_util::client::legacy::{Client as PooledClient, ResponseFuture};
 
+use super::lane::{Capture, Lane, PoolError, ResponseFuture};
 use super::PoolShape;
 use crate::body::Body;
 use crate::connect::conn::RecordExtra;
 use crate::connect::gate::{origin_of, Routing};
 use crate::connect::origins::{Origin, Route};
 use crate::connect::streams::{StreamToken, Streams};
-use crate::connect::Connector;
 use crate::tls::{TlsConfig, TlsSettings};
-
-/// One lane: a pooled hyper client over our connector.
-pub(crate) type Lane = PooledClient<Connector, Body>;
 
 /// The most lanes a pool opens: connections to one origin past this many share the
 /// least busy (`pool_max_connections_per_host` bounds them lower).
@@ -92,17 +88,18 @@ impl Pool {
     pub(crate) fn request(
         &self,
         request: http::Request<Body>,
+        capture: Capture,
     ) -> (Sending<'_>, Option<StreamToken>) {
         if !self.routing.needed() {
-            return (Sending::Now(self.first.request(request)), None);
+            return (Sending::Now(self.first.request(request, capture)), None);
         }
         let (Some(maker), Some(origin)) = (&self.maker, origin_of(request.uri())) else {
-            return (Sending::Now(self.first.request(request)), None);
+            return (Sending::Now(self.first.request(request, capture)), None);
         };
         match self.route(maker, &origin, true) {
-            Ok((lane, token)) => (Sending::Now(lane.request(request)), token),
+            Ok((lane, token)) => (Sending::Now(lane.request(request, capture)), token),
             Err(settled) => {
-                let later = self.after_first_dial(maker, origin, settled, request);
+                let later = self.after_first_dial(maker, origin, settled, request, capture);
                 (Sending::Later(Box::pin(later)), None)
             }
         }
@@ -144,7 +141,8 @@ impl Pool {
         origin: Origin,
         mut settled: Arc<Streams>,
         request: http::Request<Body>,
-    ) -> Result<http::Response<Incoming>, hyper_util::client::legacy::Error> {
+        capture: Capture,
+    ) -> Result<http::Response<Incoming>, PoolError> {
         let patience = maker
             .shape
             .origins
@@ -169,7 +167,7 @@ impl Pool {
                 Err(streams) => settled = streams,
             }
         };
-        let mut response = lane.request(request).await?;
+        let mut response = lane.request(request, capture).await?;
         if let Some(token) = token {
             RecordExtra::hold(response.extensions_mut(), token);
         }
@@ -203,10 +201,10 @@ enum LaneRef<'a> {
 }
 
 impl LaneRef<'_> {
-    fn request(&self, request: http::Request<Body>) -> ResponseFuture {
+    fn request(&self, request: http::Request<Body>, capture: Capture) -> ResponseFuture {
         match self {
-            LaneRef::First(lane) => lane.request(request),
-            LaneRef::More(lane) => lane.request(request),
+            LaneRef::First(lane) => lane.request(request, capture),
+            LaneRef::More(lane) => lane.request(request, capture),
         }
     }
 }
@@ -218,7 +216,7 @@ pub(crate) enum Sending<'a> {
     Later(Pin<Box<dyn Future<Output = Sent> + Send + 'a>>),
 }
 
-type Sent = Result<http::Response<Incoming>, hyper_util::client::legacy::Error>;
+type Sent = Result<http::Response<Incoming>, PoolError>;
 
 impl Future for Sending<'_> {
     type Output = Sent;

@@ -9,16 +9,18 @@
 //! Each is in fact a few hyper-util pools side by side, its lanes (`lanes.rs`), for h2
 //! servers that limit their streams.
 
+mod lane;
 mod lanes;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use hyper_util::client::legacy::{Builder, Client as PooledClient};
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::TokioTimer;
 
-use lanes::Lane;
+use lane::{BoxingExecutor, Handshakes, Lane};
+pub(crate) use lane::{Capture, Kind as PoolErrorKind, PoolError};
 pub(crate) use lanes::Pool;
 
 use crate::connect::gate::{GatePlan, Routing};
@@ -161,40 +163,51 @@ impl PoolShape {
                     .map_or(SURPLUS_IDLE, |t| t.min(SURPLUS_IDLE)),
             ),
         };
-        let mut builder = PooledClient::builder(TokioExecutor::new());
-        builder
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .pool_idle_timeout(idle_timeout)
-            .pool_max_idle_per_host(self.max_idle_per_host)
-            // HTTP/1: the read buffer a head must fit in (hyper panics below 8 KiB, which
-            // `ClientBuilder::build` refuses).
-            .http1_max_buf_size(self.max_header_size);
-        self.http1_onto(&mut builder);
-        self.http2_onto(&mut builder);
-        builder.build(connector)
+        Lane::new(
+            connector,
+            self.handshakes(),
+            idle_timeout,
+            self.max_idle_per_host,
+        )
     }
 
-    /// The HTTP/1 settings that were given, onto hyper-util's builder.
-    fn http1_onto(&self, builder: &mut Builder) {
+    /// hyper's HTTP/1 and h2 builders, with the client's settings.
+    fn handshakes(&self) -> Handshakes {
+        let mut http1 = http1::Builder::new();
+        // HTTP/1: the read buffer a head must fit in (hyper panics below 8 KiB, which
+        // `ClientBuilder::build` refuses).
+        http1.max_buf_size(self.max_header_size);
+        self.http1_onto(&mut http1);
+        let mut http2 = http2::Builder::new(BoxingExecutor);
+        http2.timer(TokioTimer::new());
+        self.http2_onto(&mut http2);
+        Handshakes {
+            http1,
+            http2,
+            h2_only: self.dial.h2_prior_knowledge,
+        }
+    }
+
+    /// The HTTP/1 settings that were given, onto hyper's builder.
+    fn http1_onto(&self, builder: &mut http1::Builder) {
         let http1 = &self.http1;
         if http1.title_case_headers {
-            builder.http1_title_case_headers(true);
+            builder.title_case_headers(true);
         }
         if http1.allow_obsolete_multiline_headers_in_responses {
-            builder.http1_allow_obsolete_multiline_headers_in_responses(true);
+            builder.allow_obsolete_multiline_headers_in_responses(true);
         }
         if http1.ignore_invalid_headers_in_responses {
-            builder.http1_ignore_invalid_headers_in_responses(true);
+            builder.ignore_invalid_headers_in_responses(true);
         }
         if http1.allow_spaces_after_header_name_in_responses {
-            builder.http1_allow_spaces_after_header_name_in_responses(true);
+            builder.allow_spaces_after_header_name_in_responses(true);
         }
         if let Some(max) = http1.max_headers {
             // A field takes at least 5 bytes as `attempt::heads` counts a head ("a: " and
             // CRLF), so a head with more than this many is over the size limit anyway:
             // room for more would only be allocated, for every response, and never used.
-            builder.http1_max_headers(max.min(self.max_header_size / 5));
+            builder.max_headers(max.min(self.max_header_size / 5));
         }
         if http1.http09_responses {
             builder.http09_responses(true);
@@ -203,37 +216,34 @@ impl PoolShape {
 
     /// The h2 settings, in reqwest's order: `adaptive_window(true)` after the window
     /// sizes overrides them, as its docs say (hyper turns it off when a size follows).
-    fn http2_onto(&self, builder: &mut Builder) {
+    fn http2_onto(&self, builder: &mut http2::Builder<BoxingExecutor>) {
         let http2 = &self.http2;
-        if self.dial.h2_prior_knowledge {
-            builder.http2_only(true);
-        }
         if let Some(size) = http2.initial_stream_window_size {
-            builder.http2_initial_stream_window_size(size);
+            builder.initial_stream_window_size(size);
         }
         if let Some(size) = http2.initial_connection_window_size {
-            builder.http2_initial_connection_window_size(size);
+            builder.initial_connection_window_size(size);
         }
         if http2.adaptive_window {
-            builder.http2_adaptive_window(true);
+            builder.adaptive_window(true);
         }
         if let Some(size) = http2.max_frame_size {
-            builder.http2_max_frame_size(size);
+            builder.max_frame_size(size);
         }
         // The decoded header list, counted as RFC 9113 does (name + value + 32 per
         // field): `http2_max_header_list_size` when given, else the HTTP/1 limit.
         let list = http2
             .max_header_list_size
             .unwrap_or(u32::try_from(self.max_header_size).unwrap_or(u32::MAX));
-        builder.http2_max_header_list_size(list);
+        builder.max_header_list_size(list);
         if let Some(interval) = http2.keep_alive_interval {
-            builder.http2_keep_alive_interval(interval);
+            builder.keep_alive_interval(interval);
         }
         if let Some(timeout) = http2.keep_alive_timeout {
-            builder.http2_keep_alive_timeout(timeout);
+            builder.keep_alive_timeout(timeout);
         }
         if http2.keep_alive_while_idle {
-            builder.http2_keep_alive_while_idle(true);
+            builder.keep_alive_while_idle(true);
         }
     }
 }
