@@ -12,7 +12,6 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 
-use super::Unanswered;
 use crate::body::Body;
 use crate::error::{BoxError, Error};
 use crate::pool::Capture;
@@ -108,7 +107,7 @@ impl Marking {
 }
 
 /// What one send through the pool came to: a response, no answer, or the pace rules' error.
-pub(super) type Sent = Result<Result<http::Response<Incoming>, Unanswered>, Error>;
+pub(super) type Sent = Result<Result<http::Response<Incoming>, crate::pool::PoolError>, Error>;
 
 /// What an attempt `sent` came to, with its marks (none when untimed): a response gets
 /// them in its extensions, where `Response::timings` finds them beside the connection's;

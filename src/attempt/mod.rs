@@ -1,15 +1,14 @@
 //! One attempt: a request sent through the pool, and sent again when it met a stale
 //! pooled connection or an h2 server that did not process it (`stale.rs`); its response
-//! head checked (`heads.rs`) and paced (`read_timeout`, `low_speed_limit`); the request
-//! watched in case hyper loses it (`lost.rs`). A failure is classified (`failure.rs`) and
-//! says how far the send got, for the retry policy above.
+//! head checked (`heads.rs`) and paced (`read_timeout`, `low_speed_limit`); a request
+//! hyper lost (the pool's watch) sent again when that is safe. A failure is classified
+//! (`failure.rs`) and says how far the send got, for the retry policy above.
 //!
 //! Everything every request goes through, and nothing that is opt-in: the retry policy is
 //! in `crate::retry`, and calls this once per try.
 
 mod failure;
 pub(crate) mod heads;
-mod lost;
 mod marks;
 mod replay;
 mod stale;
@@ -32,7 +31,7 @@ use crate::body::Body;
 use crate::connect::conn::{Record, RecordExtra};
 use crate::connect::streams::StreamToken;
 use crate::error::{Error, Result};
-use crate::pool::{Capture, Pool, PoolError};
+use crate::pool::{Capture, Pool, PoolError, PoolErrorKind};
 use crate::timeouts::{self, Pacing};
 use crate::timings::Timings;
 
@@ -98,15 +97,6 @@ pub(crate) enum Progress {
     Answering,
     /// Not a failure of the connection (the request could not be made again).
     Other,
-}
-
-/// Why a send through the pool has no response.
-#[derive(Debug)]
-pub(crate) enum Unanswered {
-    /// The pool's error.
-    Pool(PoolError),
-    /// The connection the request went to was dropped, and hyper never answered it.
-    Lost(Arc<Record>),
 }
 
 /// A failed send: the error for the caller, and how far the send got.
@@ -273,7 +263,7 @@ async fn resend(
 enum Settled {
     Answer(std::result::Result<http::Response<Incoming>, Failed>),
     Refused(PoolError, Option<Timings>),
-    /// hyper lost the request on this connection (`lost.rs`).
+    /// hyper lost the request on this connection (the pool's watch).
     Lost(Arc<Record>, Option<Timings>),
 }
 
@@ -292,16 +282,20 @@ fn settled(
             }
             Settled::Answer(Ok(response))
         }
-        Ok(Err(Unanswered::Pool(err))) => Settled::Refused(err, timings),
-        Ok(Err(Unanswered::Lost(record))) => Settled::Lost(record, timings),
+        Ok(Err(err)) => match err.record() {
+            Some(record) if err.kind() == PoolErrorKind::Lost => {
+                Settled::Lost(record.clone(), timings)
+            }
+            _ => Settled::Refused(err, timings),
+        },
         Err(waited) => Settled::Answer(Err(Failed::waiting(waited).timed(timings))),
     }
 }
 
-/// One send, under the pace rules for the head, watched for a request hyper loses; and
-/// its marks, when the request is timed (see `marks.rs`), and its place on an h2
-/// connection, when the pool routed it to one. The pool's own future, boxed by
-/// hyper-util, is the one polled in `span`: wrapping it adds a pointer.
+/// One send, under the pace rules for the head; and its marks, when the request is timed
+/// (see `marks.rs`: only then does the pool tell the attempt its connection), and its
+/// place on an h2 connection, when the pool routed it to one. The pool's own future,
+/// boxed by the pool, is the one polled in `span`: wrapping it adds a pointer.
 fn attempt<'a>(
     sender: Sender<'a>,
     mut request: http::Request<Body>,
@@ -312,12 +306,15 @@ fn attempt<'a>(
     Option<Box<marks::Marking>>,
     Option<StreamToken>,
 ) {
-    let capture = Capture::default();
-    let marking = sender
-        .clock()
-        .map(|clock| marks::Marking::begin(clock, &mut request, &capture));
-    let (response, token) = sender.pool.request(request, capture.clone());
+    let (marking, capture) = match sender.clock() {
+        None => (None, None),
+        Some(clock) => {
+            let capture = Capture::default();
+            let marking = marks::Marking::begin(clock, &mut request, &capture);
+            (Some(marking), Some(capture))
+        }
+    };
+    let (response, token) = sender.pool.request(request, capture);
     let response = trace::InSpan::new(response, span);
-    let response = lost::watched(response, capture);
     (timeouts::head(sender.pacing, url, response), marking, token)
 }

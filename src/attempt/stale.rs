@@ -209,8 +209,8 @@ mod tests {
 
     #[test]
     fn a_lost_request_goes_again_if_it_may_be_repeated_and_its_connection_was_reused() {
-        let used = Record::for_test_used(Default::default());
-        let fresh = Record::for_test(Default::default());
+        let used = Record::for_test_used();
+        let fresh = Record::for_test();
         assert_eq!(
             Resends::default().judge_lost(&used, Replay::Always),
             Some(Resend::Stale)

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
@@ -52,9 +52,8 @@ pub(crate) struct Record {
     pub(crate) proto: Proto,
     /// Set once the connection is dropped: hyper will never read or write it again.
     closed: AtomicBool,
-    /// The connections its pool is opening now, this one's own open included until the
-    /// connector hands it over.
-    dialing: Arc<Dialing>,
+    /// Woken then, for the requests on it that hyper may have lost (`crate::pool`).
+    closing: tokio::sync::Notify,
     /// When it was opened, and its number, for `Timings`.
     pub(crate) marks: ConnectionMarks,
 }
@@ -66,56 +65,28 @@ pub(crate) enum Proto {
     H2(TlsFailure),
 }
 
-/// How many connections a pool's connector is opening right now (TCP, proxy tunnel and
-/// TLS; not hyper's own handshake, which follows). While one is, a request whose
-/// connection closed may still be waiting for it (hyper-util resends a request its dying
-/// connection handed back, on another connection).
-#[derive(Debug, Default)]
-pub(crate) struct Dialing(AtomicUsize);
-
-impl Dialing {
-    /// Counts one open until the guard is dropped.
-    pub(crate) fn start(self: &Arc<Self>) -> DialGuard {
-        self.0.fetch_add(1, SeqCst);
-        DialGuard(self.clone())
-    }
-
-    pub(crate) fn any(&self) -> bool {
-        self.0.load(SeqCst) > 0
-    }
-}
-
-/// One open in progress, counted in [`Dialing`] until dropped.
-pub(crate) struct DialGuard(Arc<Dialing>);
-
-impl Drop for DialGuard {
-    fn drop(&mut self) {
-        self.0 .0.fetch_sub(1, SeqCst);
-    }
-}
-
 impl Record {
-    fn new(proto: Proto, dialing: Arc<Dialing>, marks: ConnectionMarks) -> Record {
+    fn new(proto: Proto, marks: ConnectionMarks) -> Record {
         Record {
             proto,
             closed: AtomicBool::new(false),
-            dialing,
+            closing: tokio::sync::Notify::new(),
             marks,
         }
     }
 
-    /// A record for tests, of an HTTP/1 connection in a pool counting with `dialing`.
+    /// A record for tests, of an HTTP/1 connection.
     #[cfg(test)]
-    pub(crate) fn for_test(dialing: Arc<Dialing>) -> Record {
+    pub(crate) fn for_test() -> Record {
         let now = std::time::Instant::now();
         let marks = ConnectionMarks::new(now, None, None, false);
-        Record::new(Proto::Http1(Usage::default()), dialing, marks)
+        Record::new(Proto::Http1(Usage::default()), marks)
     }
 
     /// A record for tests, of an HTTP/1 connection that has carried one exchange.
     #[cfg(test)]
-    pub(crate) fn for_test_used(dialing: Arc<Dialing>) -> Record {
-        let record = Record::for_test(dialing);
+    pub(crate) fn for_test_used() -> Record {
+        let record = Record::for_test();
         if let Proto::Http1(usage) = &record.proto {
             usage.writing();
             usage.wrote(1);
@@ -137,14 +108,16 @@ impl Record {
         }
     }
 
-    /// Whether its pool is opening any connection now.
-    pub(crate) fn pool_dialing(&self) -> bool {
-        self.dialing.any()
-    }
-
-    /// Marks the connection dropped, for the requests that look (`crate::attempt`).
+    /// Marks the connection dropped, and wakes the requests watching it (`crate::pool`).
     pub(crate) fn close(&self) {
         self.closed.store(true, SeqCst);
+        self.closing.notify_waiters();
+    }
+
+    /// Resolves once the connection is dropped, if registered (polled or enabled) before;
+    /// see [`is_closed`](Self::is_closed) for a drop before that.
+    pub(crate) fn closed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.closing.notified()
     }
 }
 
@@ -294,14 +267,12 @@ impl TlsFailure {
 
 impl Conn {
     /// `forwarded`: the stream goes to a proxy that takes requests in absolute form.
-    /// `h2_prior_knowledge`: hyper-util speaks h2 on it whatever ALPN said.
-    /// `dialing`: the count of its pool's connector (see [`Dialing`]). `noted`: when its
-    /// phases ended.
+    /// `h2_prior_knowledge`: the pool speaks h2 on it whatever ALPN said. `noted`: when
+    /// its phases ended.
     pub(crate) fn new(
         stream: Stream,
         forwarded: bool,
         h2_prior_knowledge: bool,
-        dialing: Arc<Dialing>,
         noted: Noted,
     ) -> Conn {
         let h2 =
@@ -316,7 +287,7 @@ impl Conn {
         Conn {
             stream,
             tls_info: None,
-            record: Arc::new(Record::new(proto, dialing, marks)),
+            record: Arc::new(Record::new(proto, marks)),
             forwarded,
             slot: None,
             first_frame: None,
@@ -326,11 +297,7 @@ impl Conn {
     /// A plaintext connection over the fuzz target's in-memory transport: h2 under
     /// `http2_prior_knowledge` (`h2`), else HTTP/1.
     #[cfg(feature = "fuzzing")]
-    pub(crate) fn memory(
-        io: Box<dyn crate::connect::memory::MemoryIo>,
-        h2: bool,
-        dialing: Arc<Dialing>,
-    ) -> Conn {
+    pub(crate) fn memory(io: Box<dyn crate::connect::memory::MemoryIo>, h2: bool) -> Conn {
         let proto = if h2 {
             Proto::H2(TlsFailure::default())
         } else {
@@ -339,7 +306,7 @@ impl Conn {
         Conn {
             stream: Stream::Memory(TokioIo::new(io)),
             tls_info: None,
-            record: Arc::new(Record::new(proto, dialing, Noted::now().marks(false))),
+            record: Arc::new(Record::new(proto, Noted::now().marks(false))),
             forwarded: false,
             slot: None,
             first_frame: None,

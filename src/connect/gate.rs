@@ -23,7 +23,6 @@ use std::time::Duration;
 
 use http::Uri;
 
-use super::conn::{DialGuard, Dialing as PoolDialing};
 use super::origins::{Admission, Origin, Origins, Queued};
 use super::{ConnFuture, Connector};
 use crate::error::BoxError;
@@ -114,13 +113,10 @@ pub(crate) struct Gate {
     pool: usize,
     dial_rule: bool,
     routing: Option<Arc<Routing>>,
-    /// The pool's count of opens, which a waiting dial counts in too: the lost-request
-    /// watch (`crate::attempt`) must not fail a request that waits here.
-    dialing: Arc<PoolDialing>,
 }
 
 impl Gate {
-    pub(crate) fn new(plan: GatePlan, dialing: Arc<PoolDialing>) -> Gate {
+    pub(crate) fn new(plan: GatePlan) -> Gate {
         let GatePlan {
             origins,
             pool,
@@ -132,7 +128,6 @@ impl Gate {
             pool,
             dial_rule,
             routing,
-            dialing,
         }
     }
 
@@ -157,7 +152,6 @@ impl Gate {
                     .origins
                     .acquire_timeout
                     .map(|after| (after, Box::pin(tokio::time::sleep(after)))),
-                _counted: self.dialing.start(),
             }),
         };
         Box::pin(async move {
@@ -196,7 +190,6 @@ struct Waiting {
     queued: Queued,
     /// `pool_acquire_timeout`, and its timer.
     deadline: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
-    _counted: DialGuard,
 }
 
 /// Why a waiting dial ended without a slot.

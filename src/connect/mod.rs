@@ -30,7 +30,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::connect::conn::{Conn, DialGuard, Dialing};
+use crate::connect::conn::Conn;
 use crate::connect::dns::Resolver;
 use crate::connect::socket::{Binding, SocketOptions};
 use crate::error::BoxError;
@@ -91,8 +91,6 @@ pub(crate) struct Dialer {
     tls_info: bool,
     /// Every connection speaks h2, whatever ALPN said (`http2_prior_knowledge`).
     h2_prior_knowledge: bool,
-    /// The opens in progress, shared by the clones of this connector (one per pool).
-    dialing: Arc<Dialing>,
     /// `tcp_nodelay(false)`: `TCP_NODELAY` stays on for the TLS handshake (its small
     /// records must not wait for an ACK), and is switched off after it.
     nodelay_after_handshake: bool,
@@ -169,8 +167,7 @@ impl Connector {
             }
             TlsConfig::Unavailable(problem) => (None, Some(problem)),
         };
-        let dialing = Arc::<Dialing>::default();
-        let gate = gate.map(|plan| gate::Gate::new(plan, dialing.clone()));
+        let gate = gate.map(gate::Gate::new);
         let dialer = Dialer {
             https,
             http,
@@ -183,7 +180,6 @@ impl Connector {
             versions,
             tls_info,
             h2_prior_knowledge,
-            dialing,
             nodelay_after_handshake: !sockets.nodelay,
             binding: sockets.binding(),
             #[cfg(unix)]
@@ -246,19 +242,15 @@ impl Dialer {
         #[cfg(feature = "fuzzing")]
         if let Some(transport) = &self.transport {
             let opened = transport.open(&dst);
-            let dialing = self.dialing.clone();
             let h2 = self.h2_prior_knowledge;
-            return Box::pin(async move { Ok(Conn::memory(opened?, h2, dialing)) });
+            return Box::pin(async move { Ok(Conn::memory(opened?, h2)) });
         }
-        // Counted from here until the connection is handed over, or the open fails or is
-        // dropped.
-        let dial = self.dialing.start();
         let started = Instant::now();
         let host = dst.host().unwrap_or("").trim_matches(['[', ']']).to_owned();
         #[cfg(unix)]
         if let Some(path) = &self.unix_socket {
             let connecting = self.unix(path.clone(), dst);
-            return self.finish(connecting, host, false, (dial, started), timeout);
+            return self.finish(connecting, host, false, started, timeout);
         }
         let is_https = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
         let route = match self.proxies.as_deref().map(|p| p.route(&dst)) {
@@ -313,7 +305,7 @@ impl Dialer {
                 return Box::pin(async move { Err(unavailable) });
             }
         };
-        self.finish(connecting, host, forwarded, (dial, started), timeout)
+        self.finish(connecting, host, forwarded, started, timeout)
     }
 
     /// A TCP connection for `dst` through the proxy of `route`: to an HTTP proxy for an
@@ -337,13 +329,13 @@ impl Dialer {
 
     /// The connection `connecting` opens, within `timeout`, with its TLS errors explained
     /// for `host`. `forwarded`: it goes to a proxy that takes `http://` requests in
-    /// absolute form. `dial`: its count in the pool's opens, and when it began.
+    /// absolute form. `started`: when it began.
     fn finish<S>(
         &self,
         connecting: Pin<Box<dyn Future<Output = Result<S, BoxError>> + Send>>,
         host: String,
         forwarded: bool,
-        (dial, started): (DialGuard, Instant),
+        started: Instant,
         timeout: Option<Duration>,
     ) -> ConnFuture
     where
@@ -352,10 +344,8 @@ impl Dialer {
         let versions = self.versions;
         let tls_info = self.tls_info;
         let h2_prior_knowledge = self.h2_prior_knowledge;
-        let dialing = self.dialing.clone();
         let binding = self.binding.clone();
         Box::pin(async move {
-            let _dial = dial;
             let (stream, noted) = clock::timed(started, connect_within(timeout, connecting)).await;
             let stream = stream.map_err(|e| {
                 let e = explain_handshake(e, &host, versions);
@@ -364,7 +354,7 @@ impl Dialer {
                     None => e,
                 }
             })?;
-            let conn = Conn::new(stream.into(), forwarded, h2_prior_knowledge, dialing, noted);
+            let conn = Conn::new(stream.into(), forwarded, h2_prior_knowledge, noted);
             Ok(if tls_info { conn.with_tls_info() } else { conn })
         })
     }

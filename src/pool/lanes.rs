@@ -88,16 +88,25 @@ impl Pool {
     pub(crate) fn request(
         &self,
         request: http::Request<Body>,
-        capture: Capture,
+        capture: Option<Capture>,
     ) -> (Sending<'_>, Option<StreamToken>) {
         if !self.routing.needed() {
-            return (Sending::Now(self.first.request(request, capture)), None);
+            return (
+                Sending::Now(self.first.request(request, None, capture)),
+                None,
+            );
         }
         let (Some(maker), Some(origin)) = (&self.maker, origin_of(request.uri())) else {
-            return (Sending::Now(self.first.request(request, capture)), None);
+            return (
+                Sending::Now(self.first.request(request, None, capture)),
+                None,
+            );
         };
         match self.route(maker, &origin, true) {
-            Ok((lane, token)) => (Sending::Now(lane.request(request, capture)), token),
+            Ok((lane, token)) => (
+                Sending::Now(lane.request(request, Some(origin), capture)),
+                token,
+            ),
             Err(settled) => {
                 let later = self.after_first_dial(maker, origin, settled, request, capture);
                 (Sending::Later(Box::pin(later)), None)
@@ -141,7 +150,7 @@ impl Pool {
         origin: Origin,
         mut settled: Arc<Streams>,
         request: http::Request<Body>,
-        capture: Capture,
+        capture: Option<Capture>,
     ) -> Result<http::Response<Incoming>, PoolError> {
         let patience = maker
             .shape
@@ -167,7 +176,7 @@ impl Pool {
                 Err(streams) => settled = streams,
             }
         };
-        let mut response = lane.request(request, capture).await?;
+        let mut response = lane.request(request, Some(origin), capture).await?;
         if let Some(token) = token {
             RecordExtra::hold(response.extensions_mut(), token);
         }
@@ -201,10 +210,15 @@ enum LaneRef<'a> {
 }
 
 impl LaneRef<'_> {
-    fn request(&self, request: http::Request<Body>, capture: Capture) -> ResponseFuture {
+    fn request(
+        &self,
+        request: http::Request<Body>,
+        origin: Option<Origin>,
+        capture: Option<Capture>,
+    ) -> ResponseFuture {
         match self {
-            LaneRef::First(lane) => lane.request(request, capture),
-            LaneRef::More(lane) => lane.request(request, capture),
+            LaneRef::First(lane) => lane.request(request, origin, capture),
+            LaneRef::More(lane) => lane.request(request, origin, capture),
         }
     }
 }

@@ -5,9 +5,9 @@ use std::hash::{Hash, Hasher};
 
 use http::uri::{Authority, Scheme};
 
-/// hyper-util's pool key: what the cap and the dial rule count by.
+/// An origin: what the pool keeps connections by, and the cap and the dial rule count by.
 ///
-/// Equal as hyper-util compares its keys (the authority without regard to ASCII case), but
+/// Equal as hyper-util compared its pool's keys (the authority without regard to ASCII case), but
 /// with a byte-for-byte look first: the authorities wireline builds come from a `Url`,
 /// already lowercase, and the case-folding compare alone cost ≈ 300 instructions in the
 /// table's lookup of every h2 request.
@@ -20,6 +20,15 @@ pub(crate) struct Origin {
 impl Origin {
     pub(crate) fn new(scheme: Scheme, authority: Authority) -> Origin {
         Origin { scheme, authority }
+    }
+
+    /// `scheme://authority/`: what a connection to it is dialled for.
+    pub(crate) fn uri(&self) -> http::Uri {
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+        http::Uri::from_parts(parts).expect("a scheme, an authority and a path make a URI")
     }
 }
 

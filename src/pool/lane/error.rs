@@ -31,6 +31,8 @@ pub(crate) enum Kind {
     UserAbsoluteUriRequired,
     /// hyper failed the request, or the handshake on a new connection; the source says how.
     SendRequest,
+    /// hyper never answered the request, and its connection was dropped (`watch.rs`).
+    Lost,
 }
 
 impl PoolError {

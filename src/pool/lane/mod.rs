@@ -12,6 +12,7 @@
 
 mod error;
 mod table;
+mod watch;
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use http::header::{HeaderValue, HOST};
-use http::uri::{PathAndQuery, Scheme, Uri};
+use http::uri::{PathAndQuery, Uri};
 use http::{Method, Request, Response, Version};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
@@ -117,8 +118,8 @@ impl Checked {
 }
 
 /// The record of the connection a request was given, kept up to date by the lane for the
-/// attempt that sent it (its lost-request watch and its timings): `None` until the
-/// request has a connection, and again while a resend waits for another.
+/// attempt that sent it, for its timings: `None` until the request has a connection, and
+/// again while a resend waits for another.
 #[derive(Clone, Default)]
 pub(crate) struct Capture(Arc<Mutex<Option<Arc<Record>>>>);
 
@@ -147,15 +148,20 @@ impl Lane {
         }))
     }
 
-    /// Sends `request` (whose URI is absolute) on a connection to its origin, telling
-    /// `capture` which.
-    pub(crate) fn request(&self, request: Request<Body>, capture: Capture) -> ResponseFuture {
-        Box::pin(self.0.clone().send(request, capture))
+    /// Sends `request` (whose URI is absolute) on a connection to its origin (`origin`,
+    /// when the caller has it already), telling `capture` which.
+    pub(crate) fn request(
+        &self,
+        request: Request<Body>,
+        origin: Option<Origin>,
+        capture: Option<Capture>,
+    ) -> ResponseFuture {
+        Box::pin(self.0.clone().send(request, origin, capture))
     }
 }
 
-/// A send that failed; `unsent`: the request, when the connection closed before taking
-/// it.
+/// A send that failed; `unsent`: the request (with its URI as it was given), when the
+/// connection closed before taking it.
 struct Failed {
     error: PoolError,
     unsent: Option<Request<Body>>,
@@ -165,7 +171,8 @@ impl Inner {
     async fn send(
         self: Arc<Self>,
         mut request: Request<Body>,
-        capture: Capture,
+        origin: Option<Origin>,
+        capture: Option<Capture>,
     ) -> Result<Response<Incoming>, PoolError> {
         match request.version() {
             Version::HTTP_11 | Version::HTTP_2 => {}
@@ -175,13 +182,14 @@ impl Inner {
             Version::HTTP_10 => {}
             _ => return Err(PoolError::new(Kind::UserUnsupportedVersion)),
         }
-        let Some(origin) = origin_of(request.uri()) else {
+        let Some(origin) = origin.or_else(|| origin_of(request.uri())) else {
             return Err(PoolError::new(Kind::UserAbsoluteUriRequired));
         };
-        let uri = request.uri().clone();
         loop {
-            let checked = self.checkout(&origin, &uri).await?;
-            capture.set(checked.info.record.clone());
+            let checked = self.checkout(&origin).await?;
+            if let Some(capture) = &capture {
+                capture.set(checked.info.record.clone());
+            }
             let reused = checked.reused;
             match self.send_on(checked, request, &origin).await {
                 Ok(response) => return Ok(response),
@@ -189,13 +197,14 @@ impl Inner {
                 // closing. Any other connection may take it (hyper-util's
                 // `retry_canceled_requests`).
                 Err(Failed {
-                    unsent: Some(mut unsent),
+                    unsent: Some(unsent),
                     ..
                 }) if reused => {
                     tracing::trace!("a pooled connection closed before taking the request; sending it on another");
-                    *unsent.uri_mut() = uri.clone();
                     request = unsent;
-                    capture.set(None);
+                    if let Some(capture) = &capture {
+                        capture.set(None);
+                    }
                 }
                 Err(failed) => return Err(failed.error),
             }
@@ -205,9 +214,9 @@ impl Inner {
     /// A connection for a request to `origin`: one that is idle or shared, else whichever
     /// comes first of one returned to the pool and one dialled for it.
     #[inline]
-    async fn checkout(self: &Arc<Self>, origin: &Origin, uri: &Uri) -> Result<Checked, PoolError> {
+    async fn checkout(self: &Arc<Self>, origin: &Origin) -> Result<Checked, PoolError> {
         if !self.table.keeps() {
-            return Box::pin(self.clone().dial(origin.clone(), origin_uri(uri))).await;
+            return Box::pin(self.clone().dial(origin.clone())).await;
         }
         if let Some(checked) = self.table.take(origin) {
             tracing::trace!(%origin, "reusing a pooled connection");
@@ -215,14 +224,10 @@ impl Inner {
         }
         // Out of line: a dial's future is kilobytes, which every move of the request's
         // future would otherwise copy.
-        Box::pin(self.wait_or_dial(origin, uri)).await
+        Box::pin(self.wait_or_dial(origin)).await
     }
 
-    async fn wait_or_dial(
-        self: &Arc<Self>,
-        origin: &Origin,
-        uri: &Uri,
-    ) -> Result<Checked, PoolError> {
+    async fn wait_or_dial(self: &Arc<Self>, origin: &Origin) -> Result<Checked, PoolError> {
         loop {
             let (wait, dialing_h2) = match self.table.take_or_wait(origin, self.handshakes.h2_only)
             {
@@ -241,7 +246,7 @@ impl Inner {
                     }
                 }
             };
-            let mut dial = Box::pin(self.clone().dial(origin.clone(), origin_uri(uri)));
+            let mut dial = Box::pin(self.clone().dial(origin.clone()));
             let mut dial_started = false;
             let first = poll_fn(|cx| {
                 if let Poll::Ready(got) = Pin::new(&mut waiter).poll(cx) {
@@ -294,13 +299,12 @@ impl Inner {
 
     /// Opens a connection to `origin` and does hyper's handshake on it: an h2 one joins
     /// the pool at once, shared.
-    /// `dst`: the origin as a URI, `scheme://authority/`.
-    async fn dial(self: Arc<Self>, origin: Origin, dst: Uri) -> Result<Checked, PoolError> {
+    async fn dial(self: Arc<Self>, origin: Origin) -> Result<Checked, PoolError> {
         tracing::trace!(%origin, "opening a connection");
         let io = self
             .connector
             .clone()
-            .call(dst)
+            .call(origin.uri())
             .await
             .map_err(|e| PoolError::new(Kind::Connect).with_source(e))?;
         let connected = io.connected();
@@ -373,23 +377,41 @@ impl Inner {
         origin: &Origin,
     ) -> Result<Response<Incoming>, Failed> {
         let Checked { conn, info, .. } = checked;
-        let sent = match conn {
-            Conn::H1(mut sender) => {
-                if request.version() == Version::HTTP_2 {
-                    self.recycle(origin, sender, info.clone());
-                    return Err(Failed {
-                        error: PoolError::new(Kind::UserUnsupportedVersion).on(&info),
-                        unsent: None,
-                    });
+        // The URI the request was given, when HTTP/1 sends another form of it: a request
+        // sent again goes as it was given.
+        let mut given = None;
+        let sending = async {
+            match conn {
+                Conn::H1(mut sender) => {
+                    if request.version() == Version::HTTP_2 {
+                        self.recycle(origin, sender, info.clone());
+                        return Err(Failed {
+                            error: PoolError::new(Kind::UserUnsupportedVersion).on(&info),
+                            unsent: None,
+                        });
+                    }
+                    given = http1_target(&mut request, info.connected.is_proxied());
+                    let sent = sender.try_send_request(request).await;
+                    if sent.is_ok() {
+                        self.recycle(origin, sender, info.clone());
+                    }
+                    Ok(sent)
                 }
-                http1_target(&mut request, info.connected.is_proxied());
-                let sent = sender.try_send_request(request).await;
-                if sent.is_ok() {
-                    self.recycle(origin, sender, info.clone());
-                }
-                sent
+                Conn::H2(mut sender) => Ok(sender.try_send_request(request).await),
             }
-            Conn::H2(mut sender) => sender.try_send_request(request).await,
+        };
+        let sent = match &info.record {
+            Some(record) => watch::Watched::new(sending, record, watch::LOST_AFTER).await,
+            None => Ok(sending.await),
+        };
+        let sent = match sent {
+            Ok(sent) => sent?,
+            Err(watch::Lost) => {
+                return Err(Failed {
+                    error: PoolError::new(Kind::Lost).on(&info),
+                    unsent: None,
+                })
+            }
         };
         match sent {
             Ok(mut response) => {
@@ -397,7 +419,10 @@ impl Inner {
                 Ok(response)
             }
             Err(mut e) => {
-                let unsent = e.take_message();
+                let mut unsent = e.take_message();
+                if let (Some(request), Some(given)) = (&mut unsent, given) {
+                    *request.uri_mut() = given;
+                }
                 let kind = match unsent {
                     Some(_) => Kind::Canceled,
                     None => Kind::SendRequest,
@@ -443,35 +468,24 @@ impl Inner {
     }
 }
 
-/// `scheme://authority/`, what the connector dials.
-fn origin_uri(uri: &Uri) -> Uri {
-    let mut parts = http::uri::Parts::default();
-    parts.scheme = Some(uri.scheme().cloned().unwrap_or(Scheme::HTTP));
-    parts.authority = uri.authority().cloned();
-    parts.path_and_query = Some(PathAndQuery::from_static("/"));
-    Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
-}
-
 /// An HTTP/1 request's `Host` header (unless it has one) and its target: authority form
-/// for `CONNECT`, absolute form to a proxy that forwards it, origin form otherwise.
-fn http1_target(request: &mut Request<Body>, proxied: bool) {
+/// for `CONNECT`, absolute form to a proxy that forwards it, origin form otherwise; the
+/// URI it was given, if that changed.
+fn http1_target(request: &mut Request<Body>, proxied: bool) -> Option<Uri> {
     if !request.headers().contains_key(HOST) {
         if let Some(host) = host_header(request.uri()) {
             request.headers_mut().insert(HOST, host);
         }
     }
-    if request.method() == Method::CONNECT {
-        if let Some(authority) = request.uri().authority().cloned() {
-            *request.uri_mut() = Uri::from(authority);
-        }
+    let target = if request.method() == Method::CONNECT {
+        Uri::from(request.uri().authority()?.clone())
     } else if !proxied {
-        let path = request
-            .uri()
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| PathAndQuery::from_static("/"));
-        *request.uri_mut() = Uri::from(path);
-    }
+        let path = request.uri().path_and_query().cloned();
+        Uri::from(path.unwrap_or_else(|| PathAndQuery::from_static("/")))
+    } else {
+        return None;
+    };
+    Some(std::mem::replace(request.uri_mut(), target))
 }
 
 /// `host[:port]`, the port only when it isn't the scheme's default (hyper-util's rule).
