@@ -12,6 +12,8 @@
 
 mod error;
 mod table;
+#[cfg(test)]
+mod tests;
 mod watch;
 
 use std::future::{poll_fn, Future};
