@@ -4,8 +4,8 @@
 //!
 //! Every message this matches is named by a test, so an upgrade that rewords one fails
 //! that test instead of quietly losing the explanation: hyper's "too large" and rustls's
-//! alert text here, hyper's other parse refusals in `faults::headers` (H04), hyper-util's
-//! refused version and hyper's keep-alive timeout in `http::versions`, h2's GOAWAY debug
+//! alert text here, hyper's other parse refusals in `faults::headers` (H04), hyper's
+//! keep-alive timeout in `http::versions`, h2's GOAWAY debug
 //! data in the `faults` tests of X04 (see each match).
 
 use std::error::Error as StdError;
@@ -28,7 +28,7 @@ pub(crate) fn send_error(err: PoolError, url: &Url) -> Error {
             .with_source(err)
             .for_url(url);
     }
-    // hyper-util names a dial that waited too long in the gate a connect error; it never
+    // The pool names a dial that waited too long in the gate a connect error; it never
     // reached the server.
     let connecting = err.is_connect() && !chain(&err).any(|cause| cause.is::<PoolTimeout>());
     let fallback = if connecting {
@@ -50,17 +50,17 @@ pub(crate) fn send_error(err: PoolError, url: &Url) -> Error {
         .with_proxy(proxy)
 }
 
-/// Whether hyper-util refused the request's version (`RequestBuilder::version`): HTTP/2
+/// Whether the pool refused the request's version (`RequestBuilder::version`): HTTP/2
 /// on a connection that speaks HTTP/1, or a version it never sends. Not a failure of the
 /// connection: nothing was written, and sending it again would fail the same way.
-/// hyper-util names the reason only in its text (tests `http::versions::version_*`).
+/// Tests `http::versions::version_*` check each case's message.
 pub(crate) fn version_refused(err: &PoolError) -> bool {
     err.kind() == PoolErrorKind::UserUnsupportedVersion
 }
 
 fn version_message(err: &PoolError, url: &Url) -> String {
     let host = url.host_str().unwrap_or("");
-    // hyper-util checks the version against a connection only once it has one.
+    // The pool checks the version against a connection only once it has one.
     if err.had_connection() {
         format!(
             "the request asks for HTTP/2 (RequestBuilder::version), but the connection to \

@@ -258,7 +258,7 @@ async fn resend(
 }
 
 /// What a finished send leads to: its answer (the response, or a failure no resend can
-/// mend), or hyper-util's error or the request lost, with the send's timings, for the
+/// mend), or the pool's error or the request lost, with the send's timings, for the
 /// resend rules to judge.
 enum Settled {
     Answer(std::result::Result<http::Response<Incoming>, Failed>),

@@ -1,8 +1,8 @@
 //! Which failed sends are sent again: a request that met a pooled connection the server
 //! had closed while idle, or one an h2 server says it never processed.
 //!
-//! hyper-util already resends a request that was never written because the idle connection
-//! it was given turned out closed (`retry_canceled_requests`, on by default). What it can't
+//! The pool already resends a request that was never written because the idle connection
+//! it was given turned out closed (as hyper-util's `retry_canceled_requests` did). What it can't
 //! tell is the other half of the race: the request was written into a connection the server
 //! was closing, and the connection ended before any byte of the response. This adds that
 //! half, with Go's rule (`shouldRetryRequest` in net/http): only on a **reused** HTTP/1
@@ -219,7 +219,7 @@ mod tests {
         for replay in [Replay::IfUnwritten, Replay::Never] {
             assert_eq!(Resends::default().judge_lost(&used, replay), None);
         }
-        // hyper-util resends nothing a fresh connection failed either.
+        // The pool resends nothing a fresh connection failed either.
         assert_eq!(Resends::default().judge_lost(&fresh, Replay::Always), None);
         let mut resends = Resends::default();
         for _ in 0..MAX_STALE_RESENDS {

@@ -102,7 +102,7 @@ impl Traced {
     }
 }
 
-/// A future polled inside `span`, when there is one: hyper-util's (a boxed future), so the
+/// A future polled inside `span`, when there is one: the pool's (a boxed future), so the
 /// connector's events land in the attempt's span. One pointer for the span, where
 /// `tracing::Instrumented` holds a whole `Span`. Each poll is marked as the request's
 /// own ([`PollingRequest`]), for the connector's gate.
@@ -123,7 +123,7 @@ impl<F: Future + Unpin> Future for InSpan<'_, F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
         let _entered = this.span.map(Span::enter);
-        // The dials hyper-util starts in this poll are this request's (connect/gate.rs).
+        // The dials the pool starts in this poll are this request's (connect/gate.rs).
         let _request = PollingRequest::enter();
         Pin::new(&mut this.future).poll(cx)
     }

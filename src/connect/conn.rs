@@ -1,5 +1,5 @@
 //! `Conn`: the connection the pool holds, delegating I/O to the TCP or TLS stream and
-//! handing hyper-util what we learned at connect time (the `TlsInfo`, when asked for).
+//! handing the pool what we learned at connect time (the `TlsInfo`, when asked for).
 
 use std::io;
 use std::pin::Pin;
@@ -40,13 +40,13 @@ pub struct Conn {
     first_frame: Option<Box<(FirstFrame, Arc<Streams>)>>,
 }
 
-/// What a connection records for the requests that fail on it; hyper-util hands it back
-/// through the failed request's `connect_info()` extras. One record per connection, as
-/// hyper-util copies each extra into every response (an allocation each): HTTP/1
+/// What a connection records for the requests that fail on it; the pool hands it back
+/// with the failed request's error. One record per connection, as the pool copies each
+/// extra into every response (an allocation each): HTTP/1
 /// connections count their use for `crate::attempt` (and so for the retry policy),
 /// h2 ones keep the TLS error that broke them (HTTP/1 gets that error with the failed
 /// request itself). Both say when the connection is gone, for the watch on requests that
-/// hyper loses (see `crate::attempt`).
+/// hyper loses (see `crate::pool`).
 #[derive(Debug)]
 pub(crate) struct Record {
     pub(crate) proto: Proto,
@@ -121,7 +121,7 @@ impl Record {
     }
 }
 
-/// The extra carrying a connection's [`Record`], which hyper-util copies into every
+/// The extra carrying a connection's [`Record`], which the pool copies into every
 /// response; a response's copy also carries its place on the h2 connection when the pool
 /// routed it there (`crate::pool`), set in that slot rather than as an extension of its
 /// own, which would cost an allocation (and often a map's growth) per response.
@@ -177,7 +177,7 @@ pub(crate) struct Usage {
 }
 
 /// A connection whose first request came this long after it was ready had been waiting in
-/// the pool (hyper-util dials ahead, and keeps a connection a request gave up on), where a
+/// the pool (the pool keeps the connection a request dialled but did not use), where a
 /// server may close it as idle: far above the time from a dial to its own request, far
 /// below any server's idle timeout.
 const IDLE_BEFORE_FIRST_REQUEST: Duration = Duration::from_millis(100);
@@ -254,8 +254,8 @@ fn retired_error() -> io::Error {
 
 /// The TLS error seen on a connection after its handshake (a client certificate refused
 /// under TLS 1.3 arrives that way). When such an error ends an h2 connection, hyper fails
-/// the requests in flight as merely "canceled: connection closed"; hyper-util hands us the
-/// connection's extras with that error, so [`crate::Error`] can still say what happened.
+/// the requests in flight as merely "canceled: connection closed"; the pool hands us the
+/// connection's record with that error, so [`crate::Error`] can still say what happened.
 #[derive(Debug, Default)]
 pub(crate) struct TlsFailure(OnceLock<rustls::Error>);
 
@@ -325,7 +325,7 @@ impl Conn {
         self
     }
 
-    /// Whether hyper-util speaks h2 on it (ALPN or `http2_prior_knowledge`).
+    /// Whether the pool speaks h2 on it (ALPN or `http2_prior_knowledge`).
     pub(crate) fn is_h2(&self) -> bool {
         matches!(self.record.proto, Proto::H2(_))
     }
@@ -356,7 +356,7 @@ impl Connection for Conn {
         };
         let connected = connected.extra(RecordExtra(self.record.clone(), None));
         match &self.tls_info {
-            // hyper-util copies the extra into the extensions of every response.
+            // The pool copies the extra into the extensions of every response.
             Some(info) => connected.extra(info.clone()),
             None => connected,
         }

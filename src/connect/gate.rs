@@ -2,15 +2,14 @@
 //! `pool_acquire_timeout`, and one dial at a time to an origin whose protocol is unknown
 //! (the table is `origins.rs`; the rules are docs/pooling.md's).
 //!
-//! hyper-util races each request's pool checkout against a dial, and when the checkout
-//! wins after the dial started, it spawns the dial to finish in the background
-//! (`Client::one_connection_for`). A dial waiting here for a slot must then end, or a
-//! burst would leave one task per request waiting for ever. It tells the two apart by
-//! where it is polled: hyper-util calls the connector lazily, inside the request's own
-//! `select`, which `crate::attempt` polls inside [`PollingRequest`]; a spawned dial is
-//! polled by its own task, outside it. Ending is safe only there: hyper-util fails a
-//! request whose own dial fails (any connector error is its `Connect` kind, not the
-//! "canceled" it waits past).
+//! The pool's lane races each request's wait for a connection against a dial, and when a
+//! connection comes first after the dial started, it spawns the dial to finish in the
+//! background (`crate::pool`'s lane, as hyper-util's `Client::one_connection_for` did). A
+//! dial waiting here for a slot must then end, or a burst would leave one task per request
+//! waiting for ever. It tells the two apart by where it is polled: the lane calls the
+//! connector inside the request's own future, which `crate::attempt` polls inside
+//! [`PollingRequest`]; a spawned dial is polled by its own task, outside it. Ending is
+//! safe only there: the lane fails a request whose own dial fails.
 
 use std::cell::Cell;
 use std::fmt;
@@ -52,7 +51,7 @@ impl Drop for PollingRequest {
     }
 }
 
-/// Whether a request is polling: a dial polled outside one was spawned by hyper-util.
+/// Whether a request is polling: a dial polled outside one was spawned by the pool.
 fn polled_by_its_request() -> bool {
     POLLING_REQUESTS.with(|n| n.get() > 0)
 }
@@ -134,7 +133,7 @@ impl Gate {
     /// `connector`'s dial to `dst`, once the gate lets it through; the connection holds
     /// its slot until hyper drops it.
     pub(crate) fn dial(&self, dst: Uri, connector: Connector) -> ConnFuture {
-        // Plain http:// is HTTP/1.1 but with prior knowledge, where hyper-util itself
+        // Plain http:// is HTTP/1.1 but with prior knowledge, where the lane itself
         // dials one connection at a time.
         let dial_rule = self.dial_rule && dst.scheme() == Some(&http::uri::Scheme::HTTPS);
         let counted = dial_rule || self.origins.cap.is_some() || self.routing.is_some();
@@ -180,7 +179,7 @@ impl Gate {
     }
 }
 
-/// The origin hyper-util's pool keys `dst` by.
+/// The origin the pool keys `dst` by.
 pub(crate) fn origin_of(dst: &Uri) -> Option<Origin> {
     Some(Origin::new(dst.scheme()?.clone(), dst.authority()?.clone()))
 }
@@ -217,7 +216,7 @@ impl Future for Waiting {
             return Poll::Ready(Ok(slot));
         }
         if !polled_by_its_request() {
-            // hyper-util spawned it when the request's checkout won: nobody needs it.
+            // The pool spawned it when the request got a connection: nobody needs it.
             return Poll::Ready(Err(NoSlot::NotNeeded));
         }
         if let Some((after, timer)) = &mut this.deadline {

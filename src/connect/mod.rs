@@ -45,9 +45,8 @@ type Connecting = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>
 /// A connection being opened.
 type ConnFuture = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
 
-/// What the pool calls to open a connection. hyper-util clones it for every request that
-/// might need a new connection, even one that then finds an idle one, so its state sits
-/// behind one `Arc` and a clone is one reference count.
+/// What the pool calls to open a connection. The pool clones it for every dial, so its
+/// state sits behind one `Arc` and a clone is one reference count.
 #[derive(Clone)]
 pub(crate) struct Connector(Arc<Shared>);
 
@@ -60,8 +59,7 @@ struct Shared {
 }
 
 /// The dialer, alone or inside the layers of `ClientBuilder::connector_layer`. Behind the
-/// connector's one `Arc` either way, so the connector stays one pointer wide: hyper-util
-/// moves a clone of it into every request's future.
+/// connector's one `Arc` either way, so the connector stays one pointer wide.
 // One per pool, behind the `Arc`: the size of the rare variant doesn't matter.
 #[allow(clippy::large_enum_variant)]
 enum Dialers {
@@ -261,7 +259,7 @@ impl Dialer {
                 return Box::pin(async move { Err(invalid.into()) });
             }
         };
-        // Whether hyper-util must send requests in absolute form, to a proxy.
+        // Whether the pool must send requests in absolute form, to a proxy.
         let forwarded = !is_https && route.as_ref().is_some_and(|r| !r.is_socks());
         // The inner connectors are cloned to be called (they take `&mut`): only when a
         // connection is opened, not for each clone of the connector.

@@ -1,14 +1,14 @@
-//! A pool's lanes: hyper-util pools side by side, so that an origin's h2 streams spread
+//! A pool's lanes: lanes (`lane/`) side by side, so that an origin's h2 streams spread
 //! over more than one connection when the server limits them.
 //!
-//! hyper-util's pool keeps one h2 connection per origin and hands it to every request:
-//! past the server's `SETTINGS_MAX_CONCURRENT_STREAMS`, requests queue inside it
-//! (reqwest's #976). A lane is one hyper-util pool, holding at most one h2 connection to
-//! an origin. Once one of the pool's connections speaks h2, each request is routed by
+//! A lane keeps one h2 connection per origin and hands it to every request, as
+//! hyper-util's pool did: past the server's `SETTINGS_MAX_CONCURRENT_STREAMS`, requests
+//! would queue inside it (reqwest's #976). So a pool has lanes, each holding at most one
+//! h2 connection to an origin. Once one of the pool's connections speaks h2, each request is routed by
 //! `Origins::route`: to the first lane whose connection has a stream free under the
 //! server's limit, else to a new lane (a new connection) if `pool_max_connections_per_host`
-//! leaves room, else to the least busy. HTTP/1.1 origins always take the first lane, where
-//! hyper-util opens connections as it needs them. A request that comes while the first
+//! leaves room, else to the least busy. HTTP/1.1 origins always take the first lane, which
+//! opens connections as it needs them. A request that comes while the first
 //! dial to its origin is under way waits for its outcome (the protocol, an h2 server's
 //! limit) before it is routed. Until one of the pool's connections speaks h2, and while
 //! none is being dialled, a request pays two atomic loads for all this.

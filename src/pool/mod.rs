@@ -1,13 +1,13 @@
 //! Connection pools, one per TLS configuration.
 //!
-//! hyper-util's pool keys connections by scheme and authority only. A connection opened
+//! A pool keys connections by scheme and authority only. A connection opened
 //! under one TLS configuration (say, verification off) must never carry a request made
 //! under another, or one `verify=False` call leaves an unverified connection for later
 //! calls to the same host (requests' GHSA-9wx4-h78v-vm56). So each configuration gets its
-//! own pooled client (connector, rustls `ClientConfig`, session cache): the client's own
-//! is built with it, and those of [`TlsOptions`] are built on first use and kept.
-//! Each is in fact a few hyper-util pools side by side, its lanes (`lanes.rs`), for h2
-//! servers that limit their streams.
+//! own pool (connector, rustls `ClientConfig`, session cache): the client's own is built
+//! with it, and those of [`TlsOptions`] are built on first use and kept. Each is in fact a
+//! few lanes side by side (`lanes.rs`), for h2 servers that limit their streams; a lane is
+//! wireline's own pool of hyper connections (`lane/`).
 
 mod lane;
 mod lanes;
@@ -131,8 +131,7 @@ impl PoolShape {
         Pool::new(self, tls, settings)
     }
 
-    /// Lane `index` of a pool (`lanes.rs`): a hyper-util pool, `pool` in the client's
-    /// table. `routing`: its pool's routing flags, for a pool with lanes.
+    /// Lane `index` of a pool (`lanes.rs`), `pool` in the client's table. `routing`: its pool's routing flags, for a pool with lanes.
     fn lane(
         &self,
         tls: TlsConfig,
@@ -141,7 +140,7 @@ impl PoolShape {
         routing: Option<Arc<Routing>>,
     ) -> Lane {
         // One dial at a time while an origin's protocol is unknown: only where ALPN may
-        // choose either (with prior knowledge hyper-util dials one h2 connection itself),
+        // choose either (with prior knowledge the lane dials one h2 connection itself),
         // and only in a pool that keeps connections, where a request can wait for another's.
         let dial_rule = settings.alpn == Alpn::H2AndHttp1 && self.max_idle_per_host > 0;
         let gate =

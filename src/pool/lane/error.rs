@@ -1,5 +1,6 @@
-//! What a send through a lane fails with: the kinds of hyper-util's legacy client, whose
-//! texts and sources `crate::attempt` reads, and the connection the request failed on.
+//! What a send through a lane fails with: how far it got (the kinds of hyper-util's legacy
+//! client, which the lane replaced, plus a request hyper lost), its cause, and the
+//! connection it failed on, which `crate::attempt`'s rules read.
 
 use std::error::Error as StdError;
 use std::fmt;

@@ -21,6 +21,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
+use futures_util::future::Either;
+use futures_util::FutureExt;
 use http::header::{HeaderValue, HOST};
 use http::uri::{PathAndQuery, Uri};
 use http::{Method, Request, Response, Version};
@@ -371,7 +373,7 @@ impl Inner {
     }
 
     /// Sends `request` on `checked`; an HTTP/1 connection goes back to the pool once it
-    /// can take another request.
+    /// can take another request (hyper says when: the response read to its end).
     async fn send_on(
         self: &Arc<Self>,
         checked: Checked,
@@ -382,32 +384,33 @@ impl Inner {
         // The URI the request was given, when HTTP/1 sends another form of it: a request
         // sent again goes as it was given.
         let mut given = None;
-        let sending = async {
-            match conn {
-                Conn::H1(mut sender) => {
-                    if request.version() == Version::HTTP_2 {
-                        self.recycle(origin, sender, info.clone());
-                        return Err(Failed {
-                            error: PoolError::new(Kind::UserUnsupportedVersion).on(&info),
-                            unsent: None,
-                        });
-                    }
-                    given = http1_target(&mut request, info.connected.is_proxied());
-                    let sent = sender.try_send_request(request).await;
-                    if sent.is_ok() {
-                        self.recycle(origin, sender, info.clone());
-                    }
-                    Ok(sent)
+        let sending = match conn {
+            Conn::H1(mut sender) => {
+                if request.version() == Version::HTTP_2 {
+                    self.recycle(origin, sender, info.clone());
+                    return Err(Failed {
+                        error: PoolError::new(Kind::UserUnsupportedVersion).on(&info),
+                        unsent: None,
+                    });
                 }
-                Conn::H2(mut sender) => Ok(sender.try_send_request(request).await),
+                given = http1_target(&mut request, info.connected.is_proxied());
+                // The sender stays with the request until its head arrives, then goes
+                // back to the pool (it is ready once hyper has read the response).
+                Either::Left(async move {
+                    let sent = sender.try_send_request(request).await;
+                    (sent, Some(sender))
+                })
+            }
+            Conn::H2(mut sender) => {
+                Either::Right(sender.try_send_request(request).map(|sent| (sent, None)))
             }
         };
         let sent = match &info.record {
             Some(record) => watch::Watched::new(sending, record, watch::LOST_AFTER).await,
             None => Ok(sending.await),
         };
-        let sent = match sent {
-            Ok(sent) => sent?,
+        let (sent, http1) = match sent {
+            Ok(sent) => sent,
             Err(watch::Lost) => {
                 return Err(Failed {
                     error: PoolError::new(Kind::Lost).on(&info),
@@ -418,6 +421,9 @@ impl Inner {
         match sent {
             Ok(mut response) => {
                 info.connected.get_extras(response.extensions_mut());
+                if let Some(sender) = http1 {
+                    self.recycle(origin, sender, info);
+                }
                 Ok(response)
             }
             Err(mut e) => {
@@ -439,7 +445,7 @@ impl Inner {
 
     /// Returns an HTTP/1 connection to the pool when it can take the next request: at
     /// once, or once hyper has read the response (a task waits for that, as hyper-util's
-    /// did).
+    /// did). A connection that closes meanwhile is dropped.
     fn recycle(
         self: &Arc<Self>,
         origin: &Origin,
