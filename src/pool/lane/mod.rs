@@ -296,8 +296,8 @@ impl Inner {
     /// Returns a connection to the pool (see `table.rs`), starting its sweep if needed.
     fn put(self: &Arc<Self>, origin: &Origin, checked: Checked) {
         tracing::trace!(%origin, "returning a connection to the pool");
-        if self.table.put(origin, checked) {
-            table::sweep(Arc::downgrade(self));
+        if let Some(stop) = self.table.put(origin, checked) {
+            table::sweep(Arc::downgrade(self), stop);
         }
     }
 

@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use fnv::FnvHashMap;
+use futures_util::future::Either;
 use tokio::sync::oneshot;
 
 use super::{Checked, Conn, Inner};
@@ -33,6 +34,9 @@ struct State {
     entries: FnvHashMap<Origin, Entry>,
     /// Whether the sweep task runs: while the table has entries and a timeout.
     sweeping: bool,
+    /// Dropped with the table, which ends the sweep at once rather than at its next
+    /// wake-up (a dropped client leaves no task behind).
+    sweep_stop: Option<oneshot::Sender<()>>,
 }
 
 #[derive(Default)]
@@ -154,11 +158,11 @@ impl Table {
     }
 
     /// A connection that can take a request again, or a new one: to the waiting requests
-    /// (every one of them, for h2), then to the idle list or the table's h2 place.
-    /// `true` when the sweep must start.
-    pub(super) fn put(&self, origin: &Origin, mut checked: Checked) -> bool {
+    /// (every one of them, for h2), then to the idle list or the table's h2 place. When
+    /// the sweep must start: what ends it with the table.
+    pub(super) fn put(&self, origin: &Origin, mut checked: Checked) -> Option<SweepStop> {
         if !checked.conn.is_open() || !self.keeps() {
-            return false;
+            return None;
         }
         let mut state = self.lock();
         let state = &mut *state;
@@ -169,7 +173,7 @@ impl Table {
                 if shared.conn.is_open() {
                     // One h2 connection per origin in a lane: the other stays as it is, and
                     // this one ends with the requests that hold it.
-                    return false;
+                    return None;
                 }
             }
             while let Some(waiter) = entry.waiters.pop_front() {
@@ -179,16 +183,21 @@ impl Table {
         } else {
             while let Some(waiter) = entry.waiters.pop_front() {
                 match waiter.send(checked.reused()) {
-                    Ok(()) => return false,
+                    Ok(()) => return None,
                     Err(back) => checked = back,
                 }
             }
             if entry.idle.len() >= self.max_idle {
-                return false;
+                return None;
             }
             entry.idle.push((checked, now));
         }
-        self.idle_timeout.is_some() && !std::mem::replace(&mut state.sweeping, true)
+        if self.idle_timeout.is_none() || std::mem::replace(&mut state.sweeping, true) {
+            return None;
+        }
+        let (stop, stopped) = oneshot::channel();
+        state.sweep_stop = Some(stop);
+        Some(SweepStop(stopped))
     }
 
     /// Drops the connections past the idle timeout or closed; `false` once no entry is
@@ -219,18 +228,25 @@ impl Table {
     }
 }
 
+/// What ends a sweep when its table is dropped.
+pub(super) struct SweepStop(oneshot::Receiver<()>);
+
 /// Sweeps `lane`'s table every idle timeout while it has entries, and while the lane
-/// lives (it holds it weakly).
-pub(super) fn sweep(lane: Weak<Inner>) {
+/// lives (it holds it weakly; `stop` ends it the moment the lane is dropped).
+pub(super) fn sweep(lane: Weak<Inner>, stop: SweepStop) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
     let Some(every) = lane.upgrade().map(|lane| lane.table.sweep_every()) else {
         return;
     };
+    let mut stopped = stop.0;
     runtime.spawn(async move {
         loop {
-            tokio::time::sleep(every).await;
+            let sleep = std::pin::pin!(tokio::time::sleep(every));
+            if let Either::Right(_) = futures_util::future::select(sleep, &mut stopped).await {
+                return;
+            }
             let Some(lane) = lane.upgrade() else { return };
             if !lane.table.sweep() {
                 return;

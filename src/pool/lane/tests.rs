@@ -94,7 +94,10 @@ async fn a_returned_http1_connection_goes_to_the_oldest_waiting_request_first() 
     };
     let conn = http1_conn().await;
     let sent = id(&conn);
-    assert!(!table.put(&a, conn), "no sweep without an idle timeout");
+    assert!(
+        table.put(&a, conn).is_none(),
+        "no sweep without an idle timeout"
+    );
     let got = tokio::time::timeout(WAIT, first).await.unwrap().unwrap();
     assert_eq!(id(&got), sent);
     assert!(got.reused, "a connection from the pool counts as reused");
@@ -134,10 +137,13 @@ async fn an_idle_connection_past_the_idle_timeout_is_not_taken() {
     let table = Table::new(Some(Duration::from_millis(50)), usize::MAX);
     let a = origin("a.test");
     assert!(
-        table.put(&a, http1_conn().await),
+        table.put(&a, http1_conn().await).is_some(),
         "the first idle connection starts the sweep"
     );
-    assert!(!table.put(&a, http1_conn().await), "one sweep at a time");
+    assert!(
+        table.put(&a, http1_conn().await).is_none(),
+        "one sweep at a time"
+    );
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert!(table.take(&a).is_none());
     table.put(&a, http1_conn().await);
