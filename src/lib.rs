@@ -144,7 +144,7 @@
 //! A server may close an idle keep-alive connection just as we send a request on it. The
 //! pool keeps idle connections for 50 s by default
 //! ([`ClientBuilder::pool_idle_timeout`]), less than nginx (75 s) and most load balancers
-//! (60 s), so we usually close first. When a server closes sooner, hyper-util already
+//! (60 s), so we usually close first. When a server closes sooner, the pool already
 //! resends a request that never left; wireline adds the case of a request written into
 //! the closing connection, which then ends before any byte of the answer. Such a request
 //! is sent again on another connection by Go's rule (`shouldRetryRequest`): only on a

@@ -6,9 +6,9 @@
 //! for one while dialling, and a dial that loses the race finishes in the background and
 //! joins the pool; a request a reused connection closed on before taking it is sent again
 //! on another; the `Host` header and the request target's form are set as HTTP/1 needs.
-//! What it adds: each request learns its connection's record at once ([`Capture`]), which
-//! hyper-util could only tell through a channel per request, and there is no key hashed
-//! and compared per request but wireline's own origin.
+//! What it adds: the watch on a request hyper loses sits on the connection the lane gave
+//! it (`watch.rs`), where hyper-util could only tell a request its connection through a
+//! channel per request; the origin is wireline's own key, hashed once per request.
 
 mod error;
 mod table;
@@ -103,7 +103,8 @@ struct Checked {
 }
 
 impl Checked {
-    /// A handle on a shared h2 connection, for one more request.
+    /// A handle on a shared h2 connection, for one more request. Only the table's h2
+    /// place and a new h2 connection are shared, so `conn` is h2 here.
     fn share(&self) -> Checked {
         let Conn::H2(sender) = &self.conn else {
             unreachable!("only h2 connections are shared")

@@ -130,6 +130,12 @@ impl Table {
         if let Some(taken) = self.take_from(entry, Instant::now()) {
             return Ok(taken);
         }
+        // The places of requests dropped while waiting go when a connection comes back, or
+        // here, amortized: a dead server that never sends one must not grow the list.
+        let waiting = entry.waiters.len();
+        if waiting >= 8 && waiting.is_power_of_two() {
+            entry.waiters.retain(|waiter| !waiter.is_closed());
+        }
         let (tx, rx) = oneshot::channel();
         entry.waiters.push_back(tx);
         if !h2_only {
@@ -144,6 +150,15 @@ impl Table {
             origin: origin.clone(),
         };
         Err((Wait::AndDial(rx), Some(dialing)))
+    }
+
+    /// The places of waiting requests kept for `origin`, live or not.
+    #[cfg(test)]
+    pub(super) fn waiting(&self, origin: &Origin) -> usize {
+        self.lock()
+            .entries
+            .get(origin)
+            .map_or(0, |e| e.waiters.len())
     }
 
     /// Forgets the waiters that gave up (their request was dropped).

@@ -192,3 +192,17 @@ async fn with_prior_knowledge_one_request_dials_and_the_others_wait_for_it() {
         panic!("the next request dials again");
     };
 }
+
+#[tokio::test]
+async fn requests_that_gave_up_waiting_do_not_pile_up() {
+    let table = Table::new(None, usize::MAX);
+    let a = origin("a.test");
+    // A server that never answers: every request waits, then gives up.
+    for _ in 0..1000 {
+        let Err((Wait::AndDial(waiter), None)) = table.take_or_wait(&a, false) else {
+            panic!("no connection");
+        };
+        drop(waiter);
+    }
+    assert!(table.waiting(&a) <= 16, "{} places kept", table.waiting(&a));
+}
