@@ -76,9 +76,9 @@ fn version_message(err: &PoolError, url: &Url) -> String {
     }
 }
 
-/// A request hyper never answered although its connection is gone (see `lost.rs`): the
-/// TLS error that broke the connection if one did, else what hyper says of a request
-/// whose connection closed under it.
+/// A request hyper never answered although its connection is gone (the pool's
+/// `lane/watch.rs`): the TLS error that broke the connection if one did, else what hyper
+/// says of a request whose connection closed under it.
 pub(crate) fn lost_error(tls: Option<rustls::Error>, url: &Url) -> Error {
     let (kind, message) = match tls {
         Some(tls) => explain::rustls_error(&tls, url.host_str().unwrap_or(""), None),

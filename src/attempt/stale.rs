@@ -17,7 +17,7 @@
 //! leaves the pool), and a fresh connection failing ends it; [`MAX_STALE_RESENDS`] bounds
 //! it all the same. Before each resend the task yields, so the connections whose close
 //! has arrived but not yet been read see it, and leave the pool, first. A GET hyper lost
-//! in the channel of such a connection as it closed (`lost.rs`) is sent again by the
+//! in the channel of such a connection as it closed (the pool's watch) is sent again by the
 //! same rule.
 //!
 //! Over h2 the server says itself which requests it never processed (RFC 9113 §8.7): a
@@ -82,7 +82,7 @@ impl Resends {
         self.stale_resend(seen(err).is_some_and(|seen| should_retry(replay, seen)))
     }
 
-    /// Whether a request hyper lost on the connection `record` names (`super::lost`) is
+    /// Whether a request hyper lost on the connection `record` names (the pool's watch) is
     /// sent again: the stale rule, when that connection was an HTTP/1 one that carried a
     /// request before. Lost, the request never left hyper's channel to the connection, so
     /// nothing of it was written; but as nothing says so for certain, only a request safe

@@ -506,7 +506,7 @@ async fn refused_client_certificate_rounds(http1_only: bool, rounds: usize) -> u
         .await
         .unwrap_or_else(|_| {
             // Was about once in 3,000 to 10,000 h2 rounds, before the lost-request watch
-            // (attempt/lost.rs): these counts tell whether the server saw the connection.
+            // (pool/lane/watch.rs): these counts tell whether the server saw the connection.
             panic!(
                 "round {round} hung: server accepts {a0}->{}, handshakes {h0}->{}, \
                  handshake failures {f0}->{}",
@@ -538,7 +538,7 @@ async fn a_client_certificate_refused_after_a_tls13_handshake_is_never_a_body_er
 }
 
 /// The same rounds by the thousand (`WIRELINE_SOAK_ROUNDS`, default 20,000): before the
-/// lost-request watch in `attempt/lost.rs`, about one h2 round in 3,000 to 10,000 hung for
+/// lost-request watch in `pool/lane/watch.rs`, about one h2 round in 3,000 to 10,000 hung for
 /// good. Run with `cargo test --all-features --test tls -- --ignored soak`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a soak: minutes of rounds"]
