@@ -142,13 +142,6 @@ impl RecordExtra {
     }
 }
 
-/// The record of the connection `connected` describes, if it is one of ours.
-pub(crate) fn record_of(connected: &Connected) -> Option<Arc<Record>> {
-    let mut extras = http::Extensions::new();
-    connected.get_extras(&mut extras);
-    Some(extras.get::<RecordExtra>()?.0.clone())
-}
-
 /// What an HTTP/1 connection has carried, as its reads and writes show it, so that a
 /// request that failed on it can tell whether the connection was reused and whether any of
 /// the response arrived (see `crate::attempt`).
@@ -323,6 +316,11 @@ impl Conn {
     pub(crate) fn learning_limit(mut self, streams: Arc<Streams>) -> Conn {
         self.first_frame = Some(Box::new((FirstFrame::default(), streams)));
         self
+    }
+
+    /// What it records for the requests on it.
+    pub(crate) fn record(&self) -> &Arc<Record> {
+        &self.record
     }
 
     /// Whether the pool speaks h2 on it (ALPN or `http2_prior_knowledge`).

@@ -4,8 +4,8 @@
 //! A lane keeps one h2 connection per origin and hands it to every request, as
 //! hyper-util's pool did: past the server's `SETTINGS_MAX_CONCURRENT_STREAMS`, requests
 //! would queue inside it (reqwest's #976). So a pool has lanes, each holding at most one
-//! h2 connection to an origin. Once one of the pool's connections speaks h2, each request is routed by
-//! `Origins::route`: to the first lane whose connection has a stream free under the
+//! h2 connection to an origin. Once one of the pool's connections speaks h2, each request
+//! is routed by `Origins::route`: to the first lane whose connection has a stream free under the
 //! server's limit, else to a new lane (a new connection) if `pool_max_connections_per_host`
 //! leaves room, else to the least busy. HTTP/1.1 origins always take the first lane, which
 //! opens connections as it needs them. A request that comes while the first

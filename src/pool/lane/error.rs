@@ -71,7 +71,7 @@ impl PoolError {
 
     /// The record of the connection it failed on, if it had one.
     pub(crate) fn record(&self) -> Option<&Arc<Record>> {
-        self.connection.as_ref()?.record.as_ref()
+        Some(&self.connection.as_ref()?.record)
     }
 }
 

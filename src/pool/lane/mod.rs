@@ -36,7 +36,7 @@ pub(crate) use error::{Kind, PoolError};
 use table::{Table, Wait};
 
 use crate::body::Body;
-use crate::connect::conn::{record_of, Record};
+use crate::connect::conn::Record;
 use crate::connect::gate::origin_of;
 use crate::connect::origins::Origin;
 use crate::connect::Connector;
@@ -85,11 +85,11 @@ where
 /// (`Connected`, whose extras go into every response) and its record.
 pub(crate) struct Info {
     connected: Connected,
-    record: Option<Arc<Record>>,
+    record: Arc<Record>,
 }
 
 /// A connection's sending half.
-enum Conn {
+enum SendHalf {
     H1(http1::SendRequest<Body>),
     H2(http2::SendRequest<Body>),
 }
@@ -97,7 +97,7 @@ enum Conn {
 /// A connection a request may send on, and whether it carried requests before (or
 /// waited in the pool): a request it refuses unsent is then sent again on another.
 struct Checked {
-    conn: Conn,
+    conn: SendHalf,
     info: Arc<Info>,
     reused: bool,
 }
@@ -106,11 +106,11 @@ impl Checked {
     /// A handle on a shared h2 connection, for one more request. Only the table's h2
     /// place and a new h2 connection are shared, so `conn` is h2 here.
     fn share(&self) -> Checked {
-        let Conn::H2(sender) = &self.conn else {
+        let SendHalf::H2(sender) = &self.conn else {
             unreachable!("only h2 connections are shared")
         };
         Checked {
-            conn: Conn::H2(sender.clone()),
+            conn: SendHalf::H2(sender.clone()),
             info: self.info.clone(),
             reused: true,
         }
@@ -193,7 +193,7 @@ impl Inner {
         loop {
             let checked = self.checkout(&origin).await?;
             if let Some(capture) = &capture {
-                capture.set(checked.info.record.clone());
+                capture.set(Some(checked.info.record.clone()));
             }
             let reused = checked.reused;
             match self.send_on(checked, request, &origin).await {
@@ -315,7 +315,7 @@ impl Inner {
         let connected = io.connected();
         let h2 = self.handshakes.h2_only || connected.is_negotiated_h2();
         let info = Arc::new(Info {
-            record: record_of(&connected),
+            record: io.record().clone(),
             connected,
         });
         let handshake_failed = |e: hyper::Error| PoolError::new(Kind::SendRequest).with_source(e);
@@ -333,7 +333,7 @@ impl Inner {
             });
             sender.ready().await.map_err(handshake_failed)?;
             let checked = Checked {
-                conn: Conn::H2(sender),
+                conn: SendHalf::H2(sender),
                 info,
                 reused: false,
             };
@@ -341,9 +341,7 @@ impl Inner {
                 reused: false,
                 ..checked.share()
             };
-            if self.table.keeps() {
-                self.put(&origin, checked);
-            }
+            self.put(&origin, checked);
             return Ok(mine);
         }
         let (mut sender, connection) = self
@@ -367,7 +365,7 @@ impl Inner {
             Err(e) => return Err(handshake_failed(e)),
         }
         Ok(Checked {
-            conn: Conn::H1(sender),
+            conn: SendHalf::H1(sender),
             info,
             reused: false,
         })
@@ -386,7 +384,7 @@ impl Inner {
         // sent again goes as it was given.
         let mut given = None;
         let sending = match conn {
-            Conn::H1(mut sender) => {
+            SendHalf::H1(mut sender) => {
                 if request.version() == Version::HTTP_2 {
                     self.recycle(origin, sender, info.clone());
                     return Err(Failed {
@@ -402,14 +400,11 @@ impl Inner {
                     (sent, Some(sender))
                 })
             }
-            Conn::H2(mut sender) => {
+            SendHalf::H2(mut sender) => {
                 Either::Right(sender.try_send_request(request).map(|sent| (sent, None)))
             }
         };
-        let sent = match &info.record {
-            Some(record) => watch::Watched::new(sending, record, watch::LOST_AFTER).await,
-            None => Ok(sending.await),
-        };
+        let sent = watch::Watched::new(sending, &info.record, watch::LOST_AFTER).await;
         let (sent, http1) = match sent {
             Ok(sent) => sent,
             Err(watch::Lost) => {
@@ -457,7 +452,7 @@ impl Inner {
             return;
         }
         let idle = |sender| Checked {
-            conn: Conn::H1(sender),
+            conn: SendHalf::H1(sender),
             info,
             reused: true,
         };

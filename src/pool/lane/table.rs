@@ -15,7 +15,7 @@ use fnv::FnvHashMap;
 use futures_util::future::Either;
 use tokio::sync::oneshot;
 
-use super::{Checked, Conn, Inner};
+use super::{Checked, Inner, SendHalf};
 use crate::connect::origins::Origin;
 
 /// The sweep's shortest period, as hyper-util's: a tiny idle timeout doesn't spin it.
@@ -293,15 +293,15 @@ impl Drop for DialingH2<'_> {
     }
 }
 
-impl Conn {
+impl SendHalf {
     pub(super) fn is_open(&self) -> bool {
         match self {
-            Conn::H1(sender) => sender.is_ready(),
-            Conn::H2(sender) => sender.is_ready(),
+            SendHalf::H1(sender) => sender.is_ready(),
+            SendHalf::H2(sender) => sender.is_ready(),
         }
     }
 
     fn is_h2(&self) -> bool {
-        matches!(self, Conn::H2(_))
+        matches!(self, SendHalf::H2(_))
     }
 }

@@ -9,7 +9,8 @@ use hyper_util::client::legacy::connect::Connected;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use super::table::{Table, Wait};
-use super::{BoxingExecutor, Checked, Conn, Info};
+use super::{BoxingExecutor, Checked, Info, SendHalf};
+use crate::connect::conn::Record;
 use crate::connect::origins::Origin;
 
 fn origin(host: &str) -> Origin {
@@ -19,7 +20,7 @@ fn origin(host: &str) -> Origin {
 fn info() -> Arc<Info> {
     Arc::new(Info {
         connected: Connected::new(),
-        record: None,
+        record: Arc::new(Record::for_test()),
     })
 }
 
@@ -52,7 +53,7 @@ async fn http1_conn() -> Checked {
     tokio::spawn(connection);
     sender.ready().await.unwrap();
     Checked {
-        conn: Conn::H1(sender),
+        conn: SendHalf::H1(sender),
         info: info(),
         reused: false,
     }
@@ -69,7 +70,7 @@ async fn h2_conn() -> Checked {
     tokio::spawn(connection);
     sender.ready().await.unwrap();
     Checked {
-        conn: Conn::H2(sender),
+        conn: SendHalf::H2(sender),
         info: info(),
         reused: false,
     }
