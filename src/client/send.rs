@@ -255,6 +255,27 @@ fn to_http_again(
     to_http(client, &mut again, credentials)
 }
 
+/// The client's default headers, for the names `headers` did not set (credentials only
+/// while `credentials` allows).
+fn fill_defaults(client: &ClientInner, headers: &mut HeaderMap, credentials: Credentials) {
+    for (name, value) in &client.default_headers {
+        if credentials == Credentials::LeftBehind && crate::redact::is_credential(name) {
+            continue;
+        }
+        // A range of a compressed representation can't be decoded on its own (a 206 of
+        // a gzip body starts mid-stream), so a range request asks for the identity one.
+        if name == ACCEPT_ENCODING
+            && client.accept_encoding_is_automatic
+            && headers.contains_key(RANGE)
+        {
+            continue;
+        }
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+}
+
 /// Whether the client's default credential headers (`Authorization`, `Cookie`,
 /// `Proxy-Authorization`) still go with a request.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -292,21 +313,14 @@ fn to_http(
     *request.version_mut() = hop.version;
     let headers = request.headers_mut();
     *headers = std::mem::take(&mut hop.headers);
-    for (name, value) in &client.default_headers {
-        if credentials == Credentials::LeftBehind && crate::redact::is_credential(name) {
-            continue;
+    if headers.is_empty() && credentials == Credentials::Send && client.default_names_unique {
+        // Nothing of the request's own to keep, so every default goes in as it is,
+        // without `fill_defaults`' lookups of each name (and of `Range`).
+        for (name, value) in &client.default_headers {
+            headers.append(name.clone(), value.clone());
         }
-        // A range of a compressed representation can't be decoded on its own (a 206 of
-        // a gzip body starts mid-stream), so a range request asks for the identity one.
-        if name == ACCEPT_ENCODING
-            && client.accept_encoding_is_automatic
-            && headers.contains_key(RANGE)
-        {
-            continue;
-        }
-        if !headers.contains_key(name) {
-            headers.insert(name.clone(), value.clone());
-        }
+    } else {
+        fill_defaults(client, headers, credentials);
     }
     // Added here, after `headers_again` was copied: the jar decides again for each hop.
     #[cfg(feature = "cookies")]
@@ -321,4 +335,97 @@ fn to_http(
         proxies.add_forward_headers(&mut request);
     }
     Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
+    use http::Method;
+
+    use super::*;
+    use crate::Client;
+
+    fn defaults(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    /// The headers `to_http` sends for a request with `own` headers, on `client`.
+    fn sent(client: &Client, own: HeaderMap, credentials: Credentials) -> HeaderMap {
+        let url = Url::parse("https://example.test/").unwrap();
+        let mut hop = Request::new(Method::GET, url);
+        *hop.headers_mut() = own;
+        let request = to_http(&client.inner, &mut hop, credentials).unwrap();
+        request.headers().clone()
+    }
+
+    fn values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
+        let all = headers.get_all(name).iter();
+        all.map(|v| v.to_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_request_without_headers_gets_every_default_in_order() {
+        let client = Client::builder()
+            .default_headers(defaults(&[("x-team", "core")]))
+            .build()
+            .unwrap();
+        let headers = sent(&client, HeaderMap::new(), Credentials::Send);
+        let names: Vec<&str> = headers.keys().map(|n| n.as_str()).collect();
+        let expected: Vec<&str> = client
+            .inner
+            .default_headers
+            .keys()
+            .map(|n| n.as_str())
+            .collect();
+        assert_eq!(names, expected);
+        assert_eq!(values(&headers, "x-team"), ["core"]);
+        assert!(headers.contains_key(USER_AGENT) && headers.contains_key(ACCEPT));
+    }
+
+    #[test]
+    fn a_default_with_two_values_sends_its_first_as_filling_does() {
+        // reqwest's rule too: a default fills a name the request lacks with its first value.
+        let client = Client::builder()
+            .default_headers(defaults(&[("x-pair", "one"), ("x-pair", "two")]))
+            .build()
+            .unwrap();
+        assert!(!client.inner.default_names_unique);
+        let headers = sent(&client, HeaderMap::new(), Credentials::Send);
+        assert_eq!(values(&headers, "x-pair"), ["one"]);
+    }
+
+    #[test]
+    fn default_credentials_stay_behind_on_another_origin_without_own_headers() {
+        let client = Client::builder()
+            .default_headers(defaults(&[
+                ("authorization", "Bearer t0k"),
+                ("x-team", "core"),
+            ]))
+            .build()
+            .unwrap();
+        assert!(client.inner.default_names_unique);
+        let headers = sent(&client, HeaderMap::new(), Credentials::LeftBehind);
+        assert!(!headers.contains_key(AUTHORIZATION));
+        assert_eq!(values(&headers, "x-team"), ["core"]);
+        let headers = sent(&client, HeaderMap::new(), Credentials::Send);
+        assert_eq!(values(&headers, "authorization"), ["Bearer t0k"]);
+        assert!(headers[AUTHORIZATION].is_sensitive());
+    }
+
+    #[test]
+    fn a_request_s_own_headers_win_and_a_range_goes_without_automatic_encodings() {
+        let client = Client::new();
+        assert!(client.inner.accept_encoding_is_automatic);
+        let own = defaults(&[("range", "bytes=0-9"), ("accept", "text/plain")]);
+        let headers = sent(&client, own, Credentials::Send);
+        assert_eq!(values(&headers, "accept"), ["text/plain"]);
+        assert!(!headers.contains_key(ACCEPT_ENCODING));
+        assert!(headers.contains_key(USER_AGENT));
+        let headers = sent(&client, HeaderMap::new(), Credentials::Send);
+        assert!(headers.contains_key(ACCEPT_ENCODING));
+    }
 }
