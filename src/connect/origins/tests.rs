@@ -251,3 +251,25 @@ fn origins_equal_but_for_case_are_one_origin() {
     let _second = queued(origins.admit(&upper, pool, false));
     assert_eq!(origins.open(&upper), 1);
 }
+
+// The hash is computed once, with the case folded: origins equal but for case must hash
+// alike, or the pool's table would keep them apart.
+#[test]
+fn origins_equal_but_for_case_hash_alike() {
+    use std::hash::BuildHasher;
+    let state = std::collections::hash_map::RandomState::new();
+    let lower = Origin::new(
+        Scheme::HTTPS,
+        Authority::from_static("a-long-host.example.com:8443"),
+    );
+    let upper = Origin::new(
+        Scheme::HTTPS,
+        Authority::from_static("A-Long-HOST.example.COM:8443"),
+    );
+    assert_eq!(state.hash_one(&lower), state.hash_one(&upper));
+    let other = Origin::new(
+        Scheme::HTTPS,
+        Authority::from_static("a-long-host.example.com:8444"),
+    );
+    assert_ne!(state.hash_one(&lower), state.hash_one(&other));
+}
