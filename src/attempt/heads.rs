@@ -19,16 +19,12 @@ use http::{Method, StatusCode, Version};
 use hyper::body::Incoming;
 use url::Url;
 
-use crate::connect::conn::{Proto, RecordExtra};
+use crate::connect::conn::Proto;
 use crate::error::{Error, ErrorKind, Result};
+use crate::pool::Reply;
 
 /// Fails an HTTP/1 response whose head we refuse, and retires its connection.
-pub(crate) fn check(
-    response: &http::Response<Incoming>,
-    method: &Method,
-    url: &Url,
-    max_head: usize,
-) -> Result<()> {
+pub(crate) fn check(response: &Reply, method: &Method, url: &Url, max_head: usize) -> Result<()> {
     if response.version() > Version::HTTP_11 {
         // h2 has no transfer codings (the h2 crate refuses the header), and enforces the
         // header list limit itself.
@@ -37,10 +33,8 @@ pub(crate) fn check(
     let Some(problem) = too_large(response, max_head).or_else(|| framing(response, method)) else {
         return Ok(());
     };
-    if let Some(RecordExtra(record, _)) = response.extensions().get::<RecordExtra>() {
-        if let Proto::Http1(usage) = &record.proto {
-            usage.retire();
-        }
+    if let Proto::Http1(usage) = &response.record.proto {
+        usage.retire();
     }
     Err(Error::new(ErrorKind::Request, problem).for_url(url))
 }

@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
-use hyper::body::Incoming;
 
 use crate::body::Body;
 use crate::error::{BoxError, Error};
@@ -107,7 +106,7 @@ impl Marking {
 }
 
 /// What one send through the pool came to: a response, no answer, or the pace rules' error.
-pub(super) type Sent = Result<Result<http::Response<Incoming>, crate::pool::PoolError>, Error>;
+pub(super) type Sent = Result<Result<crate::pool::Reply, crate::pool::PoolError>, Error>;
 
 /// What an attempt `sent` came to, with its marks (none when untimed): a response gets
 /// them in its extensions, where `Response::timings` finds them beside the connection's;

@@ -19,7 +19,6 @@ use std::sync::Arc;
 
 use tracing::Span;
 
-use hyper::body::Incoming;
 use url::Url;
 
 pub(crate) use failure::body_error;
@@ -28,10 +27,10 @@ pub(crate) use replay::{has_idempotency_key, Replay};
 pub(crate) use trace::error_type;
 
 use crate::body::Body;
-use crate::connect::conn::{Record, RecordExtra};
+use crate::connect::conn::Record;
 use crate::connect::streams::StreamToken;
 use crate::error::{Error, Result};
-use crate::pool::{Capture, Pool, PoolError, PoolErrorKind};
+use crate::pool::{Capture, Pool, PoolError, PoolErrorKind, Reply};
 use crate::timeouts::{self, Pacing};
 use crate::timings::Timings;
 
@@ -185,16 +184,16 @@ pub(crate) async fn send(
     url: &Url,
     replay: Replay,
     again: impl FnMut() -> Result<http::Request<Body>>,
-) -> std::result::Result<http::Response<Incoming>, Failed> {
+) -> std::result::Result<Reply, Failed> {
     // Disabled without a subscriber: then each use below is a branch. Nothing here wraps
     // a future (moving this one costs more than the rest of the tracing).
     let traced = trace::attempt(sender.span(), request.method(), url);
     let span = traced.as_deref().map(|traced| &traced.span);
     // `again()` makes a request with the same method.
     let method = request.method().clone();
-    let checked = |response: http::Response<Incoming>| {
-        heads::check(&response, &method, url, sender.max_head).map_err(Failed::other)?;
-        Ok(response)
+    let checked = |reply: Reply| {
+        heads::check(&reply, &method, url, sender.max_head).map_err(Failed::other)?;
+        Ok(reply)
     };
     let (sending, marking, token) = attempt(sender, request, url, span);
     let outcome = match settled(sending.await, marking, token) {
@@ -219,7 +218,7 @@ async fn resend(
     span: Option<&Span>,
     replay: Replay,
     mut again: impl FnMut() -> Result<http::Request<Body>>,
-) -> std::result::Result<http::Response<Incoming>, Failed> {
+) -> std::result::Result<Reply, Failed> {
     let mut resends = stale::Resends::default();
     loop {
         let resend = match failed {
@@ -261,7 +260,7 @@ async fn resend(
 /// mend), or the pool's error or the request lost, with the send's timings, for the
 /// resend rules to judge.
 enum Settled {
-    Answer(std::result::Result<http::Response<Incoming>, Failed>),
+    Answer(std::result::Result<Reply, Failed>),
     Refused(PoolError, Option<Timings>),
     /// hyper lost the request on this connection (the pool's watch).
     Lost(Arc<Record>, Option<Timings>),
@@ -276,11 +275,11 @@ fn settled(
 ) -> Settled {
     let timings = marks::settle(&mut sent, marking);
     match sent {
-        Ok(Ok(mut response)) => {
-            if let Some(token) = token {
-                RecordExtra::hold(response.extensions_mut(), token);
+        Ok(Ok(mut reply)) => {
+            if token.is_some() {
+                reply.stream = token;
             }
-            Settled::Answer(Ok(response))
+            Settled::Answer(Ok(reply))
         }
         Ok(Err(err)) => match err.record() {
             Some(record) if err.kind() == PoolErrorKind::Lost => {

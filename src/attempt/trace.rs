@@ -7,16 +7,15 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use http::Method;
-use hyper::body::Incoming;
 use tracing::field::Empty;
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 use tracing::{Level, Span};
 use url::Url;
 
 use super::Failed;
-use crate::connect::conn::RecordExtra;
 use crate::connect::gate::PollingRequest;
 use crate::error::{Error, ErrorKind};
+use crate::pool::Reply;
 
 /// An attempt traced: its span, and when it began. Boxed, and only when a subscriber
 /// listens: an untraced attempt's future holds one null pointer for it.
@@ -71,29 +70,27 @@ fn traced(request: Option<&Span>, method: &Method, url: &Url) -> Option<Box<Trac
 impl Traced {
     /// The attempt's `outcome` in its span's fields, and an event saying whether its
     /// connection was new or reused (open before the attempt began).
-    pub(super) fn ended(&self, outcome: &Result<http::Response<Incoming>, Failed>) {
+    pub(super) fn ended(&self, outcome: &Result<Reply, Failed>) {
         let span = &self.span;
         match outcome {
-            Ok(response) => {
-                let status = response.status();
+            Ok(reply) => {
+                let status = reply.status();
                 span.record("http.response.status_code", status.as_u16());
                 span.record(
                     "network.protocol.version",
-                    protocol_version(response.version()),
+                    protocol_version(reply.version()),
                 );
                 if status.is_client_error() || status.is_server_error() {
                     span.record("error.type", status.as_str());
                 }
-                if let Some(record) = response.extensions().get::<RecordExtra>() {
-                    let marks = &record.0.marks;
-                    let reused = marks.ready < self.began;
-                    span.record("connection.id", marks.id);
-                    span.record("connection.reused", reused);
-                    span.in_scope(|| match reused {
-                        true => tracing::debug!(connection.id = marks.id, "reused a connection"),
-                        false => tracing::debug!(connection.id = marks.id, "on a new connection"),
-                    });
-                }
+                let marks = &reply.record.marks;
+                let reused = marks.ready < self.began;
+                span.record("connection.id", marks.id);
+                span.record("connection.reused", reused);
+                span.in_scope(|| match reused {
+                    true => tracing::debug!(connection.id = marks.id, "reused a connection"),
+                    false => tracing::debug!(connection.id = marks.id, "on a new connection"),
+                });
             }
             Err(failed) => {
                 span.record("error.type", error_type(&failed.error));

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use http::header::{HeaderMap, ACCEPT_ENCODING, RANGE};
 use http::Uri;
-use hyper::body::Incoming;
 use tokio::time::Instant;
 use tracing::field::Empty;
 use url::Url;
@@ -15,6 +14,7 @@ use super::ClientInner;
 use crate::attempt::{self, Replay, Sender};
 use crate::body::Body;
 use crate::error::{Error, Result};
+use crate::pool::Reply;
 use crate::redirect;
 use crate::request::Request;
 use crate::response::Response;
@@ -125,7 +125,7 @@ pub(super) async fn send(
 }
 
 /// The request's outcome in its span: the final status, or the error's kind.
-fn record_outcome(span: &tracing::Span, followed: &Result<http::Response<Incoming>>) {
+fn record_outcome(span: &tracing::Span, followed: &Result<Reply>) {
     match followed {
         Ok(response) => {
             let status = response.status();
@@ -147,7 +147,7 @@ async fn follow(
     sender: Sender<'_>,
     hop: &mut Request,
     deadline: Option<Instant>,
-) -> Result<http::Response<Incoming>> {
+) -> Result<Reply> {
     let follows = client.redirect.follows();
     // The URLs requested so far in a redirect chain, for the policy: empty until the first
     // redirect, so a lone request allocates nothing.

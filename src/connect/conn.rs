@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 
 use crate::connect::clock::Noted;
 use crate::connect::origins::Slot;
-use crate::connect::streams::{FirstFrame, StreamToken, Streams};
+use crate::connect::streams::{FirstFrame, Streams};
 use crate::timings::ConnectionMarks;
 use crate::tls::info::TlsInfo;
 
@@ -41,8 +41,8 @@ pub struct Conn {
 }
 
 /// What a connection records for the requests that fail on it; the pool hands it back
-/// with the failed request's error. One record per connection, as the pool copies each
-/// extra into every response (an allocation each): HTTP/1
+/// with the failed request's error, and beside each response it carried
+/// (`crate::pool::Reply`). One record per connection: HTTP/1
 /// connections count their use for `crate::attempt` (and so for the retry policy),
 /// h2 ones keep the TLS error that broke them (HTTP/1 gets that error with the failed
 /// request itself). Both say when the connection is gone, for the watch on requests that
@@ -118,27 +118,6 @@ impl Record {
     /// see [`is_closed`](Self::is_closed) for a drop before that.
     pub(crate) fn closed(&self) -> tokio::sync::futures::Notified<'_> {
         self.closing.notified()
-    }
-}
-
-/// The extra carrying a connection's [`Record`], which the pool copies into every
-/// response; a response's copy also carries its place on the h2 connection when the pool
-/// routed it there (`crate::pool`), set in that slot rather than as an extension of its
-/// own, which would cost an allocation (and often a map's growth) per response.
-#[derive(Clone, Debug)]
-pub(crate) struct RecordExtra(pub(crate) Arc<Record>, pub(crate) Option<StreamToken>);
-
-impl RecordExtra {
-    /// Puts `token` in a response's copy, to go with the response until its body ends.
-    pub(crate) fn hold(extensions: &mut http::Extensions, token: StreamToken) {
-        if let Some(extra) = extensions.get_mut::<RecordExtra>() {
-            extra.1 = Some(token);
-        }
-    }
-
-    /// The token [`hold`](Self::hold) put in a response's copy.
-    pub(crate) fn take_stream(extensions: &mut http::Extensions) -> Option<StreamToken> {
-        extensions.get_mut::<RecordExtra>()?.1.take()
     }
 }
 
@@ -352,7 +331,6 @@ impl Connection for Conn {
             #[cfg(feature = "fuzzing")]
             Stream::Memory(_) => Connected::new(),
         };
-        let connected = connected.extra(RecordExtra(self.record.clone(), None));
         match &self.tls_info {
             // The pool copies the extra into the extensions of every response.
             Some(info) => connected.extra(info.clone()),

@@ -19,12 +19,9 @@ use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hyper::body::Incoming;
-
 use super::lane::{Capture, Lane, PoolError, ResponseFuture};
-use super::PoolShape;
+use super::{PoolShape, Reply};
 use crate::body::Body;
-use crate::connect::conn::RecordExtra;
 use crate::connect::gate::{origin_of, Routing};
 use crate::connect::origins::{Origin, Route};
 use crate::connect::streams::{StreamToken, Streams};
@@ -151,7 +148,7 @@ impl Pool {
         mut settled: Arc<Streams>,
         request: http::Request<Body>,
         capture: Option<Capture>,
-    ) -> Result<http::Response<Incoming>, PoolError> {
+    ) -> Result<Reply, PoolError> {
         let patience = maker
             .shape
             .origins
@@ -176,11 +173,9 @@ impl Pool {
                 Err(streams) => settled = streams,
             }
         };
-        let mut response = lane.request(request, Some(origin), capture).await?;
-        if let Some(token) = token {
-            RecordExtra::hold(response.extensions_mut(), token);
-        }
-        Ok(response)
+        let mut reply = lane.request(request, Some(origin), capture).await?;
+        reply.stream = token;
+        Ok(reply)
     }
 
     /// Adds a lane (another thread may have just added one: then one more, which the
@@ -230,7 +225,7 @@ pub(crate) enum Sending<'a> {
     Later(Pin<Box<dyn Future<Output = Sent> + Send + 'a>>),
 }
 
-type Sent = Result<http::Response<Incoming>, PoolError>;
+type Sent = Result<Reply, PoolError>;
 
 impl Future for Sending<'_> {
     type Output = Sent;

@@ -12,10 +12,12 @@
 mod lane;
 mod lanes;
 
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::TokioTimer;
 
@@ -23,8 +25,10 @@ use lane::{BoxingExecutor, Handshakes, Lane};
 pub(crate) use lane::{Capture, Kind as PoolErrorKind, PoolError};
 pub(crate) use lanes::Pool;
 
+use crate::connect::conn::Record;
 use crate::connect::gate::{GatePlan, Routing};
 use crate::connect::origins::Origins;
+use crate::connect::streams::StreamToken;
 use crate::connect::{Connector, Dial};
 use crate::error::{Error, ErrorKind, Result, TlsErrorKind};
 use crate::tls::{Alpn, TlsConfig, TlsOptions, TlsSettings};
@@ -35,6 +39,30 @@ const MAX_KEPT: usize = 8;
 
 /// How long the h2 connection of a lane past `pool_max_idle_per_host` stays idle.
 const SURPLUS_IDLE: Duration = Duration::from_secs(1);
+
+/// hyper's response to a request, and the record of the connection it came over: kept
+/// beside it, where a copy in its extensions cost an allocation per response.
+pub(crate) struct Reply {
+    pub(crate) response: http::Response<Incoming>,
+    pub(crate) record: Arc<Record>,
+    /// Its place on the h2 connection the pool routed it to (`lanes.rs`), which goes with
+    /// the response until its body ends.
+    pub(crate) stream: Option<StreamToken>,
+}
+
+impl Deref for Reply {
+    type Target = http::Response<Incoming>;
+
+    fn deref(&self) -> &http::Response<Incoming> {
+        &self.response
+    }
+}
+
+impl DerefMut for Reply {
+    fn deref_mut(&mut self) -> &mut http::Response<Incoming> {
+        &mut self.response
+    }
+}
 
 /// Everything about a pool that is not TLS: the same for all of a client's pools.
 #[derive(Clone, Debug)]

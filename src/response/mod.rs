@@ -7,13 +7,13 @@ mod upgrade;
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use http::header::{HeaderMap, CONTENT_TYPE};
 use http::{StatusCode, Version};
-use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpInfo;
 use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
@@ -24,8 +24,9 @@ use decode::Decoding;
 pub use upgrade::Upgraded;
 
 use crate::body::Body;
-use crate::connect::conn::RecordExtra;
+use crate::connect::conn::Record;
 use crate::error::{Error, ErrorKind, Result};
+use crate::pool::Reply;
 use crate::timeouts::{Deadline, Pacing};
 use crate::timings::{RequestMarks, Timings};
 use crate::tls::TlsInfo;
@@ -49,17 +50,30 @@ pub struct Response {
     /// hyper's and hyper-util's: the connection's address (`HttpInfo`), its `TlsInfo`
     /// (with `tls_info(true)`), a reason phrase other than the standard one, the upgrade.
     extensions: http::Extensions,
+    /// The record of the connection it came over: `None` for one made from an
+    /// `http::Response` that didn't come from wireline.
+    connection: Option<Arc<Record>>,
     body: ResponseBody,
 }
 
+/// A response's connection record in its extensions, while it is an `http::Response`
+/// (the client's layers see it so): the conversion back takes it out again.
+#[derive(Clone)]
+struct ConnectionExtra(Arc<Record>);
+
 impl Response {
     pub(crate) fn new(
-        response: http::Response<Incoming>,
+        reply: Reply,
         url: Url,
         deadline: Option<Deadline>,
         pacing: Option<&Pacing>,
         decoding: &Decoding,
     ) -> Response {
+        let Reply {
+            response,
+            record,
+            stream,
+        } = reply;
         let (mut parts, incoming) = response.into_parts();
         let mut body = ResponseBody::new(
             incoming,
@@ -69,16 +83,17 @@ impl Response {
             pacing,
             decoding,
         );
-        if parts.version == Version::HTTP_2 {
-            if let Some(stream) = RecordExtra::take_stream(&mut parts.extensions) {
-                body.set_stream(stream);
-            }
+        // A request routed to an h2 connection that went over HTTP/1 after all (its
+        // connection closed, the next one spoke HTTP/1) holds no stream there.
+        if let (Some(stream), Version::HTTP_2) = (stream, parts.version) {
+            body.set_stream(stream);
         }
         Response {
             status: parts.status,
             version: parts.version,
             headers: parts.headers,
             extensions: parts.extensions,
+            connection: Some(record),
             body,
         }
     }
@@ -163,8 +178,7 @@ impl Response {
     /// ```
     pub fn timings(&self) -> Option<Timings> {
         let request = self.extensions.get::<RequestMarks>()?;
-        let connection = self.extensions.get::<RecordExtra>();
-        let connection = connection.map(|extra| &extra.0.marks);
+        let connection = self.connection.as_ref().map(|record| &record.marks);
         Some(Timings::new(request, connection, Instant::now()))
     }
 
@@ -189,8 +203,7 @@ impl Response {
     /// # Ok(()) }
     /// ```
     pub fn connection_id(&self) -> Option<u64> {
-        let record = self.extensions.get::<RecordExtra>()?;
-        Some(record.0.marks.id)
+        Some(self.connection.as_ref()?.marks.id)
     }
 
     /// The response's extensions: what hyper and wireline attach to it, such as its
@@ -499,9 +512,13 @@ impl From<Response> for http::Response<Body> {
             version,
             headers,
             mut extensions,
+            connection,
             body,
         } = response;
         extensions.insert(ResponseUrl(body.url().clone()));
+        if let Some(record) = connection {
+            extensions.insert(ConnectionExtra(record));
+        }
         let mut converted = http::Response::new(Body::from_http_body(body));
         *converted.status_mut() = status;
         *converted.version_mut() = version;
@@ -532,6 +549,7 @@ impl<T: Into<Body>> From<http::Response<T>> for Response {
         Response {
             status: parts.status,
             version: parts.version,
+            connection: parts.extensions.remove::<ConnectionExtra>().map(|c| c.0),
             headers: parts.headers,
             extensions: parts.extensions,
             body: ResponseBody::layered(body.into(), url),

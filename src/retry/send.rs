@@ -16,6 +16,7 @@ use crate::attempt::Sender;
 use crate::attempt::{self, Failed, Replay};
 use crate::body::Body;
 use crate::error::{Error, Result};
+use crate::pool::Reply;
 
 /// The most of a retried response's body read while waiting, so that its connection can
 /// go back to the pool; a longer body closes the connection instead.
@@ -56,7 +57,7 @@ impl<'a> Retries<'a> {
         url: &Url,
         replay: Replay,
         mut again: F,
-    ) -> Result<http::Response<Incoming>>
+    ) -> Result<Reply>
     where
         F: FnMut() -> Result<http::Request<Body>>,
     {
@@ -128,7 +129,7 @@ impl<'a> Retries<'a> {
             match last {
                 Ok(response) => {
                     tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, status = %response.status(), ?wait, "retrying");
-                    pause_draining(response.into_body(), wait).await;
+                    pause_draining(response.response.into_body(), wait).await;
                 }
                 Err(error) => {
                     tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, %error, ?wait, "retrying");

@@ -163,10 +163,15 @@ async fn a_response_through_layers_keeps_its_length_address_decoding_and_status_
         .unwrap();
     assert_eq!(plain.content_length(), Some(11));
     assert_eq!(plain.remote_addr(), Some(server.addr));
+    // The connection's record rides beside the response, not in its extensions: through
+    // the layers (as an `http::Response`) and back, it must come along.
+    let first = plain.connection_id();
+    assert!(first.is_some(), "the connection's number, through a layer");
     assert_eq!(bounded(plain.text()).await.unwrap(), "eleven byte");
     let gzip = bounded(client.get(server.url("/gzip")).send())
         .await
         .unwrap();
+    assert_eq!(gzip.connection_id(), first, "the same pooled connection");
     assert_eq!(
         gzip.headers().get("content-encoding"),
         None,
@@ -204,6 +209,7 @@ async fn a_layer_can_answer_without_the_network() {
     let resp = bounded(client.get(url).send()).await.unwrap();
     assert_eq!(resp.url().as_str(), url);
     assert_eq!(resp.headers()["x-cache"], "hit");
+    assert_eq!(resp.connection_id(), None, "no connection carried it");
     assert_eq!(bounded(resp.text()).await.unwrap(), "from the cache");
 }
 

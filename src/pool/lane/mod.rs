@@ -25,8 +25,7 @@ use futures_util::future::Either;
 use futures_util::FutureExt;
 use http::header::{HeaderValue, HOST};
 use http::uri::{PathAndQuery, Uri};
-use http::{Method, Request, Response, Version};
-use hyper::body::Incoming;
+use http::{Method, Request, Version};
 use hyper::client::conn::{http1, http2};
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use tokio::sync::oneshot;
@@ -40,11 +39,11 @@ use crate::connect::conn::Record;
 use crate::connect::gate::origin_of;
 use crate::connect::origins::Origin;
 use crate::connect::Connector;
+use crate::pool::Reply;
 
 /// A request's response, as the lane sends it. Boxed, as hyper-util's was: the request's
 /// own future stays small whatever a send holds.
-pub(crate) type ResponseFuture =
-    Pin<Box<dyn Future<Output = Result<Response<Incoming>, PoolError>> + Send>>;
+pub(crate) type ResponseFuture = Pin<Box<dyn Future<Output = Result<Reply, PoolError>> + Send>>;
 
 /// One lane: its connector, how it speaks HTTP/1 and h2, and its connections.
 pub(crate) struct Lane(Arc<Inner>);
@@ -178,7 +177,7 @@ impl Inner {
         mut request: Request<Body>,
         origin: Option<Origin>,
         capture: Option<Capture>,
-    ) -> Result<Response<Incoming>, PoolError> {
+    ) -> Result<Reply, PoolError> {
         match request.version() {
             Version::HTTP_11 | Version::HTTP_2 => {}
             Version::HTTP_10 if request.method() == Method::CONNECT => {
@@ -197,7 +196,7 @@ impl Inner {
             }
             let reused = checked.reused;
             match self.send_on(checked, request, &origin).await {
-                Ok(response) => return Ok(response),
+                Ok(reply) => return Ok(reply),
                 // Refused unsent by a connection that carried requests before: it was
                 // closing. Any other connection may take it (hyper-util's
                 // `retry_canceled_requests`).
@@ -378,7 +377,7 @@ impl Inner {
         checked: Checked,
         mut request: Request<Body>,
         origin: &Origin,
-    ) -> Result<Response<Incoming>, Failed> {
+    ) -> Result<Reply, Failed> {
         let Checked { conn, info, .. } = checked;
         // The URI the request was given, when HTTP/1 sends another form of it: a request
         // sent again goes as it was given.
@@ -417,10 +416,15 @@ impl Inner {
         match sent {
             Ok(mut response) => {
                 info.connected.get_extras(response.extensions_mut());
+                let record = info.record.clone();
                 if let Some(sender) = http1 {
                     self.recycle(origin, sender, info);
                 }
-                Ok(response)
+                Ok(Reply {
+                    response,
+                    record,
+                    stream: None,
+                })
             }
             Err(mut e) => {
                 let mut unsent = e.take_message();
