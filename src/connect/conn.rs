@@ -53,7 +53,7 @@ pub(crate) struct Record {
     /// Set once the connection is dropped: hyper will never read or write it again.
     closed: AtomicBool,
     /// Woken then, for the requests on it that hyper may have lost (`crate::pool`).
-    closing: tokio::sync::Notify,
+    closing: Arc<tokio::sync::Notify>,
     /// When it was opened, and its number, for `Timings`.
     pub(crate) marks: ConnectionMarks,
 }
@@ -70,7 +70,7 @@ impl Record {
         Record {
             proto,
             closed: AtomicBool::new(false),
-            closing: tokio::sync::Notify::new(),
+            closing: Arc::default(),
             marks,
         }
     }
@@ -116,8 +116,8 @@ impl Record {
 
     /// Resolves once the connection is dropped, if registered (polled or enabled) before;
     /// see [`is_closed`](Self::is_closed) for a drop before that.
-    pub(crate) fn closed(&self) -> tokio::sync::futures::Notified<'_> {
-        self.closing.notified()
+    pub(crate) fn closed(&self) -> tokio::sync::futures::OwnedNotified {
+        self.closing.clone().notified_owned()
     }
 }
 

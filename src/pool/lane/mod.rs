@@ -160,7 +160,10 @@ impl Lane {
         origin: Option<Origin>,
         capture: Option<Capture>,
     ) -> ResponseFuture {
-        Box::pin(self.0.clone().send(request, origin, capture))
+        match Inner::sendable(&request, origin) {
+            Ok(origin) => Box::pin(self.0.clone().send(request, origin, capture)),
+            Err(refused) => Box::pin(std::future::ready(Err(refused))),
+        }
     }
 }
 
@@ -172,12 +175,9 @@ struct Failed {
 }
 
 impl Inner {
-    async fn send(
-        self: Arc<Self>,
-        mut request: Request<Body>,
-        origin: Option<Origin>,
-        capture: Option<Capture>,
-    ) -> Result<Reply, PoolError> {
+    /// The origin of a request the lane can send (`origin`, when the caller has it
+    /// already), or why it can't.
+    fn sendable(request: &Request<Body>, origin: Option<Origin>) -> Result<Origin, PoolError> {
         match request.version() {
             Version::HTTP_11 | Version::HTTP_2 => {}
             Version::HTTP_10 if request.method() == Method::CONNECT => {
@@ -186,31 +186,44 @@ impl Inner {
             Version::HTTP_10 => {}
             _ => return Err(PoolError::new(Kind::UserUnsupportedVersion)),
         }
-        let Some(origin) = origin.or_else(|| origin_of(request.uri())) else {
-            return Err(PoolError::new(Kind::UserAbsoluteUriRequired));
-        };
-        loop {
-            let checked = self.checkout(&origin).await?;
-            if let Some(capture) = &capture {
-                capture.set(Some(checked.info.record.clone()));
-            }
-            let reused = checked.reused;
-            match self.send_on(checked, request, &origin).await {
-                Ok(reply) => return Ok(reply),
-                // Refused unsent by a connection that carried requests before: it was
-                // closing. Any other connection may take it (hyper-util's
-                // `retry_canceled_requests`).
-                Err(Failed {
-                    unsent: Some(unsent),
-                    ..
-                }) if reused => {
-                    tracing::trace!("a pooled connection closed before taking the request; sending it on another");
-                    request = unsent;
-                    if let Some(capture) = &capture {
-                        capture.set(None);
-                    }
+        origin
+            .or_else(|| origin_of(request.uri()))
+            .ok_or_else(|| PoolError::new(Kind::UserAbsoluteUriRequired))
+    }
+
+    /// Not an `async fn`, whose arguments would each take a second place in the future
+    /// (the lane boxes it for every request).
+    #[allow(clippy::manual_async_fn)]
+    fn send(
+        self: Arc<Self>,
+        mut request: Request<Body>,
+        origin: Origin,
+        capture: Option<Capture>,
+    ) -> impl Future<Output = Result<Reply, PoolError>> + Send + 'static {
+        async move {
+            loop {
+                let checked = self.checkout(&origin).await?;
+                if let Some(capture) = &capture {
+                    capture.set(Some(checked.info.record.clone()));
                 }
-                Err(failed) => return Err(failed.error),
+                let reused = checked.reused;
+                match self.send_on(checked, request, &origin).await {
+                    Ok(reply) => return Ok(reply),
+                    // Refused unsent by a connection that carried requests before: it was
+                    // closing. Any other connection may take it (hyper-util's
+                    // `retry_canceled_requests`).
+                    Err(Failed {
+                        unsent: Some(unsent),
+                        ..
+                    }) if reused => {
+                        tracing::trace!("a pooled connection closed before taking the request; sending it on another");
+                        request = unsent;
+                        if let Some(capture) = &capture {
+                            capture.set(None);
+                        }
+                    }
+                    Err(failed) => return Err(failed.error),
+                }
             }
         }
     }
@@ -370,77 +383,83 @@ impl Inner {
         })
     }
 
-    /// Sends `request` on `checked`; an HTTP/1 connection goes back to the pool once it
-    /// can take another request (hyper says when: the response read to its end).
-    async fn send_on(
-        self: &Arc<Self>,
+    /// Hands `request` to `checked`'s connection (hyper takes it at once); the future is
+    /// its answer. An HTTP/1 connection goes back to the pool once it can take another
+    /// request (hyper says when: the response read to its end).
+    ///
+    /// Not an `async fn`: there, the request and its argument would keep their places in
+    /// the future after it was handed over, in the lane's boxed send, which then took
+    /// over 2 KiB: an allocation past the allocator's cache, and a copy, per request.
+    // A failure is as large as the request it may give back, by design.
+    #[allow(clippy::result_large_err)]
+    fn send_on<'a>(
+        self: &'a Arc<Self>,
         checked: Checked,
         mut request: Request<Body>,
-        origin: &Origin,
-    ) -> Result<Reply, Failed> {
+        origin: &'a Origin,
+    ) -> impl Future<Output = Result<Reply, Failed>> + Send + 'a {
         let Checked { conn, info, .. } = checked;
         // The URI the request was given, when HTTP/1 sends another form of it: a request
         // sent again goes as it was given.
         let mut given = None;
-        let sending = match conn {
+        let (sending, http1) = match conn {
             SendHalf::H1(mut sender) => {
                 if request.version() == Version::HTTP_2 {
                     self.recycle(origin, sender, info.clone());
-                    return Err(Failed {
+                    return Either::Left(std::future::ready(Err(Failed {
                         error: PoolError::new(Kind::UserUnsupportedVersion).on(&info),
                         unsent: None,
-                    });
+                    })));
                 }
                 given = http1_target(&mut request, info.connected.is_proxied());
                 // The sender stays with the request until its head arrives, then goes
                 // back to the pool (it is ready once hyper has read the response).
-                Either::Left(async move {
-                    let sent = sender.try_send_request(request).await;
-                    (sent, Some(sender))
-                })
+                let sending = Either::Left(sender.try_send_request(request));
+                (sending, Some(sender))
             }
-            SendHalf::H2(mut sender) => {
-                Either::Right(sender.try_send_request(request).map(|sent| (sent, None)))
-            }
+            SendHalf::H2(mut sender) => (Either::Right(sender.try_send_request(request)), None),
         };
-        let sent = watch::Watched::new(sending, &info.record, watch::LOST_AFTER).await;
-        let (sent, http1) = match sent {
-            Ok(sent) => sent,
-            Err(watch::Lost) => {
-                return Err(Failed {
-                    error: PoolError::new(Kind::Lost).on(&info),
-                    unsent: None,
-                })
-            }
-        };
-        match sent {
-            Ok(mut response) => {
-                info.connected.get_extras(response.extensions_mut());
-                let record = info.record.clone();
-                if let Some(sender) = http1 {
-                    self.recycle(origin, sender, info);
+        // A combinator, not an `async` block, which would keep `sending` twice.
+        let watched = watch::Watched::new(sending, info.record.clone(), watch::LOST_AFTER);
+        Either::Right(watched.map(move |sent| {
+            let sent = match sent {
+                Ok(sent) => sent,
+                Err(watch::Lost) => {
+                    return Err(Failed {
+                        error: PoolError::new(Kind::Lost).on(&info),
+                        unsent: None,
+                    })
                 }
-                Ok(Reply {
-                    response,
-                    record,
-                    stream: None,
-                })
-            }
-            Err(mut e) => {
-                let mut unsent = e.take_message();
-                if let (Some(request), Some(given)) = (&mut unsent, given) {
-                    *request.uri_mut() = given;
+            };
+            match sent {
+                Ok(mut response) => {
+                    info.connected.get_extras(response.extensions_mut());
+                    let record = info.record.clone();
+                    if let Some(sender) = http1 {
+                        self.recycle(origin, sender, info);
+                    }
+                    Ok(Reply {
+                        response,
+                        record,
+                        stream: None,
+                    })
                 }
-                let kind = match unsent {
-                    Some(_) => Kind::Canceled,
-                    None => Kind::SendRequest,
-                };
-                Err(Failed {
-                    error: PoolError::new(kind).with_source(e.into_error()).on(&info),
-                    unsent,
-                })
+                Err(mut e) => {
+                    let mut unsent = e.take_message();
+                    if let (Some(request), Some(given)) = (&mut unsent, given) {
+                        *request.uri_mut() = given;
+                    }
+                    let kind = match unsent {
+                        Some(_) => Kind::Canceled,
+                        None => Kind::SendRequest,
+                    };
+                    Err(Failed {
+                        error: PoolError::new(kind).with_source(e.into_error()).on(&info),
+                        unsent,
+                    })
+                }
             }
-        }
+        }))
     }
 
     /// Returns an HTTP/1 connection to the pool when it can take the next request: at

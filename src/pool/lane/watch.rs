@@ -6,11 +6,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
-use tokio::sync::futures::Notified;
+use tokio::sync::futures::OwnedNotified;
 use tokio::time::Sleep;
 
 use crate::connect::conn::Record;
@@ -40,12 +41,12 @@ pin_project! {
     ///
     /// The watch waits on the record's close, registered at the first poll: a request
     /// answered before its connection closes costs that registration, and no timer.
-    pub(super) struct Watched<'a, F> {
+    pub(super) struct Watched<F> {
         #[pin]
         response: F,
         #[pin]
-        closed: Notified<'a>,
-        record: &'a Record,
+        closed: OwnedNotified,
+        record: Arc<Record>,
         // Started once the close was seen.
         #[pin]
         grace: Option<Sleep>,
@@ -57,8 +58,8 @@ pin_project! {
 #[derive(Debug)]
 pub(super) struct Lost;
 
-impl<'a, F> Watched<'a, F> {
-    pub(super) fn new(response: F, record: &'a Record, period: Duration) -> Self {
+impl<F> Watched<F> {
+    pub(super) fn new(response: F, record: Arc<Record>, period: Duration) -> Self {
         Watched {
             response,
             closed: record.closed(),
@@ -69,7 +70,7 @@ impl<'a, F> Watched<'a, F> {
     }
 }
 
-impl<T, F> Future for Watched<'_, F>
+impl<T, F> Future for Watched<F>
 where
     F: Future<Output = T>,
 {
@@ -106,8 +107,8 @@ mod tests {
 
     const LOST_AFTER: Duration = Duration::from_millis(50);
 
-    fn record() -> Record {
-        Record::for_test()
+    fn record() -> Arc<Record> {
+        Arc::new(Record::for_test())
     }
 
     /// A request answered after `wait`.
@@ -121,7 +122,7 @@ mod tests {
     async fn a_request_never_answered_after_its_connection_closed_is_lost() {
         let record = record();
         let started = Instant::now();
-        let watched = Watched::new(future::pending::<()>(), &record, LOST_AFTER);
+        let watched = Watched::new(future::pending::<()>(), record.clone(), LOST_AFTER);
         let closing = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
             record.close();
@@ -140,7 +141,7 @@ mod tests {
     async fn a_connection_closed_before_the_first_poll_is_seen() {
         let record = record();
         record.close();
-        let watched = Watched::new(future::pending::<()>(), &record, LOST_AFTER);
+        let watched = Watched::new(future::pending::<()>(), record, LOST_AFTER);
         let lost = tokio::time::timeout(Duration::from_secs(5), watched)
             .await
             .expect("the watch must end a lost request");
@@ -150,13 +151,13 @@ mod tests {
     #[tokio::test]
     async fn an_answer_wins_and_an_open_connection_is_never_lost() {
         let record = record();
-        let answered = Watched::new(answered_after(LOST_AFTER * 4), &record, LOST_AFTER);
+        let answered = Watched::new(answered_after(LOST_AFTER * 4), record, LOST_AFTER);
         let answered = tokio::time::timeout(Duration::from_secs(5), answered).await;
         assert!(answered.unwrap().is_ok());
         // A late answer after the close, within the grace, still wins.
         let closed = self::record();
         closed.close();
-        let late = Watched::new(answered_after(LOST_AFTER / 2), &closed, LOST_AFTER);
+        let late = Watched::new(answered_after(LOST_AFTER / 2), closed, LOST_AFTER);
         assert!(late.await.is_ok());
     }
 }
