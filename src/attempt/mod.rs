@@ -276,6 +276,7 @@ fn settled(
     let timings = marks::settle(&mut sent, marking);
     match sent {
         Ok(Ok(mut reply)) => {
+            // A request routed once the first dial said how has its token already.
             if token.is_some() {
                 reply.stream = token;
             }
