@@ -162,3 +162,57 @@ async fn tls_and_its_errors_work_under_a_connector_layer() {
     assert!(err.is_certificate(), "{err:?}");
     assert_eq!(dials.total.load(Ordering::SeqCst), 2);
 }
+
+// A request that finds no idle connection waits for one and dials at once. When a
+// connection comes back first, it takes that one, and the dial still finishes and joins
+// the pool (hyper-util's rule, kept by wireline's own pool): the next two requests at
+// once find two connections and dial none.
+#[tokio::test]
+async fn a_dial_that_lost_the_race_to_a_returned_connection_joins_the_pool() {
+    let server = http_server(echo_router()).await;
+    let dials = Dials::default();
+    let dial_time = Duration::from_secs(1);
+    let client = wireline::Client::builder()
+        .connector_layer(dials.layer(dial_time))
+        .build()
+        .unwrap();
+    let get = |path: &str| {
+        let (client, url) = (client.clone(), server.url(path));
+        async move {
+            let resp = client.get(url).send().await.unwrap();
+            resp.text().await.unwrap();
+        }
+    };
+    bounded(get("/")).await;
+    // The first connection is busy for 100 ms; the request sent meanwhile dials a second.
+    let busy = tokio::spawn(get("/slow?ms=100"));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let started = Instant::now();
+    bounded(get("/")).await;
+    assert!(
+        started.elapsed() < dial_time,
+        "served by the first connection once it came back, not by its own dial"
+    );
+    bounded(busy).await.unwrap();
+    // The dial goes on after its request was served.
+    bounded(async {
+        while dials.total.load(Ordering::SeqCst) < 2 || dials.now.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(server.accepts(), 2);
+    // Lets the dial's task hand its connection to the pool.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    bounded(futures_util::future::join(
+        get("/slow?ms=100"),
+        get("/slow?ms=100"),
+    ))
+    .await;
+    assert_eq!(
+        dials.total.load(Ordering::SeqCst),
+        2,
+        "the dial that lost the race gave the pool its connection"
+    );
+    assert_eq!(server.accepts(), 2);
+}
