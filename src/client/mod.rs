@@ -67,10 +67,6 @@ struct ClientInner {
     /// `default_headers`' `Accept-Encoding` is the one the decoding settings made, not the
     /// caller's: requests with a `Range` header go without it.
     accept_encoding_is_automatic: bool,
-    /// Each of `default_headers`' names has one value, so a request without headers of
-    /// its own can take them all as they are: what filling it name by name gives (which
-    /// takes only a name's first value).
-    default_names_unique: bool,
     redirect: redirect::Policy,
     /// Say where a redirect came from, in a `Referer`.
     referer: bool,
@@ -534,8 +530,6 @@ impl Client {
             transport: settings.transport,
         };
         let pool = shape.pool(tls, &settings.tls);
-        let default_names_unique =
-            settings.default_headers.keys_len() == settings.default_headers.len();
         let layers = settings.layers;
         Ok(Client {
             inner: Arc::new_cyclic(|client| ClientInner {
@@ -543,7 +537,6 @@ impl Client {
                 option_pools: OptionPools::new(settings.tls, shape),
                 default_headers: settings.default_headers,
                 accept_encoding_is_automatic,
-                default_names_unique,
                 redirect: settings.redirect,
                 referer: settings.referer,
                 https_only: settings.https_only,
