@@ -22,9 +22,10 @@ pub struct Outcome {
     pub first_us: Option<f64>,
     /// …and the median of the later ones.
     pub later_median_us: Option<f64>,
-    /// Resident set (KiB) once the client is built, before any request: the baseline
-    /// that peak RSS is compared with.
-    pub idle_rss_kib: Option<u64>,
+    /// Peak anonymous resident memory (KiB) from the built client to the end of the
+    /// measured loop, sampled: what the requests allocate, without the binary's pages
+    /// that peak RSS counts too.
+    pub peak_anon_kib: Option<u64>,
     /// Why the library could not run this scenario (reported as n/a).
     pub skipped: Option<String>,
 }
@@ -43,7 +44,7 @@ impl Outcome {
             "version": self.version,
             "first_us": self.first_us,
             "later_median_us": self.later_median_us,
-            "idle_rss_kib": self.idle_rss_kib,
+            "peak_anon_kib": self.peak_anon_kib,
             "skipped": self.skipped,
         })
         .to_string()
@@ -65,7 +66,7 @@ impl Outcome {
             version: text("version"),
             first_us: value["first_us"].as_f64(),
             later_median_us: value["later_median_us"].as_f64(),
-            idle_rss_kib: value["idle_rss_kib"].as_u64(),
+            peak_anon_kib: value["peak_anon_kib"].as_u64(),
             skipped: value["skipped"].as_str().map(str::to_owned),
         })
     }
@@ -88,7 +89,7 @@ mod tests {
             version: "HTTP/1.1".into(),
             first_us: Some(3.0),
             later_median_us: None,
-            idle_rss_kib: Some(5000),
+            peak_anon_kib: Some(5000),
             skipped: None,
         };
         assert_eq!(Outcome::from_json(&outcome.to_json()), Ok(outcome));

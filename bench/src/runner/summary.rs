@@ -142,9 +142,8 @@ fn peak_rss_mib(s: &Sample) -> Option<f64> {
     Some(s.process.max_rss_kib as f64 / 1024.0)
 }
 
-fn rss_growth_mib(s: &Sample) -> Option<f64> {
-    let idle = s.outcome.idle_rss_kib?;
-    Some(s.process.max_rss_kib.saturating_sub(idle) as f64 / 1024.0)
+fn peak_anon_mib(s: &Sample) -> Option<f64> {
+    Some(s.outcome.peak_anon_kib? as f64 / 1024.0)
 }
 
 fn first_call_us(s: &Sample) -> Option<f64> {
@@ -178,7 +177,12 @@ pub fn rows(job: &Job, samples: &PerClient<Vec<Sample>>) -> Vec<Row> {
                     Some(Target::AtMostOfHyper(1.10)),
                     None,
                 ));
-                m.push(("RSS growth MiB (peak − idle)", rss_growth_mib, None, None));
+                m.push((
+                    "peak anonymous RSS MiB (heap, stacks)",
+                    peak_anon_mib,
+                    None,
+                    None,
+                ));
             }
             m
         }
