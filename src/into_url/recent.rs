@@ -124,12 +124,14 @@ fn split(input: &str) -> Option<(&str, &str)> {
 /// lately, else by its remembered origin; `None` when `input` can't be split safely or
 /// its origin isn't remembered (see [`remember`]).
 pub(super) fn parse(input: &str) -> Option<Result<Url, url::ParseError>> {
-    let (written, path) = split(input)?;
     RECENT.with(|recent| {
         let mut recent = recent.try_borrow_mut().ok()?;
+        // Before the split: only inputs that split safely are kept whole (`parsed` is
+        // reached through `split` alone), and the split costs more than the lookup.
         if let Some(whole) = recent.whole(input) {
             return Some(Ok(whole.url.clone()));
         }
+        let (written, path) = split(input)?;
         let origin = recent.find(written)?;
         let base = &recent.origins[origin].as_ref()?.base;
         let url = base.join(path);
@@ -242,6 +244,27 @@ mod tests {
 
     fn input_uri(url: &Url) -> http::Uri {
         url.as_str().parse().unwrap()
+    }
+
+    /// `parse` looks an input up whole before splitting it: that is sound only while no
+    /// input that splits unsafely is ever kept whole.
+    #[test]
+    fn an_input_cut_unsafely_is_never_kept_whole() {
+        for input in [
+            "https://a.test//x",
+            "https://a.test/\t/x",
+            "https://user@a.test/x",
+        ] {
+            for _ in 0..3 {
+                let _ = crate::into_url::parse_url(input);
+            }
+            RECENT.with(|recent| assert!(recent.borrow().whole(input).is_none(), "{input}"));
+        }
+        // The same calls keep a safe input whole, so the check above can fail.
+        for _ in 0..3 {
+            let _ = crate::into_url::parse_url("https://a.test/x");
+        }
+        RECENT.with(|recent| assert!(recent.borrow().whole("https://a.test/x").is_some()));
     }
 
     #[test]
