@@ -68,12 +68,13 @@ impl AnonPeak {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let sampler = std::thread::spawn(move || {
-            let mut peak = current_anon_kib()?;
+            // A failed read skips a sample rather than losing the peak so far.
+            let mut peak = current_anon_kib();
             while !stopped.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(10));
-                peak = peak.max(current_anon_kib()?);
+                peak = peak.max(current_anon_kib());
             }
-            Some(peak)
+            peak
         });
         AnonPeak { stop, sampler }
     }
