@@ -46,13 +46,18 @@ pub fn own() -> Usage {
 /// other private pages, without the pages of its binary and libraries (statm's resident
 /// less its shared, file-backed, pages).
 pub fn current_anon_kib() -> Option<u64> {
+    let (resident, shared) = statm_kib()?;
+    Some(resident.saturating_sub(shared))
+}
+
+/// `/proc/self/statm`'s resident and shared (file-backed) sizes, in KiB.
+fn statm_kib() -> Option<(u64, u64)> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let mut fields = statm.split_whitespace().skip(1);
-    let resident: u64 = fields.next()?.parse().ok()?;
-    let shared: u64 = fields.next()?.parse().ok()?;
+    let mut pages = statm.split_whitespace().skip(1).map(str::parse::<u64>);
+    let (resident, shared) = (pages.next()?.ok()?, pages.next()?.ok()?);
     // SAFETY: sysconf has no preconditions.
-    let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    Some(resident.saturating_sub(shared) * page_size.max(0) as u64 / 1024)
+    let page_kib = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64 / 1024;
+    Some((resident * page_kib, shared * page_kib))
 }
 
 /// The peak of [`current_anon_kib`] while it runs, sampled every 10 ms on a thread of its
@@ -115,10 +120,7 @@ mod tests {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
     fn resident_kib() -> u64 {
-        let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-        let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-        // SAFETY: sysconf has no preconditions.
-        pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64 / 1024
+        statm_kib().unwrap().0
     }
 
     #[test]
