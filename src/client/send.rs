@@ -324,7 +324,9 @@ fn to_http(
     *request.uri_mut() = uri;
     *request.version_mut() = hop.version;
     let headers = request.headers_mut();
-    *headers = std::mem::take(&mut hop.headers);
+    // Swapped, not taken: the request's own empty map goes back into `hop` instead of
+    // being dropped here and another made for `hop`.
+    std::mem::swap(headers, &mut hop.headers);
     fill_defaults(client, headers, credentials);
     // Added here, after `headers_again` was copied: the jar decides again for each hop.
     #[cfg(feature = "cookies")]
