@@ -37,6 +37,10 @@ pub struct Request {
     pub(crate) tls: Option<Box<TlsOptions>>,
     /// Told how much of the body was sent (`RequestBuilder::on_upload_progress`).
     pub(crate) upload_progress: Option<progress::Callback>,
+    /// The URL came from the builder's parse (an http(s) scheme, the user and password
+    /// moved to basic auth) and has not been handed out by `url_mut` since: `send` need
+    /// not check it again.
+    pub(crate) url_checked: bool,
 }
 
 impl Request {
@@ -51,6 +55,7 @@ impl Request {
             version: Version::HTTP_11,
             tls: None,
             upload_progress: None,
+            url_checked: false,
         }
     }
 
@@ -71,6 +76,7 @@ impl Request {
 
     /// The URL, to change it.
     pub fn url_mut(&mut self) -> &mut Url {
+        self.url_checked = false;
         &mut self.url
     }
 
@@ -148,6 +154,7 @@ impl Request {
             version: self.version,
             tls: self.tls.clone(),
             upload_progress: self.upload_progress.clone(),
+            url_checked: self.url_checked,
         })
     }
 }
@@ -200,6 +207,7 @@ impl TryFrom<Request> for http::Request<Body> {
             version,
             tls,
             upload_progress,
+            url_checked: _,
         } = request;
         let uri: http::Uri = url.as_str().parse().map_err(|e| {
             Error::invalid_url(format!("cannot be sent as an HTTP request target: {e}"))
@@ -268,6 +276,7 @@ impl<T: Into<Body>> TryFrom<http::Request<T>> for Request {
             version: parts.version,
             tls,
             upload_progress,
+            url_checked: false,
         })
     }
 }

@@ -48,6 +48,7 @@ impl<C> RequestBuilder<C> {
     pub(crate) fn new(client: C, method: Method, url: impl IntoUrl) -> Self {
         let request = url.into_request_url().map(|(url, auth)| {
             let mut request = Request::new(method, url);
+            request.url_checked = true;
             if let Some(auth) = auth {
                 request.headers.insert(AUTHORIZATION, auth);
             }

@@ -47,9 +47,10 @@ pub(super) async fn send(
         return Box::pin(super::layer::send(stack, client, hop)).await;
     }
     let given = &hop.url;
-    if !matches!(given.scheme(), "http" | "https")
-        || !given.username().is_empty()
-        || given.password().is_some()
+    if !hop.url_checked
+        && (!matches!(given.scheme(), "http" | "https")
+            || !given.username().is_empty()
+            || given.password().is_some())
     {
         // A `Request` made by hand (`Request::new`, `url_mut`) skipped the builder, which
         // refuses other schemes (the connector would send them HTTP all the same) and

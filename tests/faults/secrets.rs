@@ -177,3 +177,37 @@ async fn credential_values_are_marked_sensitive_on_the_wire() {
     assert!(sent.contains("authorization: Bearer d3fault"), "{sent}");
     assert!(sent.contains("cookie: c00kie"), "{sent}");
 }
+
+#[tokio::test]
+async fn a_user_and_password_set_after_the_builder_go_as_basic_auth() {
+    // The builder moves a URL's user and password to basic auth; a URL given them later
+    // (`url_mut` on a built request, or `Request::new`) is checked again when sent.
+    let answer = [Step::Read, write(h1_response("200 OK", &[], b"ok"))];
+    let server = FaultServer::start(answer.iter().cycle().take(4).cloned().collect()).await;
+    let client = Client::new();
+    let mut built = client.get(server.url("/built")).build().unwrap();
+    built.url_mut().set_username("alice").unwrap();
+    built.url_mut().set_password(Some("hunter2")).unwrap();
+    let by_hand = Request::new(
+        Method::GET,
+        Url::parse(
+            &server
+                .url("/by-hand")
+                .replacen("://", "://alice:hunter2@", 1),
+        )
+        .unwrap(),
+    );
+    for request in [built, by_hand] {
+        let response = bounded(client.execute(request)).await.unwrap();
+        assert!(response.url().password().is_none(), "{}", response.url());
+    }
+    let sent = server.request_texts();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    for text in &sent {
+        assert!(
+            text.contains("authorization: Basic YWxpY2U6aHVudGVyMg=="),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2@"), "{text}");
+    }
+}
