@@ -108,12 +108,46 @@ fn why_no_certificate(input: &[u8]) -> &'static str {
     }
 }
 
+/// Whether `der` is an X.509 certificate. webpki reads it first: rustls reads each root
+/// so anyway, and a good certificate then runs no second parser (x509-parser's code is
+/// large, and is otherwise only loaded on error paths). x509-parser says what is wrong,
+/// and still accepts what webpki can't take as a root (rustls ignores those later).
 fn check_x509(der: &CertificateDer<'_>, origin: &str, index: usize) -> Result<()> {
+    if webpki::anchor_from_trusted_cert(der).is_ok() {
+        return Ok(());
+    }
     match x509_parser::parse_x509_certificate(der) {
         Ok(_) => Ok(()),
         Err(e) => Err(Error::builder(format!(
             "{origin}: certificate #{} is not a valid X.509 certificate: {e}",
             index + 1
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn der_of_new_certificate() -> Vec<u8> {
+        let cert = rcgen::generate_simple_self_signed(vec!["root.test".to_owned()]).unwrap();
+        cert.cert.der().to_vec()
+    }
+
+    #[test]
+    fn a_good_certificate_passes_and_a_cut_one_is_explained() {
+        let der = der_of_new_certificate();
+        assert!(Certificate::from_der(&der).is_ok());
+        // Cut short: webpki refuses it, and x509-parser's reason is what the error gives.
+        let cut = &der[..der.len() - 20];
+        let err = Certificate::from_der(cut).unwrap_err().to_string();
+        assert!(
+            err.contains("DER input: certificate #1 is not a valid X.509 certificate: "),
+            "{err}"
+        );
+        let reason = x509_parser::parse_x509_certificate(cut)
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with(&reason), "{err} / {reason}");
     }
 }
