@@ -11,7 +11,7 @@ use http_body::{Body as _, Frame};
 use hyper::body::Incoming;
 use url::Url;
 
-use super::decode::{Decoder, Decoding};
+use super::decode::{Decode, Decoding};
 use crate::attempt::body_error;
 use crate::body::Body;
 use crate::connect::streams::StreamToken;
@@ -34,8 +34,10 @@ pub(super) struct ResponseBody {
 /// The body as it came, or being decompressed.
 enum BodyKind {
     Raw(RawBody),
-    /// Boxed: the decoder is large, and the raw body should not pay for its size.
-    Decoded(Box<Decoder>),
+    /// Boxed: the decoder is large, and the raw body should not pay for its size. A
+    /// `dyn`, so that its drop (every codec's state) is compiled once, not into every
+    /// codegen unit that drops a response.
+    Decoded(Box<dyn Decode>),
     /// A decoded body that ended or failed: its decoder is dropped at once, as its
     /// buffers (a zstd or brotli window can be many MiB) serve no further read.
     Finished,

@@ -190,6 +190,18 @@ pub(crate) struct Decoder {
     url: Url,
 }
 
+/// A [`Decoder`] as a response body holds it.
+pub(crate) trait Decode: Send + Sync {
+    /// [`Decoder::poll_data`].
+    fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>>;
+}
+
+impl Decode for Decoder {
+    fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
+        Decoder::poll_data(self, cx)
+    }
+}
+
 impl Decoder {
     /// The next piece of the decoded body, at most [`DECODED_CHUNK`] bytes. With a
     /// `max_decoded_body`, exactly that many bytes are handed out, then the error.
