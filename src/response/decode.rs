@@ -192,20 +192,13 @@ pub(crate) struct Decoder {
 
 /// A [`Decoder`] as a response body holds it.
 pub(crate) trait Decode: Send + Sync {
-    /// [`Decoder::poll_data`].
+    /// The next piece of the decoded body, at most [`DECODED_CHUNK`] bytes. With a
+    /// `max_decoded_body`, exactly that many bytes are handed out, then the error.
     fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>>;
 }
 
 impl Decode for Decoder {
     fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
-        Decoder::poll_data(self, cx)
-    }
-}
-
-impl Decoder {
-    /// The next piece of the decoded body, at most [`DECODED_CHUNK`] bytes. With a
-    /// `max_decoded_body`, exactly that many bytes are handed out, then the error.
-    pub(crate) fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>>> {
         if self.done {
             return Poll::Ready(Ok(None));
         }
@@ -254,7 +247,9 @@ impl Decoder {
             }
         }
     }
+}
 
+impl Decoder {
     /// Waits for the raw body's end once the coded data has ended; any byte still to
     /// come is an error.
     fn poll_input_end(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
