@@ -178,34 +178,41 @@ impl From<Failed> for Error {
 /// Every response leaves the pool through here, so this is where [`heads`] refuses the
 /// heads it refuses: before anything reads them, the retry policy (which drains the
 /// responses it retries) and the redirect loop included.
-pub(crate) async fn send(
-    sender: Sender<'_>,
+///
+/// An `async` block, not an `async fn`: an `async fn`'s future keeps each argument twice,
+/// as given and as the body's own copy (rust-lang/rust#62958), and copies `request`
+/// (256 bytes) from one to the other when first polled.
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn send<'a>(
+    sender: Sender<'a>,
     request: http::Request<Body>,
-    url: &Url,
+    url: &'a Url,
     replay: Replay,
-    again: impl FnMut() -> Result<http::Request<Body>>,
-) -> std::result::Result<Reply, Failed> {
-    // Disabled without a subscriber: then each use below is a branch. Nothing here wraps
-    // a future (moving this one costs more than the rest of the tracing).
-    let traced = trace::attempt(sender.span(), request.method(), url);
-    let span = traced.as_deref().map(|traced| &traced.span);
-    // `again()` makes a request with the same method.
-    let method = request.method().clone();
-    let checked = |reply: Reply| {
-        heads::check(&reply, &method, url, sender.max_head).map_err(Failed::other)?;
-        Ok(reply)
-    };
-    let (sending, marking, token) = attempt(sender, request, url, span);
-    let outcome = match settled(sending.await, marking, token) {
-        Settled::Answer(answer) => answer,
-        // Boxed: only a request that needs it carries the resend's future.
-        failed => Box::pin(resend(sender, failed, url, span, replay, again)).await,
+    again: impl FnMut() -> Result<http::Request<Body>> + 'a,
+) -> impl Future<Output = std::result::Result<Reply, Failed>> + 'a {
+    async move {
+        // Disabled without a subscriber: then each use below is a branch. Nothing here
+        // wraps a future (moving this one costs more than the rest of the tracing).
+        let traced = trace::attempt(sender.span(), request.method(), url);
+        let span = traced.as_deref().map(|traced| &traced.span);
+        // `again()` makes a request with the same method.
+        let method = request.method().clone();
+        let checked = |reply: Reply| {
+            heads::check(&reply, &method, url, sender.max_head).map_err(Failed::other)?;
+            Ok(reply)
+        };
+        let (sending, marking, token) = attempt(sender, request, url, span);
+        let outcome = match settled(sending.await, marking, token) {
+            Settled::Answer(answer) => answer,
+            // Boxed: only a request that needs it carries the resend's future.
+            failed => Box::pin(resend(sender, failed, url, span, replay, again)).await,
+        }
+        .and_then(&checked);
+        if let Some(traced) = &traced {
+            traced.ended(&outcome);
+        }
+        outcome
     }
-    .and_then(&checked);
-    if let Some(traced) = &traced {
-        traced.ended(&outcome);
-    }
-    outcome
 }
 
 /// The first send's failure judged by the rules of `stale.rs`, and the request sent again

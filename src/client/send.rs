@@ -81,97 +81,113 @@ impl<F> Drop for OneCopy<F> {
 
 /// The request loop itself.
 ///
-/// One `async fn` from the caller's `send()` down to the pool: each extra layer of future
+/// One future from the caller's `send()` down to the pool: each extra layer of future
 /// would hold its own copy of the request and be copied whole when polled the first time.
-async fn send_async(
+/// An `async` block rather than an `async fn`, which would keep its arguments twice (as
+/// given, and the body's own copy: rust-lang/rust#62958), the request among them.
+#[allow(clippy::manual_async_fn)]
+fn send_async(
     client: Arc<ClientInner>,
-    request: Result<Request>,
+    mut request: Result<Request>,
     layers: Layers,
-) -> Result<Response> {
-    // The request itself is the hop: redirects rewrite it in place.
-    let mut hop = request?;
-    if let (Some(stack), Layers::Apply) = (&client.layers, layers) {
-        // Boxed: a client without layers keeps the smaller future.
-        let stack = stack.clone();
-        return Box::pin(super::layer::send(stack, client, hop)).await;
-    }
-    let given = &hop.url;
-    if !hop.url_checked
-        && (!matches!(given.scheme(), "http" | "https")
-            || !given.username().is_empty()
-            || given.password().is_some())
-    {
-        // A `Request` made by hand (`Request::new`, `url_mut`) skipped the builder, which
-        // refuses other schemes (the connector would send them HTTP all the same) and
-        // turns a URL's user and password into basic auth; do it here too, so the
-        // password is sent the same way and never written in a log or an error.
-        let (url, auth) = crate::into_url::check_url(hop.url.clone())?;
-        hop.url = url;
-        if let Some(auth) = auth {
-            hop.headers
-                .entry(http::header::AUTHORIZATION)
-                .or_insert(auth);
+) -> impl Future<Output = Result<Response>> + Send + 'static {
+    async move {
+        if let (Some(stack), Layers::Apply) = (&client.layers, layers) {
+            // Boxed: a client without layers keeps the smaller future.
+            let stack = stack.clone();
+            return match request {
+                Ok(hop) => Box::pin(super::layer::send(stack, client, hop)).await,
+                Err(error) => Err(error),
+            };
         }
-    }
-    if client.https_only && hop.url.scheme() != "https" {
-        return Err(Error::builder(
-            "refusing an http URL: the client is https_only (use an https URL)",
-        )
-        .for_url(&hop.url));
-    }
-    let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
-    // The pool of the request's own TLS options, or the one that replaced the client's
-    // own after a reload; `None`: the client's first pool.
-    let own_pool = match &hop.tls {
-        None => client.pool.replacement(),
-        Some(options) => match client.option_pools.pool_for(options) {
-            Ok(None) => client.pool.replacement(),
-            Ok(options_pool) => options_pool,
-            Err(e) => return Err(e.for_url(&hop.url)),
-        },
-    };
-    // OpenTelemetry's HTTP client fields. Without a subscriber the span is disabled: none
-    // of the values is computed, and it is dropped at once. It is the attempts' parent,
-    // passed down rather than entered: wrapping the loop's future in it would move that
-    // whole future once more.
-    let span = tracing::debug_span!(
-        "request",
-        http.request.method = %hop.method,
-        url.full = %crate::redact::url_full(&hop.url),
-        server.address = hop.url.host_str(),
-        server.port = hop.url.port_or_known_default(),
-        http.response.status_code = Empty,
-        error.type = Empty,
-    );
-    let observed = attempt::Observed::new(client.timings, span);
-    let sender = Sender {
-        pool: own_pool.as_deref().unwrap_or(client.pool.first()),
-        pacing: client.pacing.as_ref(),
-        max_head: client.max_response_header_size,
-        observed: observed.as_deref(),
-    };
-    let followed = match &deadline {
-        None => follow(&client, sender, &mut hop, None).await,
-        Some(deadline) => {
-            let following = follow(&client, sender, &mut hop, Some(deadline.instant()));
-            match tokio::time::timeout_at(deadline.instant(), following).await {
-                Ok(result) => result,
-                Err(_) => {
-                    let error = deadline.error().for_url(&hop.url);
-                    Err(match sender.clock() {
-                        Some(clock) => error.with_timings(clock.timings()),
-                        None => error,
-                    })
-                }
+        // The request itself is the hop, borrowed where it lies (moved out, it would take
+        // a second place in the future): redirects rewrite it in place.
+        let hop = match request {
+            Ok(ref mut hop) => hop,
+            Err(error) => return Err(error),
+        };
+        let given = &hop.url;
+        if !hop.url_checked
+            && (!matches!(given.scheme(), "http" | "https")
+                || !given.username().is_empty()
+                || given.password().is_some())
+        {
+            // A `Request` made by hand (`Request::new`, `url_mut`) skipped the builder, which
+            // refuses other schemes (the connector would send them HTTP all the same) and
+            // turns a URL's user and password into basic auth; do it here too, so the
+            // password is sent the same way and never written in a log or an error.
+            let (url, auth) = crate::into_url::check_url(hop.url.clone())?;
+            hop.url = url;
+            if let Some(auth) = auth {
+                hop.headers
+                    .entry(http::header::AUTHORIZATION)
+                    .or_insert(auth);
             }
         }
-    };
-    if let Some(span) = sender.span() {
-        record_outcome(span, &followed);
+        if client.https_only && hop.url.scheme() != "https" {
+            return Err(Error::builder(
+                "refusing an http URL: the client is https_only (use an https URL)",
+            )
+            .for_url(&hop.url));
+        }
+        let deadline = hop.timeout.or(client.timeout).map(Deadline::after);
+        // The pool of the request's own TLS options, or the one that replaced the client's
+        // own after a reload; `None`: the client's first pool.
+        let own_pool = match &hop.tls {
+            None => client.pool.replacement(),
+            Some(options) => match client.option_pools.pool_for(options) {
+                Ok(None) => client.pool.replacement(),
+                Ok(options_pool) => options_pool,
+                Err(e) => return Err(e.for_url(&hop.url)),
+            },
+        };
+        // OpenTelemetry's HTTP client fields. Without a subscriber the span is disabled: none
+        // of the values is computed, and it is dropped at once. It is the attempts' parent,
+        // passed down rather than entered: wrapping the loop's future in it would move that
+        // whole future once more.
+        let span = tracing::debug_span!(
+            "request",
+            http.request.method = %hop.method,
+            url.full = %crate::redact::url_full(&hop.url),
+            server.address = hop.url.host_str(),
+            server.port = hop.url.port_or_known_default(),
+            http.response.status_code = Empty,
+            error.type = Empty,
+        );
+        let observed = attempt::Observed::new(client.timings, span);
+        let sender = Sender {
+            pool: own_pool.as_deref().unwrap_or(client.pool.first()),
+            pacing: client.pacing.as_ref(),
+            max_head: client.max_response_header_size,
+            observed: observed.as_deref(),
+        };
+        let followed = match &deadline {
+            None => follow(&client, sender, hop, None).await,
+            Some(deadline) => {
+                let following = follow(&client, sender, hop, Some(deadline.instant()));
+                match tokio::time::timeout_at(deadline.instant(), following).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        let error = deadline.error().for_url(&hop.url);
+                        Err(match sender.clock() {
+                            Some(clock) => error.with_timings(clock.timings()),
+                            None => error,
+                        })
+                    }
+                }
+            }
+        };
+        if let Some(span) = sender.span() {
+            record_outcome(span, &followed);
+        }
+        let response = followed?;
+        let (pacing, decoding) = (client.pacing.as_ref(), &client.decoding);
+        match request {
+            Ok(Request { url, .. }) => Ok(Response::new(response, url, deadline, pacing, decoding)),
+            // Returned at the top already.
+            Err(error) => Err(error),
+        }
     }
-    let response = followed?;
-    let (pacing, decoding) = (client.pacing.as_ref(), &client.decoding);
-    Ok(Response::new(response, hop.url, deadline, pacing, decoding))
 }
 
 /// The request's outcome in its span: the final status, or the error's kind.
@@ -488,5 +504,40 @@ mod tests {
         assert!(headers.contains_key(USER_AGENT));
         let headers = sent(&client, HeaderMap::new(), Credentials::Send);
         assert!(headers.contains_key(ACCEPT_ENCODING));
+    }
+
+    #[test]
+    fn the_request_loop_keeps_the_request_and_the_attempt_its_request_once() {
+        use std::mem::{size_of, size_of_val};
+        let client = Client::new();
+        let inner = &client.inner;
+        let url = Url::parse("https://example.test/").unwrap();
+        let sender = Sender {
+            pool: inner.pool.first(),
+            pacing: None,
+            max_head: inner.max_response_header_size,
+            observed: None,
+        };
+        let mut hop = Request::new(Method::GET, url.clone());
+        let follow_size = size_of_val(&follow(inner, sender, &mut hop, None));
+        let hop = Request::new(Method::GET, url.clone());
+        let loop_size = size_of_val(&send_async(client.inner.clone(), Ok(hop), Layers::Skip));
+        // Taken out of its `Result` (or kept by an `async fn` as given and as its own
+        // copy), the request would be in the loop's future twice besides `follow`'s.
+        let request_size = size_of::<Request>();
+        assert!(
+            loop_size - follow_size < 2 * request_size,
+            "{loop_size} - {follow_size} bytes, requests of {request_size}"
+        );
+        // The attempt's own future: an `async fn` would hold its hyper request twice.
+        let request = http::Request::new(Body::empty());
+        let http_size = size_of_val(&request);
+        let replay = Replay::of(&Method::GET, &HeaderMap::new(), true);
+        let again = || Ok(http::Request::new(Body::empty()));
+        let attempt_size = size_of_val(&attempt::send(sender, request, &url, replay, again));
+        assert!(
+            attempt_size < 2 * http_size + 200,
+            "{attempt_size} bytes, hyper requests of {http_size}"
+        );
     }
 }

@@ -6,6 +6,7 @@ pub(crate) mod decode;
 mod upgrade;
 
 use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -301,7 +302,22 @@ impl Response {
 
     /// The whole body. A body that ends before its `Content-Length` is an
     /// [`is_body`](Error::is_body) error, never a short success.
-    pub async fn bytes(mut self) -> Result<Bytes> {
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// let body = wireline::get("https://example.com/").await?.bytes().await?;
+    /// println!("{} bytes", body.len());
+    /// # Ok(()) }
+    /// ```
+    // This and the other readers below are `async` blocks, not `async fn`s: an `async fn`'s
+    // future keeps its arguments twice (as given, and the body's own copy:
+    // rust-lang/rust#62958), and `self` is a whole response.
+    #[allow(clippy::manual_async_fn)]
+    pub fn bytes(mut self) -> impl Future<Output = Result<Bytes>> + Send {
+        async move { self.read_all().await }
+    }
+
+    async fn read_all(&mut self) -> Result<Bytes> {
         let Some(first) = self.chunk().await? else {
             return Ok(Bytes::new());
         };
@@ -325,16 +341,37 @@ impl Response {
     /// given). Bytes that are invalid in that charset become U+FFFD, as in reqwest and
     /// requests: `text()` never fails on encoding; use [`bytes`](Response::bytes) to see
     /// the raw bytes.
-    pub async fn text(self) -> Result<String> {
-        self.text_with_charset("utf-8").await
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// let page = wireline::get("https://example.com/").await?.text().await?;
+    /// println!("{page}");
+    /// # Ok(()) }
+    /// ```
+    pub fn text(self) -> impl Future<Output = Result<String>> + Send {
+        self.text_with_charset("utf-8")
     }
 
     /// Like [`text`](Response::text), with the charset to use when `Content-Type` names none.
-    pub async fn text_with_charset(self, default_charset: &str) -> Result<String> {
+    ///
+    /// ```
+    /// # async fn run() -> wireline::Result<()> {
+    /// let page = wireline::get("https://example.com/legacy")
+    ///     .await?
+    ///     .text_with_charset("windows-1252")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn text_with_charset(
+        mut self,
+        default_charset: &str,
+    ) -> impl Future<Output = Result<String>> + Send {
         let encoding = self.text_encoding(default_charset);
-        let bytes = self.bytes().await?;
-        let (text, _, _) = encoding.decode(&bytes);
-        Ok(text.into_owned())
+        async move {
+            let bytes = self.read_all().await?;
+            let (text, _, _) = encoding.decode(&bytes);
+            Ok(text.into_owned())
+        }
     }
 
     /// What [`text_with_charset`](Response::text_with_charset) decodes with (also the
@@ -359,10 +396,12 @@ impl Response {
     /// let ip: Ip = wireline::get("https://example.com/ip").await?.json().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
-        let url = self.body.url().clone();
-        let bytes = self.bytes().await?;
-        json_from(&bytes, &url)
+    #[allow(clippy::manual_async_fn)]
+    pub fn json<T: DeserializeOwned>(mut self) -> impl Future<Output = Result<T>> + Send {
+        async move {
+            let bytes = self.read_all().await?;
+            json_from(&bytes, self.body.url())
+        }
     }
 
     /// The body as a `Stream` of chunks, for `futures` combinators.

@@ -1,6 +1,7 @@
 //! What a response carries besides its body, with reqwest's names: its extensions (the
 //! `TlsInfo`, the server's own reason phrase), the cookies it sets, the text of
-//! `error_for_status` errors, the error's URL, and a response streamed into a request.
+//! `error_for_status` errors, the error's URL, a response streamed into a request, and
+//! the size of the readers' futures.
 
 use crate::support::{
     bounded, h1_response, handler, http_server, https_server, response, trusting_test_ca, write,
@@ -167,4 +168,28 @@ async fn a_response_streams_into_the_next_request() {
     assert_eq!(bounded(resp.text()).await.unwrap(), body.len().to_string());
     let sent = &sink.requests()[0];
     assert_eq!(sent.body.as_ref(), &body[..], "byte for byte");
+}
+
+/// `bytes`, `text`, `text_with_charset` and `json` keep the response once in their futures:
+/// as `async fn`s, each would hold it twice, as given and as its body's own copy.
+#[test]
+fn a_reader_s_future_holds_the_response_once() {
+    use std::mem::{size_of, size_of_val};
+    let response = || wireline::Response::from(http::Response::new("{}"));
+    let twice = 2 * size_of::<wireline::Response>();
+    let sizes = [
+        ("bytes", size_of_val(&response().bytes())),
+        ("text", size_of_val(&response().text())),
+        (
+            "text_with_charset",
+            size_of_val(&response().text_with_charset("latin1")),
+        ),
+        ("json", size_of_val(&response().json::<serde_json::Value>())),
+    ];
+    for (reader, size) in sizes {
+        assert!(
+            size < twice,
+            "{reader}: {size} bytes, two responses are {twice}"
+        );
+    }
 }
