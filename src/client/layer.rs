@@ -135,25 +135,31 @@ impl<C> ClientBuilder<C> {
 
 /// Sends `request` through the layers: what `send()` is for a client that has some.
 /// The request's timeout (or the client's) bounds the layers' work too.
-pub(super) async fn send(
+///
+/// An `async` block, not an `async fn`, whose future would keep `request` twice (as
+/// given, and the body's own copy: rust-lang/rust#62958).
+#[allow(clippy::manual_async_fn)]
+pub(super) fn send(
     stack: RequestService,
     client: Arc<ClientInner>,
     request: Request,
-) -> Result<Response> {
-    let url = request.url.clone();
-    let deadline = request.timeout.or(client.timeout).map(Deadline::after);
-    let request = http::Request::try_from(request)?;
-    let through = stack.oneshot(request);
-    let response = match &deadline {
-        None => through.await,
-        Some(deadline) => match tokio::time::timeout_at(deadline.instant(), through).await {
-            Ok(response) => response,
-            Err(_) => return Err(deadline.error().for_url(&url)),
-        },
-    };
-    // Held until here so the loop at the bottom of the stack always finds its client.
-    drop(client);
-    Ok(Response::from(response.map_err(|e| from_layer(e, &url))?))
+) -> impl Future<Output = Result<Response>> + Send + 'static {
+    async move {
+        let url = request.url.clone();
+        let deadline = request.timeout.or(client.timeout).map(Deadline::after);
+        let request = http::Request::try_from(request)?;
+        let through = stack.oneshot(request);
+        let response = match &deadline {
+            None => through.await,
+            Some(deadline) => match tokio::time::timeout_at(deadline.instant(), through).await {
+                Ok(response) => response,
+                Err(_) => return Err(deadline.error().for_url(&url)),
+            },
+        };
+        // Held until here so the loop at the bottom of the stack always finds its client.
+        drop(client);
+        Ok(Response::from(response.map_err(|e| from_layer(e, &url))?))
+    }
 }
 
 /// A layer's error as ours: our own pass through as they were; tower's timeout is a

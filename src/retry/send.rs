@@ -1,6 +1,7 @@
 //! The retry loop: the attempts of one request under the client's policy, with a wait
 //! before each retry and the budget's say on it.
 
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
@@ -50,93 +51,101 @@ impl<'a> Retries<'a> {
     /// Sends `request`, and again with `again()` after each attempt the policy retries.
     /// Returns the first attempt it doesn't retry, or the last one when it may retry no
     /// more: a response as it is, an error saying how many attempts were made.
-    pub(crate) async fn send<F>(
-        &mut self,
-        sender: Sender<'_>,
+    ///
+    /// An `async` block, not an `async fn`, whose future would keep `request` twice (as
+    /// given, and the body's own copy: rust-lang/rust#62958).
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn send<'s, F>(
+        &'s mut self,
+        sender: Sender<'s>,
         mut request: http::Request<Body>,
-        url: &Url,
+        url: &'s Url,
         replay: Replay,
         mut again: F,
-    ) -> Result<Reply>
+    ) -> impl Future<Output = Result<Reply>> + use<'s, 'a, F>
     where
-        F: FnMut() -> Result<http::Request<Body>>,
+        F: FnMut() -> Result<http::Request<Body>> + 's,
     {
-        let policy = &self.retrying.policy;
-        if let Some(scope) = &policy.scope {
-            if !scope(url.host_str().unwrap_or("")) {
-                // Not the policy's host (reqwest's `for_host`): one attempt, as without.
-                return Ok(attempt::send(sender, request, url, replay, again).await?);
-            }
-        }
-        if replay == Replay::Never {
-            // A streamed body is gone once sent: nothing to retry with.
-            let response = attempt::send(sender, request, url, replay, again).await?;
-            if !policy.retries_status(response.status()) {
-                self.retrying.tokens.deposit();
-            }
-            return Ok(response);
-        }
-        let idempotent = outcome::idempotent(policy, request.method(), request.headers());
-        // What a classifier is shown of each attempt's request (copied only for one).
-        let target =
-            (policy.classifier.as_ref()).map(|_| (request.method().clone(), request.uri().clone()));
-        let classify = |outcome: std::result::Result<StatusCode, &Error>| {
-            let (classifier, (method, uri)) = policy.classifier.as_ref().zip(target.as_ref())?;
-            Some(classifier(ReqRep::new(method, uri, outcome)) == Action::Retryable)
-        };
-        let mut attempts = 1;
-        loop {
-            // The last attempt, kept to be returned if no retry follows, and the wait the
-            // server asked for before the next.
-            let (last, asked) = match attempt::send(sender, request, url, replay, &mut again).await
-            {
-                Ok(response) => {
-                    let status = response.status();
-                    let retried = classify(Ok(status));
-                    if !retried.unwrap_or_else(|| policy.retries_status(status)) {
-                        // The server answered: a success for the budget.
-                        self.retrying.tokens.deposit();
-                        return Ok(response);
-                    }
-                    // A classifier decides alone, as in reqwest.
-                    if retried.is_none() && !idempotent {
-                        return Ok(response);
-                    }
-                    let asked = backoff::retry_after(status, response.headers(), SystemTime::now())
-                        .map(|wait| wait.min(policy.max_retry_after));
-                    (Ok(response), asked)
+        async move {
+            let policy = &self.retrying.policy;
+            if let Some(scope) = &policy.scope {
+                if !scope(url.host_str().unwrap_or("")) {
+                    // Not the policy's host (reqwest's `for_host`): one attempt, as without.
+                    return Ok(attempt::send(sender, request, url, replay, again).await?);
                 }
-                Err(Failed { error, progress }) => {
-                    let retried = classify(Err(&error)).unwrap_or_else(|| {
-                        outcome::error_retryable(error.kind(), progress, idempotent)
-                    });
-                    if !retried {
-                        return Err(noted(error, attempts, None));
-                    }
-                    (Err(error), None)
+            }
+            if replay == Replay::Never {
+                // A streamed body is gone once sent: nothing to retry with.
+                let response = attempt::send(sender, request, url, replay, again).await?;
+                if !policy.retries_status(response.status()) {
+                    self.retrying.tokens.deposit();
                 }
+                return Ok(response);
+            }
+            let idempotent = outcome::idempotent(policy, request.method(), request.headers());
+            // What a classifier is shown of each attempt's request (copied only for one).
+            let target = (policy.classifier.as_ref())
+                .map(|_| (request.method().clone(), request.uri().clone()));
+            let classify = |outcome: std::result::Result<StatusCode, &Error>| {
+                let (classifier, (method, uri)) =
+                    policy.classifier.as_ref().zip(target.as_ref())?;
+                Some(classifier(ReqRep::new(method, uri, outcome)) == Action::Retryable)
             };
-            let wait = asked.unwrap_or_else(|| {
-                let (base, max) = (policy.backoff_base, policy.backoff_max);
-                backoff::backoff(self.done, base, max, &mut fastrand::Rng::new())
-            });
-            if let Err(why) = self.take_retry(wait) {
-                tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, attempts, ?why, "not retrying");
-                return last.map_err(|error| noted(error, attempts, Some(why)));
-            }
-            self.done += 1;
-            attempts += 1;
-            match last {
-                Ok(response) => {
-                    tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, status = %response.status(), ?wait, "retrying");
-                    pause_draining(response.response.into_body(), wait).await;
+            let mut attempts = 1;
+            loop {
+                // The last attempt, kept to be returned if no retry follows, and the wait the
+                // server asked for before the next.
+                let (last, asked) =
+                    match attempt::send(sender, request, url, replay, &mut again).await {
+                        Ok(response) => {
+                            let status = response.status();
+                            let retried = classify(Ok(status));
+                            if !retried.unwrap_or_else(|| policy.retries_status(status)) {
+                                // The server answered: a success for the budget.
+                                self.retrying.tokens.deposit();
+                                return Ok(response);
+                            }
+                            // A classifier decides alone, as in reqwest.
+                            if retried.is_none() && !idempotent {
+                                return Ok(response);
+                            }
+                            let asked =
+                                backoff::retry_after(status, response.headers(), SystemTime::now())
+                                    .map(|wait| wait.min(policy.max_retry_after));
+                            (Ok(response), asked)
+                        }
+                        Err(Failed { error, progress }) => {
+                            let retried = classify(Err(&error)).unwrap_or_else(|| {
+                                outcome::error_retryable(error.kind(), progress, idempotent)
+                            });
+                            if !retried {
+                                return Err(noted(error, attempts, None));
+                            }
+                            (Err(error), None)
+                        }
+                    };
+                let wait = asked.unwrap_or_else(|| {
+                    let (base, max) = (policy.backoff_base, policy.backoff_max);
+                    backoff::backoff(self.done, base, max, &mut fastrand::Rng::new())
+                });
+                if let Err(why) = self.take_retry(wait) {
+                    tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, attempts, ?why, "not retrying");
+                    return last.map_err(|error| noted(error, attempts, Some(why)));
                 }
-                Err(error) => {
-                    tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, %error, ?wait, "retrying");
-                    tokio::time::sleep(wait).await;
+                self.done += 1;
+                attempts += 1;
+                match last {
+                    Ok(response) => {
+                        tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, status = %response.status(), ?wait, "retrying");
+                        pause_draining(response.response.into_body(), wait).await;
+                    }
+                    Err(error) => {
+                        tracing::debug!(parent: sender.span().and_then(tracing::Span::id), %url, %error, ?wait, "retrying");
+                        tokio::time::sleep(wait).await;
+                    }
                 }
+                request = again()?;
             }
-            request = again()?;
         }
     }
 
