@@ -207,3 +207,35 @@ async fn requests_that_gave_up_waiting_do_not_pile_up() {
     }
     assert!(table.waiting(&a) <= 16, "{} places kept", table.waiting(&a));
 }
+
+/// A connection's task holds hyper's connection future once, for the connection's life:
+/// an `async` block awaiting it would keep it twice (as captured, and as awaited).
+#[test]
+fn a_connection_s_task_keeps_the_connection_once() {
+    use std::future::Future;
+    use std::mem::size_of_val;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    /// A connection future as large as hyper's HTTP/1 one over TLS.
+    struct Connection {
+        _state: [u8; 1856],
+    }
+    impl Future for Connection {
+        type Output = Result<(), hyper::Error>;
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+            Poll::Ready(Ok(()))
+        }
+    }
+    let connection = size_of_val(&Connection { _state: [0; 1856] });
+    let (ended, _) = tokio::sync::oneshot::channel();
+    let h1 = size_of_val(&super::drive_h1(Connection { _state: [0; 1856] }, ended));
+    let h2 = size_of_val(&super::drive_h2(Connection { _state: [0; 1856] }));
+    assert!(
+        h1 < 2 * connection,
+        "HTTP/1: {h1} bytes for a connection of {connection}"
+    );
+    assert!(
+        h2 < 2 * connection,
+        "h2: {h2} bytes for a connection of {connection}"
+    );
+}
