@@ -317,6 +317,7 @@ impl Response {
         async move { self.read_all().await }
     }
 
+    /// The body to its end: what the readers above and below hand over or decode.
     async fn read_all(&mut self) -> Result<Bytes> {
         let Some(first) = self.chunk().await? else {
             return Ok(Bytes::new());
