@@ -80,31 +80,27 @@ where
     }
 }
 
-/// The task of an HTTP/1 connection: hyper's `connection` driven to its end, what ended
-/// it told to `ended` (the dial waits on it until the connection is ready).
+/// The task of a connection: hyper's `connection` (`protocol`, for the log) driven to its
+/// end, what ended it told to `ended` when the dial waits on it (HTTP/1, until the
+/// connection is ready).
 ///
 /// A combinator, not an `async` block: the block's future would keep the connection
-/// (1,856 bytes) twice for the connection's life, as captured and as the future it awaits.
-fn drive_h1<C>(connection: C, ended: oneshot::Sender<hyper::Error>) -> impl Future<Output = ()>
+/// (1,856 bytes over TLS for HTTP/1) twice for the connection's life, as captured and as
+/// the future it awaits.
+fn drive<C>(
+    connection: C,
+    protocol: &'static str,
+    ended: Option<oneshot::Sender<hyper::Error>>,
+) -> impl Future<Output = ()>
 where
     C: Future<Output = Result<(), hyper::Error>>,
 {
     connection.map(move |result| {
         if let Err(e) = result {
-            tracing::debug!("HTTP/1 connection error: {e}");
-            let _ = ended.send(e);
-        }
-    })
-}
-
-/// The task of an h2 connection, as [`drive_h1`]'s (nothing waits on its end).
-fn drive_h2<C>(connection: C) -> impl Future<Output = ()>
-where
-    C: Future<Output = Result<(), hyper::Error>>,
-{
-    connection.map(|result| {
-        if let Err(e) = result {
-            tracing::debug!("h2 connection error: {e}");
+            tracing::debug!("{protocol} connection error: {e}");
+            if let Some(ended) = ended {
+                let _ = ended.send(e);
+            }
         }
     })
 }
@@ -367,7 +363,7 @@ impl Inner {
                 .handshake(io)
                 .await
                 .map_err(handshake_failed)?;
-            tokio::spawn(drive_h2(connection));
+            tokio::spawn(drive(connection, "h2", None));
             sender.ready().await.map_err(handshake_failed)?;
             let checked = Checked {
                 conn: SendHalf::H2(sender),
@@ -390,7 +386,7 @@ impl Inner {
         // What ended the connection, if it ends before it is ready: more than hyper's
         // "channel closed".
         let (ended, why) = oneshot::channel();
-        tokio::spawn(drive_h1(connection.with_upgrades(), ended));
+        tokio::spawn(drive(connection.with_upgrades(), "HTTP/1", Some(ended)));
         match sender.ready().await {
             Ok(()) => {}
             Err(e) if e.is_closed() => return Err(handshake_failed(why.await.unwrap_or(e))),

@@ -228,8 +228,12 @@ fn a_connection_s_task_keeps_the_connection_once() {
     }
     let connection = size_of_val(&Connection { _state: [0; 1856] });
     let (ended, _) = tokio::sync::oneshot::channel();
-    let h1 = size_of_val(&super::drive_h1(Connection { _state: [0; 1856] }, ended));
-    let h2 = size_of_val(&super::drive_h2(Connection { _state: [0; 1856] }));
+    let h1 = size_of_val(&super::drive(
+        Connection { _state: [0; 1856] },
+        "HTTP/1",
+        Some(ended),
+    ));
+    let h2 = size_of_val(&super::drive(Connection { _state: [0; 1856] }, "h2", None));
     assert!(
         h1 < 2 * connection,
         "HTTP/1: {h1} bytes for a connection of {connection}"
